@@ -1,0 +1,39 @@
+"""Entry point: `streamlit run app.py` serves the home page and navigation over the lessons."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+st.set_page_config(page_title="Neural-network playground", page_icon="🧠", layout="wide")
+
+
+def home() -> None:
+    """The home page: what each lesson page teaches."""
+    st.title("Neural-network playground")
+    st.write(
+        "See how a neural network computes and learns. Every number on these pages is exactly "
+        "what Keras computes for the same network, so you can check each one in the Keras code "
+        "at the bottom of every page."
+    )
+    for page, text in LESSONS:
+        st.page_link(page, label=f"**{page.title}**: {text}")
+
+
+FORWARD = st.Page("pages/forward_pass.py", title="Forward pass", icon="➡️", url_path="forward")
+CURVES = st.Page("pages/curves.py", title="Activations and losses", icon="📈", url_path="curves")
+DESCENT = st.Page(
+    "pages/gradient_descent.py", title="Gradient descent", icon="⛰️", url_path="descent"
+)
+DIGITS = st.Page("pages/draw_digit.py", title="Draw a digit", icon="✍️", url_path="digits")
+LESSONS = (
+    (FORWARD, "set the six weights of a 2-2-1 network and follow every neuron's value, the loss "
+              "and one step of backpropagation."),
+    (CURVES, "compare activation functions and losses side by side, with their derivatives."),
+    (DESCENT, "watch optimizers roll down the 3D error surface of a two-weight model."),
+    (DIGITS, "draw a digit for a CNN trained on MNIST and see its feature maps, layer by layer."),
+)
+
+navigation = st.navigation(
+    [st.Page(home, title="Home", icon="🏠", default=True), FORWARD, CURVES, DESCENT, DIGITS]
+)
+navigation.run()
