@@ -1,13 +1,16 @@
-# The two commands of the README: `make run` starts the app, `make test` runs every test.
+# The two commands of the README: `make run` starts the app, `make test` runs every test
+# (ruff, unit and page tests, and the browser tests in Chromium).
 # Both create .venv and install the pinned requirements on first use.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test lint chromium screenshots default-model benchmarks
+.PHONY: run test e2e lint chromium screenshots default-model benchmarks
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "Python 3.11 is needed: make PYTHON=/path/to/python3.11 ...")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt -c constraints.txt
@@ -16,19 +19,29 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 run: $(STAMP)
 	$(BIN)/streamlit run app.py
 
+# The browser tests drive Debian's chromium (Playwright cannot download a browser here).
 chromium:
-	@test -x /usr/bin/chromium || { \
-	  echo "Installing Debian's chromium for the browser tests (needs root)"; \
-	  apt-get update -qq && apt-get install -y -qq chromium; }
+	@test -x $(CHROMIUM) || { \
+	  echo "Installing Debian's chromium for the browser tests (apt-get, needs root)"; \
+	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+	@test -x $(CHROMIUM) || { echo "$(CHROMIUM) is still missing: apt-get install chromium"; exit 1; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+# pytest exits non-zero on any failure, and with 5 when it collects no test: both stop make.
 test: $(STAMP) chromium lint
 	$(BIN)/python -m pytest
 
+# The browser tests alone (they start the app themselves on a free port).
+e2e: $(STAMP) chromium
+	$(BIN)/python -m pytest tests/e2e -m e2e
+
+# Regenerates the README's images in docs/screenshots/ from the browser tests.
 screenshots: $(STAMP) chromium
-	$(BIN)/python -m pytest tests/e2e -k screenshots --screenshots-to docs/screenshots
+	$(BIN)/python -m pytest tests/e2e -m screenshots --screenshots-to docs/screenshots
 
 default-model: $(STAMP)
 	$(BIN)/python scripts/train_default_model.py

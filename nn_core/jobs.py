@@ -1,0 +1,311 @@
+"""Process-wide registry of background training jobs: dedup, a FIFO queue, progress, cancel.
+
+Each job trains in a process from ``multiprocessing.get_context("spawn")`` running
+``nn_core.training.train_model``, so TensorFlow never enters the web server's process. A daemon
+thread drains the progress queues, starts queued jobs when a slot frees and notices dead workers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import multiprocessing.spawn
+import os
+import queue
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from nn_core.defaults import SEED
+from nn_core.models import ModelSpec
+from nn_core.training import default_runs_dir, load_run, train_model
+
+ACTIVE_STATES = ("queued", "running")  # the others (done, failed, cancelled) are final
+CANCEL_GRACE_S = 5.0  # after this, a worker that ignored the cancel event is terminated
+MAX_TRAIN_LIMIT = 60_000
+MIN_TRAIN_LIMIT = 20  # leaves 18 training and 2 validation images
+_SPAWN_LOCK = threading.Lock()
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    """A snapshot of one job for the page; ``history`` holds per-epoch lists (loss, val_loss..)."""
+
+    job_id: str
+    spec: ModelSpec
+    train_limit: int | None
+    run_dir: Path
+    epochs: int
+    state: str = "queued"  # queued | running | done | failed | cancelled
+    queue_position: int | None = None  # 1-based while queued
+    epoch: int = 0  # the epoch in progress (1-based), or the last one finished
+    batch: int = 0  # batches finished in ``epoch``
+    batches: int = 0  # batches per epoch (0 until the worker has loaded TensorFlow and data)
+    history: dict[str, list[float]] = field(default_factory=dict)
+    loss: float | None = None  # running mean over the current epoch, as Keras's progress bar
+    accuracy: float | None = None
+    elapsed_s: float = 0.0  # since the worker started
+    eta_s: float | None = None  # from the measured batch rate
+    error: str | None = None
+    test_accuracy: float | None = None
+    pid: int | None = None  # the worker process, while it has one
+
+    @property
+    def name(self) -> str:
+        """The spec's short name, e.g. 'cnn_34826' or 'custom'."""
+        return self.spec.name
+
+    @property
+    def title(self) -> str:
+        """The spec's readable title."""
+        return self.spec.title
+
+    @property
+    def progress(self) -> float:
+        """Fraction of all batches of all epochs done, in [0, 1]."""
+        if self.state == "done":
+            return 1.0
+        if not self.batches:
+            return 0.0
+        done = (self.epoch - 1) * self.batches + self.batch
+        return min(1.0, done / (self.epochs * self.batches))
+
+
+@dataclass
+class _Job:
+    """The registry's mutable record of a job (guarded by its lock); ``view`` is the snapshot."""
+
+    view: JobStatus
+    process: Any = None
+    messages: Any = None
+    cancel_event: Any = None
+    launched: float | None = None
+    fit_started: float | None = None
+    finished: float | None = None
+    dead_since: float | None = None
+    cancel_at: float | None = None
+
+    def set(self, **changes: Any) -> None:
+        """Replace fields of the snapshot."""
+        self.view = replace(self.view, **changes)
+
+
+@contextlib.contextmanager
+def _without_main_module() -> Iterator[None]:
+    """Spawn children without re-running ``__main__`` (under Streamlit that is the page script)."""
+    original = multiprocessing.spawn.get_preparation_data
+
+    def preparation_data(name: str) -> dict[str, Any]:
+        data = original(name)
+        data.pop("init_main_from_path", None)
+        data.pop("init_main_from_name", None)
+        return data
+
+    with _SPAWN_LOCK:
+        multiprocessing.spawn.get_preparation_data = preparation_data
+        try:
+            yield
+        finally:
+            multiprocessing.spawn.get_preparation_data = original
+
+
+def run_dir_name(spec: ModelSpec, train_limit: int | None) -> str:
+    """Directory of a spec + limit under the runs dir, e.g. 'cnn_34826-1a2b3c4d-all'."""
+    return f"{spec.name}-{spec.key()[:8]}-{train_limit or 'all'}"
+
+
+class JobRegistry:
+    """Thread-safe registry of training jobs; hold one per server (``st.cache_resource``)."""
+
+    def __init__(self, runs_dir: str | Path | None = None, max_concurrent: int | None = None,
+                 data_path: str | Path | None = None, poll_s: float = 0.1) -> None:
+        self.runs_dir = Path(runs_dir) if runs_dir else default_runs_dir()
+        self.max_concurrent = int(max_concurrent if max_concurrent is not None
+                                  else os.environ.get("NN_PLAYGROUND_MAX_JOBS", "1"))
+        if self.max_concurrent < 1:
+            raise ValueError(f"max_concurrent must be at least 1, got {self.max_concurrent}")
+        self.data_path = data_path  # MNIST file for the workers (None: the shipped asset)
+        self._ctx = multiprocessing.get_context("spawn")
+        self._lock = threading.RLock()
+        self._jobs: dict[str, _Job] = {}  # in start order
+        self._latest: dict[tuple[str, int | None], str] = {}  # (spec key, limit) -> job id
+        self._queued: list[str] = []  # FIFO
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._pump_forever, args=(poll_s,),
+                                        name="nn-playground-jobs", daemon=True)
+        self._thread.start()
+
+    def start(self, spec: ModelSpec, train_limit: int | None = None) -> str:
+        """Queue a training job, or return the id of an identical queued/running/done one."""
+        if train_limit is not None and not MIN_TRAIN_LIMIT <= train_limit <= MAX_TRAIN_LIMIT:
+            raise ValueError(f"train_limit must be None or between {MIN_TRAIN_LIMIT} and "
+                             f"{MAX_TRAIN_LIMIT}, got {train_limit}")
+        key = (spec.key(), train_limit)
+        with self._lock:
+            known = self._latest.get(key)
+            if known is not None and self._jobs[known].view.state in ("done", *ACTIVE_STATES):
+                return known
+            run_dir = self.runs_dir / run_dir_name(spec, train_limit)
+            attempt = 1 + sum(job.view.run_dir == run_dir for job in self._jobs.values())
+            job = _Job(JobStatus(f"{run_dir.name}.{attempt}", spec, train_limit, run_dir,
+                                 spec.recipe.epochs))
+            self._jobs[job.view.job_id] = job
+            self._latest[key] = job.view.job_id
+            if known is not None or not self._load_finished(job):
+                self._queued.append(job.view.job_id)
+                self._pump()
+            return job.view.job_id
+
+    def status(self, job_id: str) -> JobStatus:
+        """Snapshot of one job; KeyError for an unknown id."""
+        with self._lock:
+            job, now = self._get(job_id), time.monotonic()
+            v = job.view
+            done, eta = (v.epoch - 1) * v.batches + v.batch, None
+            if v.state == "running" and job.fit_started and done > 0:
+                eta = (now - job.fit_started) * max(v.batches * v.epochs - done, 0) / done
+            return replace(
+                v, history={k: list(values) for k, values in v.history.items()}, eta_s=eta,
+                queue_position=self._queued.index(job_id) + 1 if v.state == "queued" else None,
+                elapsed_s=(job.finished or now) - job.launched if job.launched else 0.0,
+                pid=job.process.pid if job.process is not None else None)
+
+    def jobs(self) -> list[JobStatus]:
+        """Every job's status, in start order."""
+        with self._lock:
+            return [self.status(job_id) for job_id in self._jobs]
+
+    def cancel(self, job_id: str) -> None:
+        """Cancel a queued or running job now; a running worker stops at its next batch."""
+        with self._lock:
+            job = self._get(job_id)
+            if job.view.state == "queued":
+                self._queued.remove(job_id)
+            elif job.view.state == "running" and job.cancel_event is not None:
+                job.cancel_event.set()
+                job.cancel_at = time.monotonic()  # terminate() after CANCEL_GRACE_S
+            self._finish(job, "cancelled")
+
+    def shutdown(self, timeout: float = CANCEL_GRACE_S) -> None:
+        """Stop the pump thread and every worker (tests; daemon workers also die with us)."""
+        self._stop.set()
+        self._thread.join()
+        with self._lock:
+            for job_id in self._jobs:
+                self.cancel(job_id)
+            deadline = time.monotonic() + timeout
+            for job in self._jobs.values():
+                if job.process is not None:
+                    job.process.join(max(0.0, deadline - time.monotonic()))
+                    if job.process.is_alive():
+                        job.process.terminate()
+                    self._reap(job)
+
+    def _get(self, job_id: str) -> _Job:
+        """The job record; KeyError naming the id when unknown."""
+        try:
+            return self._jobs[job_id]
+        except KeyError:
+            raise KeyError(f"unknown training job id {job_id!r}") from None
+
+    def _finish(self, job: _Job, state: str, error: str | None = None) -> None:
+        """Move a queued/running job to a final state (the first final state wins)."""
+        if job.view.state in ACTIVE_STATES:
+            job.set(state=state, error=error)
+            job.finished = time.monotonic()
+
+    def _load_finished(self, job: _Job) -> bool:
+        """Show a run already on disk (e.g. from an earlier server) as done; False if none."""
+        try:
+            run = load_run(job.view.run_dir)
+        except (OSError, ValueError):
+            return False
+        if "test_accuracy" not in run.result or run.spec.key() != job.view.spec.key():
+            return False
+        epochs = len(run.history.get("loss", [])) or job.view.epochs
+        job.set(state="done", history=run.history, test_accuracy=run.result["test_accuracy"],
+                epoch=epochs, epochs=epochs)
+        return True
+
+    def _launch(self, job: _Job) -> None:
+        """Spawn the worker process of a queued job."""
+        job.messages, job.cancel_event = self._ctx.Queue(), self._ctx.Event()
+        v = job.view
+        v.run_dir.mkdir(parents=True, exist_ok=True)
+        job.process = self._ctx.Process(
+            target=train_model, name=f"train-{v.job_id}", daemon=True,
+            args=(v.spec.to_dict(), str(v.run_dir), job.messages, job.cancel_event,
+                  v.train_limit, SEED, None if self.data_path is None else str(self.data_path)))
+        job.set(state="running")
+        job.launched = time.monotonic()
+        try:
+            with _without_main_module():
+                job.process.start()
+        except Exception as exc:  # e.g. out of memory or of processes
+            job.process = None
+            self._finish(job, "failed", f"could not start the training process: {exc}")
+
+    def _apply(self, job: _Job, msg: dict[str, Any]) -> None:
+        """Update a job from one worker message."""
+        kind = msg["type"]
+        if kind == "begin":
+            job.fit_started = time.monotonic()
+            job.set(batches=msg["batches"], epoch=1)
+        elif kind == "batch":
+            job.set(epoch=msg["epoch"], batch=msg["batch"], loss=msg["loss"],
+                    accuracy=msg["accuracy"])
+        elif kind == "epoch":
+            history = {k: [*job.view.history.get(k, []), v] for k, v in msg["logs"].items()}
+            job.set(epoch=msg["epoch"], batch=job.view.batches, history=history)
+        elif kind == "done":
+            job.set(test_accuracy=msg["test_accuracy"])
+            self._finish(job, "done")
+        elif kind in ("failed", "cancelled"):
+            self._finish(job, kind, msg.get("error"))
+
+    def _reap(self, job: _Job) -> None:
+        """Collect an exited worker; without a final message its job failed."""
+        job.process.join()
+        job.messages.close()
+        self._finish(job, "failed", f"the training process exited with code "
+                     f"{job.process.exitcode} without a result")
+        job.process = None
+
+    def _pump(self) -> None:
+        """Drain messages, reap workers, terminate stuck cancels, start queued jobs (FIFO)."""
+        now, busy = time.monotonic(), set()
+        for job in self._jobs.values():
+            if job.process is None:
+                continue
+            with contextlib.suppress(queue.Empty, EOFError, OSError):
+                while True:
+                    self._apply(job, job.messages.get_nowait())
+            alive = job.process.is_alive()
+            if not alive and (job.view.state != "running" or now - (job.dead_since or now) > 0.5):
+                self._reap(job)
+                continue
+            busy.add(job.view.run_dir)  # alive, or dead with its last messages maybe in the pipe
+            if not alive:
+                job.dead_since = job.dead_since or now
+            elif job.cancel_at is not None and now - job.cancel_at > CANCEL_GRACE_S:
+                job.process.terminate()
+        for job_id in list(self._queued):
+            job = self._jobs[job_id]
+            if len(busy) < self.max_concurrent and job.view.run_dir not in busy:
+                self._queued.remove(job_id)
+                self._launch(job)
+                busy.add(job.view.run_dir)
+
+    def _pump_forever(self, poll_s: float) -> None:
+        """Daemon thread: pump until shutdown; one bad round never stops the registry."""
+        while not self._stop.wait(poll_s):
+            try:
+                with self._lock:
+                    self._pump()
+            except Exception:  # logged; the next round tries again
+                log.exception("training job pump failed")

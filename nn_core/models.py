@@ -1,0 +1,283 @@
+"""The course's MNIST networks as plain data: specs, presets, parameter counts and Keras builders.
+
+A ``ModelSpec`` is JSON-serialisable so that a worker process can rebuild the same network, and
+its ``key()`` lets the job registry share one training job between identical requests. Keras is
+imported only inside ``build_keras_model``; inference runs in NumPy (``nn_core.numpy_forward``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+from nn_core.numpy_forward import (  # re-exported: the page imports them from here
+    LayerOutput,
+    forward_layers,
+    load_weights_npz,
+    predict_proba,
+)
+
+__all__ = [
+    "PRESETS", "LayerOutput", "LayerSpec", "ModelSpec", "Recipe", "build_keras_model",
+    "count_params", "custom_spec", "forward_layers", "layer_shapes", "load_weights_npz",
+    "predict_proba",
+]
+
+INPUT_SHAPE: tuple[int, int, int] = (28, 28, 1)
+NUM_CLASSES = 10
+LAYER_KINDS = ("conv", "maxpool", "avgpool", "dropout", "flatten", "dense")
+_KERAS_NAMES = {"conv": "conv2d", "maxpool": "max_pooling2d", "avgpool": "average_pooling2d",
+                "dropout": "dropout", "dense": "dense"}
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One layer: ``size`` = filters/units, ``kernel`` = conv kernel/pool size, ``rate`` dropout."""
+
+    kind: str
+    size: int = 0
+    kernel: int = 3
+    activation: str = "relu"
+    rate: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.kind not in LAYER_KINDS:
+            raise ValueError(f"layer kind must be one of {LAYER_KINDS}, got {self.kind!r}")
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How a spec is trained: optimizer, learning rate, batch size, epochs and loss."""
+
+    optimizer: str
+    learning_rate: float
+    batch_size: int
+    epochs: int
+    loss: str = "sparse_categorical_crossentropy"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A whole network (input 28×28×1, softmax over 10 digits) with its training recipe."""
+
+    name: str
+    title: str
+    layers: tuple[LayerSpec, ...]
+    recipe: Recipe
+    lesson: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict (lists, not tuples)."""
+        return {"name": self.name, "title": self.title, "lesson": self.lesson,
+                "layers": [asdict(layer) for layer in self.layers],
+                "recipe": asdict(self.recipe)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelSpec:
+        """Inverse of ``to_dict``; ValueError on a malformed dict."""
+        try:
+            layers = tuple(LayerSpec(**layer) for layer in data["layers"])
+            return cls(name=str(data["name"]), title=str(data.get("title", data["name"])),
+                       layers=layers, recipe=Recipe(**data["recipe"]),
+                       lesson=str(data.get("lesson", "")))
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"not a model spec: {exc}") from exc
+
+    def key(self) -> str:
+        """Stable 16-hex hash of the architecture and recipe (name and title excluded)."""
+        data = self.to_dict()
+        payload = json.dumps({"layers": data["layers"], "recipe": data["recipe"]}, sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def conv(filters: int, kernel: int = 3) -> LayerSpec:
+    """Conv2D(filters, kernel×kernel, relu), 'valid' padding as in the course."""
+    return LayerSpec("conv", size=filters, kernel=kernel, activation="relu")
+
+
+def pool(kind: str = "maxpool", size: int = 2) -> LayerSpec:
+    """MaxPooling2D / AveragePooling2D with pool_size = strides = ``size``."""
+    return LayerSpec(kind, kernel=size, activation="linear")
+
+
+def dense(units: int, activation: str = "relu") -> LayerSpec:
+    """Dense(units, activation)."""
+    return LayerSpec("dense", size=units, kernel=0, activation=activation)
+
+
+def dropout(rate: float) -> LayerSpec:
+    """Dropout(rate): identity at inference."""
+    return LayerSpec("dropout", kernel=0, activation="linear", rate=rate)
+
+
+FLATTEN = LayerSpec("flatten", kernel=0, activation="linear")
+OUTPUT = dense(NUM_CLASSES, "softmax")
+
+
+def _preset(name: str, title: str, lesson: str, layers: list[LayerSpec],
+            recipe: Recipe) -> ModelSpec:
+    return ModelSpec(name=name, title=title, layers=(*layers, OUTPUT), recipe=recipe, lesson=lesson)
+
+
+# Learning rates are Keras's defaults except Adadelta: Keras 3 defaults it to 0.001, which barely
+# moves in 12 epochs; the classic mnist_cnn example of lesson 001 used Adadelta(learning_rate=1.0).
+PRESETS: dict[str, ModelSpec] = {spec.name: spec for spec in (
+    _preset("lenet", "LeNet-style CNN (6-16 filters, average pooling, 120-84)", "000",
+            [conv(6), pool("avgpool"), conv(16), pool("avgpool"), FLATTEN, dense(120), dense(84)],
+            Recipe("adam", 0.001, 128, 10)),
+    _preset("mnist_cnn", "Keras mnist_cnn (32-64 filters, dropout, dense 128)", "001",
+            [conv(32), conv(64), pool(), dropout(0.25), FLATTEN, dense(128), dropout(0.5)],
+            Recipe("adadelta", 1.0, 128, 12)),
+    _preset("cnn_34826", "34,826-parameter CNN (32-64 filters, dropout)", "003",
+            [conv(32), pool(), conv(64), pool(), FLATTEN, dropout(0.5)],
+            Recipe("adam", 0.001, 1000, 10)),
+    _preset("cnn_104202", "104,202-parameter CNN (32-64-128 filters)", "004",
+            [conv(32), pool(), conv(64), pool(), conv(128), FLATTEN],
+            Recipe("rmsprop", 0.001, 64, 5)),
+    _preset("dense_800_400", "Dense network 784-800-400-10 (for comparison)", "002",
+            [FLATTEN, dense(800), dense(400)],
+            Recipe("adam", 0.001, 128, 15)),
+)}
+
+def layer_shapes(spec: ModelSpec) -> list[tuple[int, ...]]:
+    """Output shape of every layer without the batch axis, e.g. (26, 26, 32) or (10,)."""
+    shape: tuple[int, ...] = INPUT_SHAPE
+    shapes = []
+    for layer in spec.layers:
+        if layer.kind == "conv":
+            if len(shape) != 3:
+                raise ValueError("a conv layer must come before flatten")
+            shape = (shape[0] - layer.kernel + 1, shape[1] - layer.kernel + 1, layer.size)
+        elif layer.kind in ("maxpool", "avgpool"):
+            if len(shape) != 3:
+                raise ValueError("a pooling layer must come before flatten")
+            shape = (shape[0] // layer.kernel, shape[1] // layer.kernel, shape[2])
+        elif layer.kind == "flatten":
+            shape = (shape[0] * shape[1] * shape[2],) if len(shape) == 3 else shape
+        elif layer.kind == "dense":
+            if len(shape) != 1:
+                raise ValueError("a dense layer must come after flatten")
+            shape = (layer.size,)
+        if min(shape) < 1:
+            raise ValueError(f"{spec.name}: the image shrinks to nothing ({shape}) at {layer.kind}")
+        shapes.append(shape)
+    return shapes
+
+
+def count_params(spec: ModelSpec) -> int:
+    """Trainable parameters (weights + biases), computed by arithmetic as Keras's summary does."""
+    total, shape = 0, INPUT_SHAPE
+    for layer, out in zip(spec.layers, layer_shapes(spec), strict=True):
+        if layer.kind == "conv":
+            total += layer.kernel * layer.kernel * shape[-1] * layer.size + layer.size
+        elif layer.kind == "dense":
+            total += shape[0] * layer.size + layer.size
+        shape = out
+    return total
+
+
+def layer_names(spec: ModelSpec) -> list[str]:
+    """Readable unique Keras layer names: conv2d_1, max_pooling2d_1, flatten, dense_1, ..."""
+    counts: dict[str, int] = {}
+    names = []
+    for layer in spec.layers:
+        if layer.kind == "flatten":
+            names.append("flatten")
+            continue
+        base = _KERAS_NAMES[layer.kind]
+        counts[base] = counts.get(base, 0) + 1
+        names.append(f"{base}_{counts[base]}")
+    return names
+
+
+def build_keras_model(spec: ModelSpec, compile_model: bool = True) -> Any:
+    """keras.Sequential for ``spec`` with input (28, 28, 1), compiled with the spec's recipe."""
+    import keras
+
+    layer_shapes(spec)  # validates the layer order and spatial sizes
+    made = [keras.Input(shape=INPUT_SHAPE, name="image")]
+    for layer, name in zip(spec.layers, layer_names(spec), strict=True):
+        if layer.kind == "conv":
+            made.append(keras.layers.Conv2D(layer.size, layer.kernel,
+                                            activation=layer.activation, name=name))
+        elif layer.kind in ("maxpool", "avgpool"):
+            pooling = {"maxpool": keras.layers.MaxPooling2D,
+                       "avgpool": keras.layers.AveragePooling2D}[layer.kind]
+            made.append(pooling(layer.kernel, name=name))
+        elif layer.kind == "dropout":
+            made.append(keras.layers.Dropout(layer.rate, name=name))
+        elif layer.kind == "flatten":
+            made.append(keras.layers.Flatten(name=name))
+        else:
+            made.append(keras.layers.Dense(layer.size, activation=layer.activation, name=name))
+    model = keras.Sequential(made, name=spec.name)
+    if compile_model:
+        optimizer_class = type(keras.optimizers.get(spec.recipe.optimizer))
+        optimizer = optimizer_class(learning_rate=spec.recipe.learning_rate)
+        model.compile(optimizer=optimizer, loss=spec.recipe.loss, metrics=["accuracy"])
+    return model
+
+
+OPTIMIZERS = ("adam", "sgd", "rmsprop", "adadelta", "adagrad", "adamax", "nadam")
+POOLINGS = ("max", "avg", "none")
+_LIMITS: dict[str, tuple[float, float]] = {
+    "filters": (1, 128), "dense_units": (0, 512), "dropout": (0.0, 0.8), "epochs": (1, 30),
+    "batch_size": (8, 2048), "learning_rate": (1e-5, 2.0)}
+
+
+def _check(field: str, value: float) -> None:
+    low, high = _LIMITS[field]
+    if not low <= value <= high:
+        raise ValueError(f"{field} must be between {low:g} and {high:g}, got {value:g}")
+
+
+def custom_spec(conv_filters: tuple[int, ...] | list[int] = (32, 64), kernel_size: int = 3,
+                pooling: str = "max", dense_units: int = 128, dropout_rate: float = 0.25,
+                epochs: int = 5, batch_size: int = 128, optimizer: str = "adam",
+                learning_rate: float = 0.001) -> ModelSpec:
+    """A user's network: 1-2 conv blocks (conv + optional pooling), flatten, optional dense.
+
+    Layers: [Conv(f, k) (+ pool)] × len(conv_filters) -> Flatten -> [Dense(units) ->] Dropout ->
+    Dense(10, softmax). Every field is validated; ValueError names the field and its range.
+    """
+    filters = tuple(conv_filters)
+    if not 1 <= len(filters) <= 2:
+        raise ValueError(f"conv_filters must hold 1 or 2 conv blocks, got {len(filters)}")
+    for f in filters:
+        if int(f) != f:
+            raise ValueError(f"filters must be whole numbers, got {f}")
+        _check("filters", f)
+    if kernel_size not in (3, 5):
+        raise ValueError(f"kernel_size must be 3 or 5, got {kernel_size}")
+    if pooling not in POOLINGS:
+        raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
+    for field, value in (("dense_units", dense_units), ("dropout", dropout_rate),
+                         ("epochs", epochs), ("batch_size", batch_size),
+                         ("learning_rate", learning_rate)):
+        _check(field, value)
+    layers: list[LayerSpec] = []
+    for f in filters:
+        layers.append(conv(int(f), kernel_size))
+        if pooling != "none":
+            layers.append(pool(f"{pooling}pool"))
+    layers.append(FLATTEN)
+    if dense_units:
+        layers.append(dense(int(dense_units)))
+    if dropout_rate:
+        layers.append(dropout(float(dropout_rate)))
+    pooled = "no pooling" if pooling == "none" else f"{pooling} pooling"
+    title = (f"Custom CNN: conv {'-'.join(map(str, filters))} ({kernel_size}×{kernel_size}, "
+             f"{pooled}), dense {dense_units}, dropout {dropout_rate:g}")
+    spec = _preset("custom", title, "", layers,
+                   Recipe(optimizer, float(learning_rate), int(batch_size), int(epochs)))
+    layer_shapes(spec)  # the spatial size must stay positive
+    return spec
+
+
+def with_recipe(spec: ModelSpec, **changes: Any) -> ModelSpec:
+    """The same network with some recipe fields changed (e.g. epochs=1)."""
+    return replace(spec, recipe=replace(spec.recipe, **changes))

@@ -1,0 +1,245 @@
+"""Descent on the two-weight model: every optimizer equals keras.optimizers step by step."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from nn_core import defaults as d
+from nn_core.descent import (
+    OPTIMIZERS,
+    Run,
+    error_surface,
+    keras_optimizer,
+    loss_and_gradient,
+    lr_thresholds,
+    mse_minimum,
+    steps_to_reach,
+    trajectories,
+    trajectory,
+)
+
+X, Y = np.array(d.DESCENT_INPUTS), np.array(d.DESCENT_TARGETS)
+START, MINIMUM = d.DESCENT_START, d.DESCENT_MINIMUM
+# A tilted, non-round bowl with three samples. (Not random: where RMSprop/Adam steps bang back
+# and forth across a ravine floor, 1e-16 rounding differences grow, in Keras as here.)
+X3, Y3 = np.array([[1.0, 0.4], [0.2, -1.0], [-0.6, 0.8]]), np.array([0.5, -0.7, 0.3])
+LIVELY_LR = {"sgd": 0.3, "momentum": 0.1, "nesterov": 0.1, "rmsprop": 0.05, "adagrad": 0.3,
+             "adadelta": 1.0, "adam": 0.05}  # rates that move far in 200 steps
+
+
+@pytest.fixture
+def keras64():
+    """Keras with float64 layers and optimizer variables; restores the previous settings.
+
+    set_floatx alone is not enough: Keras fixes its global dtype policy the first time any
+    layer asks for it, so the policy is set too.
+    """
+    import keras
+
+    old = keras.config.floatx(), keras.config.dtype_policy()
+    keras.config.set_floatx("float64")
+    keras.config.set_dtype_policy("float64")
+    yield keras
+    keras.config.set_floatx(old[0])
+    keras.config.set_dtype_policy(old[1])
+
+
+def _keras_path(keras, name, start, x, y, loss, steps, learning_rate=None, **hyper):
+    """Weights (steps+1, 2) and losses (steps,) of the real Keras optimizer on Dense(1)."""
+    import tensorflow as tf
+
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, use_bias=False)])
+    model.layers[0].kernel.assign(np.reshape(start, (2, 1)))
+    variables = model.trainable_variables
+    opt = keras_optimizer(name, learning_rate, **hyper)
+    opt.build(variables)
+    loss_fn = keras.losses.get(loss)
+    xt, yt = tf.constant(x, tf.float64), tf.constant(np.reshape(y, (-1, 1)), tf.float64)
+
+    @tf.function
+    def step():
+        with tf.GradientTape() as tape:
+            value = tf.reduce_mean(loss_fn(yt, model(xt, training=True)))
+        opt.apply_gradients(zip(tape.gradient(value, variables), variables, strict=True))
+        return value
+
+    weights, losses = [np.asarray(start, float)], []
+    for _ in range(steps):
+        losses.append(float(step()))
+        weights.append(model.layers[0].kernel.numpy()[:, 0].copy())
+    return np.array(weights), np.array(losses)
+
+
+def _assert_same_as_keras(keras, name, x, y, loss, learning_rate=None, steps=200, **hyper):
+    traj = trajectory(name, START, x, y, loss, steps, learning_rate, **hyper)
+    k_weights, k_losses = _keras_path(keras, name, START, x, y, loss, steps, learning_rate,
+                                      **hyper)
+    assert not traj.diverged and traj.weights.shape == (steps + 1, 2)
+    np.testing.assert_allclose(traj.weights, k_weights, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(traj.losses[:-1], k_losses, rtol=1e-6, atol=1e-9)
+    return traj
+
+
+@pytest.mark.parametrize("lively", [False, True], ids=["keras_default_lr", "lively_lr"])
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_every_optimizer_equals_keras_for_200_steps(keras64, name, lively):
+    lr = LIVELY_LR[name] if lively else None
+    traj = _assert_same_as_keras(keras64, name, X, Y, "mse", lr)
+    assert traj.losses[-1] < traj.losses[0]
+    _assert_same_as_keras(keras64, name, X3, Y3, "mse", lr)
+
+
+@pytest.mark.parametrize("name", ["sgd", "momentum", "rmsprop", "adam"])
+def test_mae_equals_keras(keras64, name):
+    _assert_same_as_keras(keras64, name, X, Y, "mae", LIVELY_LR[name] / 10)
+    _assert_same_as_keras(keras64, name, X3, Y3, "mae", LIVELY_LR[name] / 10)
+
+
+@pytest.mark.parametrize(("name", "hyper"), [
+    ("momentum", {"momentum": 0.5}), ("nesterov", {"momentum": 0.99}), ("rmsprop", {"rho": 0.5}),
+    ("adagrad", {"initial_accumulator_value": 1.0, "epsilon": 1e-3}),
+    ("adadelta", {"rho": 0.5}), ("adam", {"beta_1": 0.5, "beta_2": 0.9, "epsilon": 1e-4}),
+])
+def test_changed_hyper_parameters_equal_keras(keras64, name, hyper):
+    _assert_same_as_keras(keras64, name, X3, Y3, "mse", LIVELY_LR[name], steps=100, **hyper)
+
+
+@pytest.mark.parametrize("loss", ["huber", "log_cosh", "hinge"])
+def test_other_losses_equal_keras(keras64, loss):
+    _assert_same_as_keras(keras64, "adam", X3, Y3, loss, 0.05, steps=100)
+
+
+def test_keras_defaults_are_the_table():
+    import keras
+
+    for name, opt in OPTIMIZERS.items():
+        keras_obj = getattr(keras.optimizers, opt.keras_class)()
+        for key, value in opt.defaults.items():
+            if key == "momentum":  # the table's momentum entries choose 0.9 (Keras's SGD: 0.0)
+                assert value == 0.9 and keras_obj.momentum == 0.0
+                continue
+            actual = np.asarray(getattr(keras_obj, key))
+            assert float(actual) == pytest.approx(value, rel=1e-7), (name, key)
+    assert keras_optimizer("nesterov").nesterov is True
+    assert keras_optimizer("momentum").nesterov is False
+
+
+def test_course_adam_reaches_the_minimum():
+    traj = trajectory("adam", START, X, Y, d.DESCENT_LOSS, 6000, d.DESCENT_LEARNING_RATE)
+    assert steps_to_reach(traj, MINIMUM, 0.01) == 4169  # the page quotes this figure
+    np.testing.assert_allclose(traj.weights[-1], MINIMUM, atol=1e-5)
+    assert np.all(np.diff(traj.losses) <= 1e-15)  # Adam(0.001) rolls straight down this bowl
+
+
+def test_error_surface_equals_keras_loss(keras64):
+    for loss, x, y in [("mse", X, Y), ("mae", X3, Y3), ("huber", X3, Y3)]:
+        w1, w2, Z = error_surface(x, y, loss, (-1.5, 1.5), 61)
+        assert w1.shape == w2.shape == (61,) and Z.shape == (61, 61)
+        model = keras64.Sequential([keras64.Input((2,)), keras64.layers.Dense(1, use_bias=False)])
+        for i, j in [(0, 0), (0, 60), (17, 43), (30, 30), (60, 5)]:
+            model.layers[0].kernel.assign([[w1[j]], [w2[i]]])
+            value = np.mean(keras64.losses.get(loss)(y[:, None], model(x)))
+            assert Z[i, j] == pytest.approx(float(value), rel=1e-9)
+            assert Z[i, j] == pytest.approx(loss_and_gradient((w1[j], w2[i]), x, y, loss)[0])
+    w1, w2, Z = error_surface(X, Y)  # the lesson's bowl: minimum at (1, -1), on the grid
+    i, j = np.unravel_index(np.argmin(Z), Z.shape)
+    assert (w1[j], w2[i]) == (pytest.approx(1.0), pytest.approx(-1.0)) and Z[i, j] < 1e-20
+
+
+def test_loss_and_gradient_equals_gradient_tape(keras64):
+    import tensorflow as tf
+
+    for loss in ["mse", "mae", "huber", "log_cosh", "binary_crossentropy", "hinge"]:
+        w = np.array([0.3, -0.7])
+        value, grad = loss_and_gradient(w, X3, Y3, loss)
+        wt = tf.Variable(w[:, None])
+        with tf.GradientTape() as tape:
+            k_value = tf.reduce_mean(keras64.losses.get(loss)(Y3[:, None], X3 @ wt))
+        np.testing.assert_allclose(grad, tape.gradient(k_value, wt).numpy()[:, 0], rtol=1e-9)
+        assert value == pytest.approx(float(k_value), rel=1e-9)
+
+
+def test_lr_thresholds_follow_the_mean_over_samples():
+    assert lr_thresholds(X) == (1.0, 2.0)  # H = (2/n) X^T X = I on the lesson's data
+    assert lr_thresholds([[3, 0], [0, 1]]) == pytest.approx((1 / 9, 2 / 9))  # a ravine
+    assert lr_thresholds([[1, 0], [0, 1], [1, 0], [0, 1]]) == (1.0, 2.0)  # the mean, not the sum
+    assert lr_thresholds([[0, 0]]) == (np.inf, np.inf)
+    np.testing.assert_allclose(mse_minimum(X, Y), MINIMUM)
+
+
+def test_sgd_learning_rate_regimes():
+    one_step, limit = lr_thresholds(X)
+    slow = trajectory("sgd", START, X, Y, "mse", 40, 0.5 * one_step).weights[:, 1]
+    assert np.all(np.diff(slow) < 0) and np.all(slow > -1) and abs(slow[-1] + 1) < 1e-9
+    jump = trajectory("sgd", START, X, Y, "mse", 5, one_step)
+    np.testing.assert_array_equal(jump.weights[1:], np.tile(MINIMUM, (5, 1)))
+    assert steps_to_reach(jump, MINIMUM, 1e-12) == 1
+    wobble = trajectory("sgd", START, X, Y, "mse", 40, 1.5 * one_step).weights[:, 1] + 1
+    assert np.all(np.sign(wobble[1:-1]) == -np.sign(wobble[2:])) and abs(wobble[-1]) < 1e-9
+    edge = trajectory("sgd", START, X, Y, "mse", 50, limit)
+    assert not edge.diverged and set(edge.weights[:, 1]) == {1.0, -3.0}  # bounces for ever
+    assert steps_to_reach(edge, MINIMUM) is None
+
+
+def test_divergence_stops_quietly_with_finite_arrays():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        traj = trajectory("sgd", START, X, Y, "mse", 3000, 2.5)
+        ravine = trajectory("sgd", START, [[3, 0], [0, 1]], Y, "mse", 2000,
+                            lr_thresholds([[3, 0], [0, 1]])[1] * 1.01)
+        for_ever = trajectory("momentum", START, X, Y, "mse", 5000, 50.0)
+    assert traj.diverged and traj.diverged_at == len(traj.weights) == len(traj.losses)
+    assert np.all(np.isfinite(traj.weights)) and np.all(np.isfinite(traj.losses))
+    assert traj.diverged_at == 33 and np.abs(traj.weights).max() <= 1e6  # |w2 + 1| = 2 * 1.5^k
+    assert ravine.diverged and for_ever.diverged and np.isfinite(for_ever.weights).all()
+    assert not trajectory("sgd", START, [[3, 0], [0, 1]], Y, "mse", 2000, 0.99 * 2 / 9).diverged
+
+
+def test_runs_together_equal_runs_alone():
+    runs = [Run(n) for n in OPTIMIZERS] + [Run("sgd", 2.5), Run("adam", 0.1, {"beta_1": 0.5}),
+                                           Run("sgd", 0.3)]
+    together = trajectories(runs, START, X3, Y3, "mse", 300)
+    for run, traj in zip(runs, together, strict=True):
+        alone = trajectory(run.optimizer, START, X3, Y3, "mse", 300, run.learning_rate,
+                           **run.hyper)
+        np.testing.assert_allclose(traj.weights, alone.weights, rtol=1e-12)
+        assert (traj.diverged, traj.diverged_at, traj.optimizer) == (
+            alone.diverged, alone.diverged_at, run.optimizer)
+    assert together[-2].diverged and together[-2].settings["learning_rate"] == 2.5
+    assert together[0].settings == OPTIMIZERS["sgd"].defaults
+
+
+def test_steps_to_reach_and_zero_steps():
+    traj = trajectory("sgd", START, X, Y, "mse", 0)
+    assert traj.weights.shape == (1, 2) and traj.losses.shape == (1,)
+    assert steps_to_reach(traj, START) == 0 and steps_to_reach(traj, MINIMUM) is None
+    assert steps_to_reach(trajectory("sgd", START, X, Y, steps=10, learning_rate=0.5),
+                          MINIMUM, 0.01) == 8  # the gap halves each step: 2 / 2^8 < 0.01
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: trajectory("nope", START, X, Y), "unknown optimizer"),
+    (lambda: trajectory("sgd", START, X, Y, "categorical_crossentropy"), "unknown loss"),
+    (lambda: trajectory("sgd", (1.0, np.nan), X, Y), "start"),
+    (lambda: trajectory("sgd", (1.0, 2.0, 3.0), X, Y), "start"),
+    (lambda: trajectory("sgd", START, [[1, 0, 0]], [1]), "shape"),
+    (lambda: trajectory("sgd", START, X, [1, 2, 3]), "shape"),
+    (lambda: trajectory("sgd", START, [[1, np.inf], [0, 1]], Y), "finite"),
+    (lambda: trajectory("sgd", START, X, Y, steps=-1), "steps"),
+    (lambda: trajectory("sgd", START, X, Y, steps=2.5), "steps"),
+    (lambda: trajectory("sgd", START, X, Y, learning_rate=0.0), "out of range"),
+    (lambda: trajectory("sgd", START, X, Y, learning_rate=np.inf), "out of range"),
+    (lambda: trajectory("sgd", START, X, Y, momentum=0.9), "no hyper-parameter"),
+    (lambda: trajectory("momentum", START, X, Y, momentum=1.5), "out of range"),
+    (lambda: trajectory("adam", START, X, Y, beta_1=1.0), "out of range"),
+    (lambda: error_surface(X, Y, resolution=1), "resolution"),
+    (lambda: error_surface(X, Y, w_range=(1, -1)), "w_range"),
+    (lambda: loss_and_gradient((1, 2, 3), X, Y), "w must"),
+    (lambda: steps_to_reach(trajectory("sgd", START, X, Y, steps=1), MINIMUM, 0), "tol"),
+])
+def test_bad_input_raises_value_error(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()

@@ -1,0 +1,333 @@
+"""AppTests of the "Draw a digit" page: real Streamlit, the shipped model, NumPy inference.
+
+Drawings are injected the way the canvas component itself reports them: its session-state
+entry ``{"drawing": {"raw": fabric json, "data": PNG data URL}}`` under the canvas key.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from nn_core.digits import load_mnist, render_on_canvas
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGE = ROOT / "pages" / "draw_digit.py"
+TIMEOUT = 60
+CANVAS = "digit_canvas_0"  # the canvas key until the first "Clear" or ink change
+TRAIN_DEADLINE_S = 600
+
+
+@pytest.fixture(scope="module")
+def mnist_test() -> tuple[np.ndarray, np.ndarray]:
+    """MNIST's test images (10000, 28, 28) uint8 and labels."""
+    _, test = load_mnist()
+    return test
+
+
+def canvas_state(rgba: np.ndarray, stroke: str = "#FFFFFF") -> dict:
+    """What the canvas sends on mouse-up: fabric json and the PNG of the (H, W, 4) canvas."""
+    buf = io.BytesIO()
+    Image.fromarray(rgba).save(buf, format="PNG")
+    url = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+    path = {"type": "path", "stroke": stroke, "strokeWidth": 20, "path": [["M", 1, 1]]}
+    return {"drawing": {"raw": {"version": "6", "objects": [path]}, "data": url},
+            "backgroundFit": None}
+
+
+def new_app() -> AppTest:
+    """The page, run once."""
+    at = AppTest.from_file(str(PAGE), default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def whole_app() -> AppTest:
+    """app.py with its navigation, switched to the digit page."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.run()
+    return switch(at, "pages/draw_digit.py")
+
+
+def switch(at: AppTest, page: str) -> AppTest:
+    """Go to another page of app.py."""
+    at.switch_page(page)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def draw(at: AppTest, rgba: np.ndarray, key: str = CANVAS) -> None:
+    """Inject a drawing into the canvas and rerun."""
+    at.session_state[key] = canvas_state(rgba)
+    at.run()
+    assert not at.exception
+
+
+def prediction(at: AppTest) -> str | None:
+    """The value of the "Prediction" metric, None when the page shows none."""
+    values = [m.value for m in at.metric if m.label == "Prediction"]
+    assert len(values) <= 1
+    return values[0] if values else None
+
+
+def texts(elements) -> str:
+    """All texts of some alerts/markdown, joined, for `in` checks."""
+    return "\n".join(str(e.value) for e in elements)
+
+
+def asks_to_draw(at: AppTest) -> bool:
+    """The page's "draw a digit" prompt is shown."""
+    return "Draw a digit on the canvas" in texts(at.info)
+
+
+def chart_specs(at: AppTest) -> list[dict]:
+    """Every plotly figure on the page, as JSON dicts."""
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def test_page_renders_with_the_shipped_model() -> None:
+    at = new_app()
+    assert not at.error
+    assert [w for w in at.warning] == []
+    assert at.title[0].value == "Draw a digit"
+    model = at.selectbox(key="digit_model_w")
+    assert Path(model.value) == ROOT / "assets" / "models" / "default"
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Test accuracy"].endswith("%")
+    assert float(metrics["Test accuracy"].rstrip("%")) >= 99.0
+    assert asks_to_draw(at)
+    assert prediction(at) is None
+    code = texts(at.code)
+    assert "keras.Sequential" in code and "layers.Conv2D(" in code
+
+
+@pytest.mark.parametrize("index", [0, 1, 2, 3, 4, 7])
+def test_an_injected_drawing_is_predicted(mnist_test, index: int) -> None:
+    x_test, y_test = mnist_test
+    at = new_app()
+    draw(at, render_on_canvas(x_test[index]))  # white ink on the black 280×280 canvas
+    assert prediction(at) == str(y_test[index])
+    assert not at.error
+    assert not asks_to_draw(at)
+    confidence = next(m.value for m in at.metric if m.label == "Confidence")
+    assert confidence.endswith("%")
+
+
+def test_black_ink_on_a_transparent_canvas_is_predicted(mnist_test) -> None:
+    x_test, y_test = mnist_test
+    at = new_app()
+    rgba = render_on_canvas(x_test[1], ink=(0, 0, 0), background=(0, 0, 0, 0),
+                            box=(40, 60, 180, 150))
+    draw(at, rgba)
+    assert prediction(at) == str(y_test[1])
+
+
+def test_feature_maps_one_grid_per_conv_and_pool_layer(mnist_test) -> None:
+    x_test, _ = mnist_test
+    at = new_app()
+    draw(at, render_on_canvas(x_test[0]))
+    titles = [spec["layout"]["title"]["text"] for spec in chart_specs(at)
+              if spec["layout"].get("title")]
+    spec = json.loads((ROOT / "assets/models/default/spec.json").read_text())
+    kinds = [layer["kind"] for layer in spec["layers"]]
+    grids = [t for t in titles if " → " in t and "×" in t.split(" → ")[1]
+             and t.split(" → ")[0].startswith(("conv2d", "max_pooling2d", "average_pooling2d"))]
+    assert len(grids) == sum(k in ("conv", "maxpool", "avgpool") for k in kinds)
+    assert grids[0].endswith("26×26×32") or grids[0].endswith(
+        f"×{spec['layers'][0]['size']}")
+    assert any(t.startswith("First layer's") for t in titles)
+    assert "Probability of each digit" in titles
+
+
+def test_blank_canvas_asks_to_draw() -> None:
+    at = new_app()
+    blank = np.zeros((280, 280, 4), np.uint8)
+    blank[..., 3] = 255  # the opaque black background, no ink
+    draw(at, blank)
+    assert asks_to_draw(at)
+    assert prediction(at) is None
+    assert not at.error
+
+
+def test_clear_button_empties_the_drawing(mnist_test) -> None:
+    x_test, _ = mnist_test
+    at = new_app()
+    draw(at, render_on_canvas(x_test[0]))
+    assert prediction(at) is not None
+    at.button(key="digit_clear").click()
+    at.run()
+    assert asks_to_draw(at)
+    assert prediction(at) is None
+    assert at.session_state["digit_canvas_version"] == 1  # a fresh, empty canvas
+    assert at.session_state["digit_seed"] == {"objects": []}
+
+
+def test_random_test_digit_shows_its_true_label(mnist_test) -> None:
+    x_test, y_test = mnist_test
+    at = new_app()
+    at.button(key="digit_random").click()
+    at.run()
+    assert not at.exception
+    index = at.session_state["digit_mnist_index"]
+    assert prediction(at) is not None
+    shown = texts(at.success) + texts(at.error)
+    assert f"True label: {y_test[index]}." in shown
+    at.button(key="digit_back").click()  # back to the (empty) drawing
+    at.run()
+    assert asks_to_draw(at)
+
+
+def test_ink_change_keeps_the_drawing(mnist_test) -> None:
+    x_test, y_test = mnist_test
+    at = new_app()
+    draw(at, render_on_canvas(x_test[2]))
+    at.radio(key="digit_ink_w").set_value("Black ink on white")
+    at.run()
+    assert not at.exception
+    assert prediction(at) == str(y_test[2])  # the drawing is still read
+    seed = at.session_state["digit_seed"]
+    assert seed["objects"] and all(o["stroke"] == "#000000" for o in seed["objects"])
+
+
+def test_epoch_slider_reads_with_earlier_weights(mnist_test) -> None:
+    x_test, y_test = mnist_test
+    at = new_app()
+    draw(at, render_on_canvas(x_test[0]))
+    slider = at.select_slider(key="digit_epoch_w")
+    options = slider.options
+    assert len(options) >= 2
+    slider.set_value(options[0])
+    at.run()
+    assert not at.exception
+    assert prediction(at) is not None
+    assert f"weights after epoch {options[0]} of" in texts(at.caption)
+
+
+def test_drawing_and_settings_survive_a_page_switch(mnist_test) -> None:
+    x_test, y_test = mnist_test
+    at = whole_app()
+    at.slider(key="digit_stroke_w").set_value(31)
+    at.toggle(key="digit_per_channel_w").set_value(True)
+    at.run()
+    draw(at, render_on_canvas(x_test[3]))
+    assert prediction(at) == str(y_test[3])
+    drawn = at.session_state["digit_drawing"]["json"]
+    switch(at, "pages/forward_pass.py")
+    assert prediction(at) is None
+    switch(at, "pages/draw_digit.py")
+    assert prediction(at) == str(y_test[3])  # read from the kept drawing
+    assert at.session_state["digit_seed"] == drawn  # the remounted canvas redraws it
+    assert at.slider(key="digit_stroke_w").value == 31
+    assert at.toggle(key="digit_per_channel_w").value is True
+
+
+def test_evaluation_shows_confusion_matrix_and_mistakes() -> None:
+    at = new_app()
+    titles = [spec["layout"].get("title", {}).get("text", "") for spec in chart_specs(at)]
+    assert "Confusion matrix (test set)" in titles
+    assert any(t.startswith("Test digits it gets wrong") for t in titles)
+
+
+def test_a_bad_custom_setting_shows_an_error(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("NN_PLAYGROUND_RUNS", str(tmp_path / "runs"))
+    at = new_app()
+    at.selectbox(key="digit_train_kind_w").set_value("custom")
+    at.run()
+    at.number_input(key="digit_train_lr_custom_w").set_value(5.0)
+    at.button(key="digit_train_submit").click()
+    at.run()
+    assert not at.exception
+    errors = texts(at.error)
+    assert "Cannot train this network" in errors and "learning_rate" in errors
+    assert at.session_state["digit_job_id"] is None
+
+
+def test_missing_shipped_model_and_mnist_warn_and_the_page_still_works(tmp_path,
+                                                                        monkeypatch) -> None:
+    # The page finds the shipped model next to itself: a copy in an empty tree has none.
+    (tmp_path / "pages").mkdir()
+    shutil.copy(PAGE, tmp_path / "pages" / "draw_digit.py")
+    monkeypatch.setenv("NN_PLAYGROUND_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setattr("nn_core.digits.MNIST_ASSET", tmp_path / "no-mnist.npz")
+    at = AppTest.from_file(str(tmp_path / "pages" / "draw_digit.py"), default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception
+    assert "The shipped model is missing" in texts(at.warning)
+    assert "No trained network yet" in texts(at.info)
+    at.button(key="digit_random").click()
+    at.run()
+    assert not at.exception
+    assert "The MNIST data set is missing" in texts(at.warning)
+    assert at.button(key="digit_train_submit")  # the training form is still there
+
+
+def _submit_tiny_custom_training(at: AppTest) -> None:
+    """Custom CNN, 4 filters, one block, no dense layer, 1 epoch on 1,000 images (batch 32)."""
+    at.selectbox(key="digit_train_kind_w").set_value("custom")
+    at.run()
+    at.number_input(key="digit_train_f1_w").set_value(4)
+    at.number_input(key="digit_train_f2_w").set_value(0)
+    at.number_input(key="digit_train_dense_w").set_value(0)
+    at.number_input(key="digit_train_dropout_w").set_value(0.0)
+    at.number_input(key="digit_train_epochs_custom_w").set_value(1)
+    at.number_input(key="digit_train_batch_custom_w").set_value(32)
+    at.number_input(key="digit_train_lr_custom_w").set_value(0.005)
+    at.selectbox(key="digit_train_images_w").set_value(1_000)
+    at.button(key="digit_train_submit").click()
+    at.run()
+    assert not at.exception
+    assert not at.error, texts(at.error)
+
+
+@pytest.mark.slow
+def test_training_a_tiny_custom_model_to_completion(tmp_path, monkeypatch, mnist_test) -> None:
+    monkeypatch.setenv("NN_PLAYGROUND_RUNS", str(tmp_path / "runs"))
+    at = whole_app()
+    _submit_tiny_custom_training(at)
+    job_id = at.session_state["digit_job_id"]
+    assert job_id is not None
+    switch(at, "pages/curves.py")  # the job keeps going while the student looks elsewhere
+    switch(at, "pages/draw_digit.py")
+    assert at.session_state["digit_job_id"] == job_id
+    assert at.selectbox(key="digit_train_kind_w").value == "custom"  # the form kept its settings
+    assert at.number_input(key="digit_train_f1_w").value == 4
+    deadline = time.monotonic() + TRAIN_DEADLINE_S
+    while "Finished: test accuracy" not in texts(at.success):
+        assert time.monotonic() < deadline, "the tiny training did not finish in time"
+        assert "Training failed" not in texts(at.error), texts(at.error)
+        time.sleep(1)
+        at.run()
+        assert not at.exception
+    curves = [s for s in chart_specs(at)
+              if [a["text"] for a in s["layout"].get("annotations", [])][:2]
+              == ["Loss", "Accuracy"]]
+    assert curves, "the job's loss/accuracy curves are shown"
+    names = {trace.get("name") for trace in curves[0]["data"]}
+    assert {"train", "validation"} <= names
+    done = texts(at.success)
+    accuracy = float(done.split("Finished: test accuracy ")[1].split("%")[0])
+    assert 50.0 < accuracy <= 100.0  # 900 images, 1 epoch: far better than chance
+    # The finished network is now selectable; "Use" selects it and it reads a drawing.
+    run_dirs = list((tmp_path / "runs").iterdir())
+    assert len(run_dirs) == 1
+    labels = at.selectbox(key="digit_model_w").options  # AppTest lists the shown labels
+    assert any(label.startswith("Custom CNN: conv 4 (3×3") for label in labels)
+    at.button(key="digit_use_trained").click()
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="digit_model_w").value == str(run_dirs[0])
+    x_test, _ = mnist_test
+    draw(at, render_on_canvas(x_test[0]))
+    assert prediction(at) is not None
+    assert "4 maps of 26×26" in texts(at.caption)

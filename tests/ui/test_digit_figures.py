@@ -1,0 +1,136 @@
+"""The digit page's plotly builders: mosaic layout, scaling, and what each figure holds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ui import digit_figures as figs
+
+
+@pytest.mark.parametrize(("channels", "columns"), [(1, 1), (6, 6), (8, 8), (16, 8), (32, 8),
+                                                   (33, 16), (64, 16), (128, 16)])
+def test_grid_columns(channels: int, columns: int) -> None:
+    assert figs.grid_columns(channels) == columns
+
+
+def test_grid_columns_rejects_no_channels() -> None:
+    with pytest.raises(ValueError, match="channels"):
+        figs.grid_columns(0)
+
+
+def test_mosaic_places_every_channel_in_its_tile_with_nan_gaps() -> None:
+    rng = np.random.default_rng(0)
+    maps = rng.random((5, 4, 7)).astype(np.float32)  # h=5, w=4, 7 channels
+    image, channel = figs.mosaic(maps, columns=3, gap=1)
+    assert image.shape == (3 * 6 - 1, 3 * 5 - 1)  # 3 rows, 3 columns of 5×4 tiles + gaps
+    for c in range(7):
+        r, q = divmod(c, 3)
+        np.testing.assert_array_equal(image[r * 6: r * 6 + 5, q * 5: q * 5 + 4], maps[:, :, c])
+        assert (channel[r * 6: r * 6 + 5, q * 5: q * 5 + 4] == c).all()
+    assert np.isnan(image[5, :]).all() and np.isnan(image[:, 4]).all()  # the gaps
+    assert np.isnan(image[12:, 5:]).all()  # the two unused tiles of the last row
+    assert (channel[np.isnan(image)] == -1).all()
+    assert np.count_nonzero(channel >= 0) == maps.size
+
+
+def test_mosaic_without_gaps_is_a_plain_tiling() -> None:
+    maps = np.arange(2 * 2 * 4, dtype=np.float32).reshape(2, 2, 4)
+    image, _ = figs.mosaic(maps, columns=2, gap=0)
+    expected = np.block([[maps[:, :, 0], maps[:, :, 1]], [maps[:, :, 2], maps[:, :, 3]]])
+    np.testing.assert_array_equal(image, expected)
+
+
+@pytest.mark.parametrize("bad", [np.zeros((4, 4)), np.zeros((1, 4, 4, 2))])
+def test_mosaic_rejects_wrong_shapes(bad: np.ndarray) -> None:
+    with pytest.raises(ValueError, match="h, w, channels"):
+        figs.mosaic(bad)
+
+
+def test_normalize_channels_scales_each_channel_to_unit_range() -> None:
+    maps = np.stack([np.array([[0.0, 2.0], [1.0, 4.0]]), np.full((2, 2), 3.0),
+                     np.array([[-1.0, 1.0], [0.0, 0.0]])], axis=-1)
+    out = figs.normalize_channels(maps)
+    np.testing.assert_allclose(out[:, :, 0], [[0, 0.5], [0.25, 1]])
+    np.testing.assert_array_equal(out[:, :, 1], 0)  # constant channel
+    np.testing.assert_allclose(out[:, :, 2], [[0, 1], [0.5, 0.5]])
+
+
+def test_feature_map_figure_keeps_raw_values_in_the_hover() -> None:
+    rng = np.random.default_rng(1)
+    maps = rng.random((26, 26, 32)).astype(np.float32) * 5
+    fig = figs.feature_map_figure(maps, "conv2d_1 → 26×26×32", per_channel=True)
+    trace = fig.data[0]
+    z = np.asarray(trace.z, dtype=np.float64)
+    assert z.shape == (4 * 27 - 1, 8 * 27 - 1)
+    assert np.nanmax(z) == pytest.approx(1.0) and np.nanmin(z) == pytest.approx(0.0)
+    custom = np.asarray(trace.customdata, dtype=np.float64)
+    assert custom.shape == (*z.shape, 2)
+    assert custom[0, 0, 0] == 0 and custom[0, 27, 0] == 1  # channel index per tile
+    assert custom[0, 0, 1] == pytest.approx(maps[0, 0, 0])  # the raw activation
+    assert fig.layout.title.text == "conv2d_1 → 26×26×32"
+    shared = figs.feature_map_figure(maps, "t", per_channel=False).data[0]
+    assert np.nanmax(np.asarray(shared.z, dtype=np.float64)) == pytest.approx(maps.max())
+
+
+def test_filter_figure_uses_a_symmetric_scale() -> None:
+    kernel = np.zeros((3, 3, 1, 6), np.float32)
+    kernel[0, 0, 0, 2], kernel[1, 1, 0, 5] = 0.7, -0.3
+    trace = figs.filter_figure(kernel).data[0]
+    assert trace.zmin == pytest.approx(-0.7) and trace.zmax == pytest.approx(0.7)
+    assert np.asarray(trace.z).shape == (3, 6 * 4 - 1)  # one row of 6 filters
+
+
+def test_probability_figure_highlights_the_most_likely_digit() -> None:
+    probs = np.full(10, 0.02)
+    probs[7] = 0.82
+    bar = figs.probability_figure(probs).data[0]
+    colors = list(bar.marker.color)
+    assert colors[7] != colors[0] and len(set(colors)) == 2
+    assert list(bar.x) == [str(d) for d in range(10)]
+    with pytest.raises(ValueError, match="10 probabilities"):
+        figs.probability_figure(np.ones(9) / 9)
+
+
+def test_input_image_figure_checks_the_shape() -> None:
+    fig = figs.input_image_figure(np.zeros((28, 28)))
+    assert np.asarray(fig.data[0].z).shape == (28, 28)
+    with pytest.raises(ValueError, match="28, 28"):
+        figs.input_image_figure(np.zeros((20, 20)))
+
+
+def test_training_curves_figure_has_train_validation_and_live_traces() -> None:
+    history = {"loss": [0.9, 0.4], "val_loss": [0.5, 0.3], "accuracy": [0.7, 0.9],
+               "val_accuracy": [0.85, 0.92]}
+    live = {"x": [0.5, 1.0, 1.5], "loss": [1.2, 0.9, 0.5], "accuracy": [0.5, 0.7, 0.85]}
+    fig = figs.training_curves_figure(history, live=live)
+    names = [t.name for t in fig.data]
+    assert names.count("train") == 2 and names.count("validation") == 2
+    assert names.count("train (running)") == 2
+    loss = next(t for t in fig.data if t.name == "validation" and t.xaxis == "x")
+    assert list(loss.y) == [0.5, 0.3] and list(loss.x) == [1, 2]
+    assert len(figs.training_curves_figure({}).data) == 0  # nothing yet: an empty frame
+
+
+def test_confusion_figure_writes_counts_and_colours_only_mistakes() -> None:
+    matrix = np.diag(np.full(10, 100))
+    matrix[3, 5] = 7
+    trace = figs.confusion_figure(matrix).data[0]
+    z = np.asarray(trace.z, dtype=np.float64)
+    assert z[3, 5] > 0 and np.count_nonzero(z) == 1  # the diagonal does not swamp the scale
+    assert np.asarray(trace.text)[3, 5] == 7 and np.asarray(trace.text)[0, 0] == 100
+    with pytest.raises(ValueError, match="10, 10"):
+        figs.confusion_figure(np.zeros((9, 9)))
+
+
+def test_mistakes_figure_captions_every_digit() -> None:
+    images = np.zeros((10, 28, 28), np.uint8)
+    images[:, 10:18, 12:16] = 255
+    fig = figs.mistakes_figure(images, list(range(10)), [(d + 1) % 10 for d in range(10)],
+                               columns=4)
+    texts = [a.text for a in fig.layout.annotations]
+    assert texts[0] == "0 → <b>1</b>" and texts[9] == "9 → <b>0</b>"
+    z = np.asarray(fig.data[0].z, dtype=np.float64)
+    assert np.nanmax(z) == pytest.approx(1.0)  # uint8 images scaled to [0, 1]
+    with pytest.raises(ValueError, match="same length"):
+        figs.mistakes_figure(images, [1, 2], [3])

@@ -1,0 +1,249 @@
+"""Plotly figures for the "Draw a digit" page: arrays in, ``go.Figure`` out (no Streamlit here).
+
+Feature maps and filters are drawn as one *mosaic* heatmap per layer (every channel a tile, NaN
+gaps between tiles) instead of one subplot per channel: a single trace is fast to build and to
+send to the browser even for 128 channels.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+PAGE_WIDTH = 900  # px: the width the page's figures are laid out for (height follows from it)
+INK_COLORSCALE = "gray_r"  # MNIST as printed: white paper, black ink
+MAP_COLORSCALE = "Viridis"
+WEIGHT_COLORSCALE = "RdBu"
+_MARGIN = MappingProxyType({"l": 10, "r": 10, "t": 40, "b": 10})
+
+
+def grid_columns(channels: int) -> int:
+    """How many tiles per row for ``channels`` maps: one row up to 8, then 8 or 16 wide."""
+    if channels < 1:
+        raise ValueError(f"channels must be at least 1, got {channels}")
+    if channels <= 8:
+        return channels
+    return 8 if channels <= 32 else 16
+
+
+def mosaic(maps: np.ndarray, columns: int | None = None, gap: int = 1,
+           fill: float = np.nan) -> tuple[np.ndarray, np.ndarray]:
+    """Tile maps (h, w, c) into one (rows*(h+gap)-gap, cols*(w+gap)-gap) float32 image.
+
+    Returns (image, channel): ``channel`` gives each pixel's channel index (-1 in the gaps and
+    in unused tiles), ``fill`` (NaN by default: transparent in plotly) fills the gaps.
+    """
+    maps = np.asarray(maps)
+    if maps.ndim != 3:
+        raise ValueError(f"maps must have shape (h, w, channels), got {maps.shape}")
+    if gap < 0:
+        raise ValueError(f"gap must be >= 0, got {gap}")
+    h, w, c = maps.shape
+    cols = grid_columns(c) if columns is None else columns
+    if cols < 1:
+        raise ValueError(f"columns must be at least 1, got {cols}")
+    rows = math.ceil(c / cols)
+    image = np.full((rows * (h + gap) - gap, cols * (w + gap) - gap), fill, np.float32)
+    channel = np.full(image.shape, -1, np.int16)
+    for i in range(c):
+        r, q = divmod(i, cols)
+        top, left = r * (h + gap), q * (w + gap)
+        image[top: top + h, left: left + w] = maps[:, :, i]
+        channel[top: top + h, left: left + w] = i
+    return image, channel
+
+
+def normalize_channels(maps: np.ndarray) -> np.ndarray:
+    """Scale every channel of (h, w, c) to [0, 1] on its own (a constant channel becomes 0)."""
+    maps = np.asarray(maps, np.float32)
+    low = maps.min(axis=(0, 1), keepdims=True)
+    span = maps.max(axis=(0, 1), keepdims=True) - low
+    return np.where(span > 0, (maps - low) / np.where(span > 0, span, 1), 0).astype(np.float32)
+
+
+def _image_layout(fig: go.Figure, shape: tuple[int, int], title: str, width: int = PAGE_WIDTH,
+                  min_height: int = 120, max_height: int = 900) -> go.Figure:
+    """Square pixels, row 0 at the top, no axes; height from the image's aspect ratio."""
+    rows, cols = shape
+    height = int(np.clip(width * rows / max(cols, 1) + _MARGIN["t"] + _MARGIN["b"],
+                         min_height, max_height))
+    fig.update_xaxes(visible=False, constrain="domain")
+    fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x", scaleratio=1,
+                     constrain="domain")
+    fig.update_layout(title={"text": title, "font": {"size": 15}}, height=height,
+                      margin=dict(_MARGIN),
+                      plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="rgba(0,0,0,0)")
+    return fig
+
+
+def input_image_figure(image: np.ndarray,
+                       title: str = "What the network sees (28×28)") -> go.Figure:
+    """The (28, 28) input in [0, 1] as a grey heatmap, dark = ink; hover shows pixel values."""
+    image = np.asarray(image, np.float32)
+    if image.shape != (28, 28):
+        raise ValueError(f"expected a (28, 28) image, got {image.shape}")
+    fig = go.Figure(go.Heatmap(z=image, zmin=0, zmax=1, colorscale=INK_COLORSCALE,
+                               showscale=False,
+                               hovertemplate="row %{y}, col %{x}: %{z:.2f}<extra></extra>"))
+    return _image_layout(fig, image.shape, title, width=260, min_height=200, max_height=300)
+
+
+def probability_figure(probs: Sequence[float] | np.ndarray) -> go.Figure:
+    """Bar chart of the ten class probabilities (10,), the most likely digit highlighted."""
+    probs = np.asarray(probs, np.float64).reshape(-1)
+    if probs.shape != (10,):
+        raise ValueError(f"expected 10 probabilities, got shape {probs.shape}")
+    best = int(np.argmax(probs))
+    colors = ["#ff4b4b" if d == best else "#8fa8c8" for d in range(10)]
+    fig = go.Figure(go.Bar(x=[str(d) for d in range(10)], y=probs, marker_color=colors,
+                           text=[f"{p:.0%}" if p >= 0.005 else "" for p in probs],
+                           textposition="outside", cliponaxis=False,
+                           hovertemplate="digit %{x}: %{y:.4f}<extra></extra>"))
+    fig.update_layout(title={"text": "Probability of each digit", "font": {"size": 15}},
+                      height=280, margin={"l": 40, "r": 10, "t": 40, "b": 40},
+                      xaxis={"title": "digit", "type": "category"},
+                      yaxis={"title": "probability", "range": [0, 1.12], "tickformat": ".0%"})
+    return fig
+
+
+def feature_map_figure(maps: np.ndarray, title: str, per_channel: bool = False,
+                       columns: int | None = None) -> go.Figure:
+    """Every channel of one layer's output (h, w, c) as a grid of small heatmaps, one trace.
+
+    ``per_channel`` scales each map to its own [0, 1] (shows weak channels); otherwise all maps
+    share the layer's scale (shows which channels respond most).
+    """
+    maps = np.asarray(maps, np.float32)
+    if maps.ndim != 3:
+        raise ValueError(f"maps must have shape (h, w, channels), got {maps.shape}")
+    shown = normalize_channels(maps) if per_channel else maps
+    image, channel = mosaic(shown, columns)
+    raw, _ = mosaic(maps, columns)
+    fig = go.Figure(go.Heatmap(
+        z=image, customdata=np.stack([channel.astype(np.float32), raw], axis=-1),
+        colorscale=MAP_COLORSCALE, showscale=not per_channel, hoverongaps=False,
+        zmin=0 if per_channel else None, zmax=1 if per_channel else None,
+        colorbar={"thickness": 10, "len": 0.8},
+        hovertemplate="channel %{customdata[0]}<br>value %{customdata[1]:.3f}<extra></extra>"))
+    return _image_layout(fig, image.shape, title)
+
+
+def filter_figure(kernel: np.ndarray, title: str = "First layer's learned filters") -> go.Figure:
+    """The first Conv2D's kernels (k, k, 1, f) as f small tiles, blue = negative, red = positive."""
+    kernel = np.asarray(kernel, np.float32)
+    if kernel.ndim != 4:
+        raise ValueError(f"kernel must have shape (k, k, in_channels, filters), got {kernel.shape}")
+    _, _, cin, f = kernel.shape
+    maps = kernel.mean(axis=2) if cin > 1 else kernel[:, :, 0, :]
+    image, channel = mosaic(maps, columns=grid_columns(f) if f > 8 else f)
+    limit = float(np.nanmax(np.abs(image))) or 1.0
+    fig = go.Figure(go.Heatmap(
+        z=image, customdata=channel, colorscale=WEIGHT_COLORSCALE, reversescale=True,
+        zmin=-limit, zmax=limit, hoverongaps=False, colorbar={"thickness": 10, "len": 0.8},
+        hovertemplate="filter %{customdata}<br>weight %{z:.3f}<extra></extra>"))
+    width = min(PAGE_WIDTH, 70 * grid_columns(f) if f > 8 else 70 * f + 80)
+    return _image_layout(fig, image.shape, title, width=max(width, 300), max_height=500)
+
+
+def dense_figure(values: np.ndarray, title: str) -> go.Figure:
+    """A dense layer's activations (units,) as bars: which neurons fire for this drawing."""
+    values = np.asarray(values, np.float32).reshape(-1)
+    fig = go.Figure(go.Bar(x=np.arange(values.size), y=values, marker_color="#4c78a8",
+                           hovertemplate="neuron %{x}: %{y:.3f}<extra></extra>"))
+    fig.update_layout(title={"text": title, "font": {"size": 15}}, height=220, bargap=0.05,
+                      margin={"l": 40, "r": 10, "t": 40, "b": 30},
+                      xaxis={"title": "neuron"}, yaxis={"title": "activation"})
+    return fig
+
+
+_CURVE_STYLE = MappingProxyType({
+    "loss": ("train", "#1f77b4", "solid"), "val_loss": ("validation", "#ff7f0e", "dash"),
+    "accuracy": ("train", "#1f77b4", "solid"), "val_accuracy": ("validation", "#ff7f0e", "dash")})
+
+
+def training_curves_figure(history: Mapping[str, Sequence[float]],
+                           live: Mapping[str, Sequence[float]] | None = None) -> go.Figure:
+    """Loss and accuracy per epoch, train and validation, side by side (history as Keras's).
+
+    ``live`` = {"x": epochs as fractions (k,), "loss": (k,), "accuracy": (k,)}: the running
+    epoch means sampled while a job trains, drawn as a thin line so the curve moves each second.
+    """
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss", "Accuracy"),
+                        horizontal_spacing=0.1)
+    if live is not None and len(live.get("x", [])):
+        for key, col in (("loss", 1), ("accuracy", 2)):
+            fig.add_trace(go.Scatter(x=list(live["x"]), y=list(live[key]), mode="lines",
+                                     name="train (running)", legendgroup="running",
+                                     line={"color": "#9ecae1", "width": 1.5},
+                                     showlegend=col == 1,
+                                     hovertemplate=f"running {key}: %{{y:.4f}}<extra></extra>"),
+                          row=1, col=col)
+    for key, (name, color, dash) in _CURVE_STYLE.items():
+        values = [float(v) for v in history.get(key, []) or []]
+        if not values:
+            continue
+        col = 1 if key.endswith("loss") else 2
+        fig.add_trace(go.Scatter(x=np.arange(1, len(values) + 1), y=values, name=name,
+                                 mode="lines+markers", line={"color": color, "dash": dash},
+                                 legendgroup=name, showlegend=col == 1,
+                                 hovertemplate=f"{name} {key.replace('val_', '')}: "
+                                               "%{y:.4f} (epoch %{x})<extra></extra>"),
+                      row=1, col=col)
+    fig.update_xaxes(title_text="epoch", rangemode="tozero")
+    fig.update_yaxes(rangemode="tozero", row=1, col=1)
+    fig.update_yaxes(tickformat=".1%", row=1, col=2)
+    fig.update_layout(height=300, margin={"l": 50, "r": 10, "t": 40, "b": 40},
+                      legend={"orientation": "h", "y": -0.25})
+    return fig
+
+
+def confusion_figure(matrix: np.ndarray | Sequence[Sequence[int]]) -> go.Figure:
+    """The (10, 10) confusion matrix, rows = true digit, columns = predicted, counts written in."""
+    matrix = np.asarray(matrix, np.int64)
+    if matrix.shape != (10, 10):
+        raise ValueError(f"expected a (10, 10) confusion matrix, got {matrix.shape}")
+    off = matrix.copy()
+    np.fill_diagonal(off, 0)  # colour the mistakes: the diagonal would swamp the scale
+    labels = [str(d) for d in range(10)]
+    fig = go.Figure(go.Heatmap(
+        z=np.log1p(off), x=labels, y=labels, text=matrix, texttemplate="%{text}",
+        colorscale="Reds", showscale=False,
+        hovertemplate="true %{y}, predicted %{x}: %{text}<extra></extra>"))
+    fig.update_layout(title={"text": "Confusion matrix (test set)", "font": {"size": 15}},
+                      height=460, margin={"l": 60, "r": 10, "t": 40, "b": 50},
+                      xaxis={"title": "predicted digit", "type": "category", "side": "bottom"},
+                      yaxis={"title": "true digit", "type": "category", "autorange": "reversed",
+                             "scaleanchor": "x"})
+    return fig
+
+
+def mistakes_figure(images: np.ndarray, true: Sequence[int], predicted: Sequence[int],
+                    columns: int = 8) -> go.Figure:
+    """A gallery of misread test digits (n, 28, 28), each titled "true → predicted"."""
+    images = np.asarray(images, np.float32)
+    if images.ndim != 3 or images.shape[1:] != (28, 28):
+        raise ValueError(f"images must have shape (n, 28, 28), got {images.shape}")
+    if not len(images) == len(true) == len(predicted):
+        raise ValueError("images, true and predicted must have the same length")
+    if len(images) == 0:
+        raise ValueError("no mistakes to show")
+    if images.max() > 1:
+        images = images / 255
+    label_gap = 9  # rows above each tile for its caption
+    cols = min(columns, len(images))
+    tiles = np.full((28 + label_gap, 28, len(images)), np.nan, np.float32)
+    tiles[label_gap:] = images.transpose(1, 2, 0)
+    image, _ = mosaic(tiles, cols, gap=2)
+    fig = go.Figure(go.Heatmap(z=image, zmin=0, zmax=1, colorscale=INK_COLORSCALE,
+                               showscale=False, hoverinfo="skip"))
+    for i, (t, p) in enumerate(zip(true, predicted, strict=True)):
+        r, q = divmod(i, cols)
+        fig.add_annotation(x=q * 30 + 13.5, y=r * (28 + label_gap + 2) + 4, showarrow=False,
+                           text=f"{int(t)} → <b>{int(p)}</b>", font={"size": 12})
+    return _image_layout(fig, image.shape, "Test digits it gets wrong (true → predicted)",
+                         width=min(PAGE_WIDTH, 95 * cols))
