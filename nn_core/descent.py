@@ -147,17 +147,26 @@ def _coefficients(name: str, h: dict[str, float]) -> dict[str, float]:
 
 
 def _step(w: np.ndarray, g: np.ndarray, st: dict[str, np.ndarray], c: dict[str, np.ndarray],
-          lr_t: np.ndarray) -> None:
-    """One update of every run at once, in place: w, g, state (k, 2), coefficients (k, 1)."""
+          lr_t: np.ndarray, used: set[str]) -> None:
+    """One update of every run at once, in place: w, g, state (k, 2), coefficients (k, 1).
+
+    ``used`` names the state the runs need ("v", "m", "u"); skipping the rest is exact, since
+    its terms are then 0 (m), 1 (sqrt(0 + 1) for v) or g itself (u)."""
     v, m, u = st["v"], st["m"], st["u"]
-    v *= c["rho_v"]
-    v += c["c_v"] * (g * g)  # second moment (rmsprop, adagrad, adadelta, adam); 0 for sgd
-    s = np.sqrt(u + c["eps_u"]) * g  # adadelta scales g by the rms of its past steps
-    m *= c["mu"]
-    m += c["c_m"] * s  # momentum / adam's first moment
-    step = (c["a_m"] * m + c["a_d"] * s) / (np.sqrt(v + c["eps_in"]) + c["eps_out"])
-    u *= c["rho_u"]
-    u += c["c_u"] * (step * step)
+    if "v" in used:  # second moment: rmsprop, adagrad, adadelta, adam
+        v *= c["rho_v"]
+        v += c["c_v"] * (g * g)
+    s = np.sqrt(u + c["eps_u"]) * g if "u" in used else g  # adadelta: times rms of past steps
+    step = s
+    if "m" in used:  # momentum, nesterov, adam's first moment
+        m *= c["mu"]
+        m += c["c_m"] * s
+        step = c["a_m"] * m + c["a_d"] * s
+    if "v" in used:
+        step = step / (np.sqrt(v + c["eps_in"]) + c["eps_out"])
+    if "u" in used:
+        u *= c["rho_u"]
+        u += c["c_u"] * (step * step)
     w -= lr_t * step
 
 
@@ -223,6 +232,8 @@ def trajectories(runs: Sequence[Run], start: ArrayLike, inputs: ArrayLike, targe
     """Every run of ``runs`` from ``start`` for ``steps`` full-batch steps, computed together."""
     X, y, fn = _problem(inputs, targets, loss)
     w0 = _point(start, "start")
+    if np.abs(w0).max() > DIVERGENCE_LIMIT:
+        raise ValueError(f"start must lie within ±{DIVERGENCE_LIMIT:g}, got {w0.tolist()}")
     if not isinstance(steps, int | np.integer) or not 0 <= steps <= MAX_STEPS:
         raise ValueError(f"steps must be an integer from 0 to {MAX_STEPS}, got {steps!r}")
     settings = [_settings(r.optimizer, r.learning_rate, r.hyper) for r in runs]
@@ -233,12 +244,13 @@ def trajectories(runs: Sequence[Run], start: ArrayLike, inputs: ArrayLike, targe
     lr_t = lr * np.sqrt(1.0 - c["b2"] ** t) / (1.0 - c["b1"] ** t)  # (steps, runs, 1)
     W = np.tile(w0, (len(runs), 1))
     state = {"v": np.zeros_like(W) + c["v0"], "m": np.zeros_like(W), "u": np.zeros_like(W)}
+    used = {k for k, key in (("v", "c_v"), ("m", "c_m"), ("u", "c_u")) if c[key].any()}
     path = np.empty((steps + 1, *W.shape))
     path[0] = W
     y_rep = np.tile(y, len(runs))[:, None]
     with np.errstate(all="ignore"):  # a diverging run overflows quietly; it is cut below
         for i in range(steps):
-            _step(W, _gradients(W, X, y_rep, fn), state, c, lr_t[i])
+            _step(W, _gradients(W, X, y_rep, fn), state, c, lr_t[i], used)
             path[i + 1] = W
         losses = _mean_loss(path, X, y, fn)  # (steps + 1, runs)
         bad = ~np.isfinite(path).all(-1) | (np.abs(path) > DIVERGENCE_LIMIT).any(-1)

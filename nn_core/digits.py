@@ -15,7 +15,7 @@ from PIL import Image
 MNIST_ASSET: Path = Path(__file__).resolve().parents[1] / "assets" / "mnist.npz"
 DIGIT_BOX = 20  # MNIST's size-normalisation box, in pixels
 CENTRE = 14.0  # where MNIST's centres of mass lie (row, column), measured on the test set
-INK_THRESHOLD = 24  # a pixel is ink when it differs from the background by more than this (0-255)
+INK_THRESHOLD = 24  # ink: differs from the background by more than this (0-255, of the strongest)
 
 MnistArrays = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
@@ -77,10 +77,12 @@ def preprocess_canvas(rgba: np.ndarray) -> np.ndarray | None:
     (area-averaging, like MNIST's anti-aliasing), then centres it by centre of mass in 28×28.
     """
     ink = ink_mask(rgba)
-    ink[ink * 255 <= INK_THRESHOLD] = 0
-    rows, cols = np.nonzero(ink.any(axis=1))[0], np.nonzero(ink.any(axis=0))[0]
-    if rows.size == 0:
+    strongest = ink.max()
+    if strongest * 255 <= INK_THRESHOLD:
         return None
+    ink /= strongest  # the ink colour's full strength = 1, whatever the colours
+    ink[ink * 255 <= INK_THRESHOLD] = 0  # faint anti-aliasing fringes and noise are background
+    rows, cols = np.nonzero(ink.any(axis=1))[0], np.nonzero(ink.any(axis=0))[0]
     crop = ink[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1]
     h, w = crop.shape
     scale = DIGIT_BOX / max(h, w)
@@ -108,11 +110,13 @@ def _centre_by_mass(image: np.ndarray) -> np.ndarray:
 def render_on_canvas(image28: np.ndarray, size: int = 280,
                      ink: tuple[int, int, int] = (255, 255, 255),
                      background: tuple[int, int, int, int] = (0, 0, 0, 255),
-                     box: tuple[int, int, int, int] | None = None) -> np.ndarray:
+                     box: tuple[int, int, int, int] | None = None, pen: int = 0) -> np.ndarray:
     """Draw a 28×28 digit (uint8 or [0, 1]) as a (size, size, 4) uint8 canvas (tests, benchmarks).
 
     ``box`` = (top, left, height, width) places the digit's 28×28 field in the canvas (default:
-    the whole canvas; it may reach past the edges); alpha-blends ``ink`` over ``background`` (alpha 0 = transparent canvas).
+    the whole canvas; it may reach past the edges). ``pen`` > 0 thickens the strokes by ``pen``
+    canvas pixels on each side (< 0 thins them). Blends ``ink`` over ``background``; a background
+    with alpha 0 gives a transparent canvas whose alpha is the ink.
     """
     img = np.asarray(image28, np.float32)
     if img.shape != (28, 28):
@@ -125,9 +129,24 @@ def render_on_canvas(image28: np.ndarray, size: int = 280,
     y0, x0 = max(top, 0), max(left, 0)
     y1, x1 = min(top + height, size), min(left + width, size)
     a[y0:y1, x0:x1] = np.clip(big, 0, 1)[y0 - top: y1 - top, x0 - left: x1 - left]
+    if pen:
+        a = _max_filter(a, abs(pen)) if pen > 0 else -_max_filter(-a, -pen)
     start = np.asarray(background if background[3] else (*ink, 0), np.float32)  # colour at a = 0
     end = np.asarray((*ink, 255), np.float32)  # colour at a = 1 (transparent canvas: alpha = a)
     out = np.empty((size, size, 4), np.uint8)
     for channel in range(4):
         out[..., channel] = np.rint(start[channel] + (end[channel] - start[channel]) * a)
+    return out
+
+
+def _max_filter(a: np.ndarray, radius: int) -> np.ndarray:
+    """Grey dilation of (H, W) by a (2r+1)² square, separably, edges padded with the minimum."""
+    h, w = a.shape
+    padded = np.pad(a, radius, constant_values=a.min())
+    rows = padded[: h].copy()
+    for k in range(1, 2 * radius + 1):
+        np.maximum(rows, padded[k: k + h], out=rows)
+    out = rows[:, : w].copy()
+    for k in range(1, 2 * radius + 1):
+        np.maximum(out, rows[:, k: k + w], out=out)
     return out

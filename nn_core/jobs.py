@@ -125,10 +125,12 @@ class JobRegistry:
     def __init__(self, runs_dir: str | Path | None = None, max_concurrent: int | None = None,
                  data_path: str | Path | None = None, poll_s: float = 0.1) -> None:
         self.runs_dir = Path(runs_dir) if runs_dir else default_runs_dir()
-        self.max_concurrent = int(max_concurrent if max_concurrent is not None
-                                  else os.environ.get("NN_PLAYGROUND_MAX_JOBS", "1"))
-        if self.max_concurrent < 1:
-            raise ValueError(f"max_concurrent must be at least 1, got {self.max_concurrent}")
+        raw = max_concurrent if max_concurrent is not None else os.environ.get(
+            "NN_PLAYGROUND_MAX_JOBS", "1")
+        if not str(raw).strip().isdigit() or int(raw) < 1:
+            raise ValueError(f"max_concurrent (NN_PLAYGROUND_MAX_JOBS) must be a whole number "
+                             f">= 1, got {raw!r}")
+        self.max_concurrent = int(raw)
         self.data_path = data_path  # MNIST file for the workers (None: the shipped asset)
         self._ctx = multiprocessing.get_context("spawn")
         self._lock = threading.RLock()

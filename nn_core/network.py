@@ -176,7 +176,8 @@ def keras_code(
     return f"""import numpy as np
 import keras
 
-keras.config.set_floatx("float64")  # float64 so every digit matches the page
+keras.config.set_floatx("float64")  # float64, so every digit matches the page
+keras.config.set_dtype_policy("float64")
 
 model = keras.Sequential([
     keras.Input((2,)),

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from nn_core.specs import ModelSpec, layer_names, layer_shapes
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
-
-    from nn_core.models import ModelSpec
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,8 @@ def _as_batch(images: np.ndarray, dtype: np.dtype) -> np.ndarray:
         x = x[..., 0]
     if x.ndim != 3 or x.shape[1:] != (28, 28):
         raise ValueError(f"images must have shape (N, 28, 28), got {np.shape(images)}")
+    if not np.issubdtype(x.dtype, np.floating):
+        raise ValueError(f"images must be floats in [0, 1] (pixels / 255), got {x.dtype}")
     return x.astype(dtype, copy=False)[..., None]
 
 
@@ -81,8 +83,6 @@ def forward_layers(spec: ModelSpec, weights: Sequence[np.ndarray],
     ``weights`` are in ``model.get_weights()`` order (kernel, bias per conv/dense layer); the
     arithmetic runs in their dtype (float32 for trained models). Dropout is the identity.
     """
-    from nn_core.models import layer_names, layer_shapes
-
     shapes = layer_shapes(spec)
     params = [layer for layer in spec.layers if layer.kind in ("conv", "dense")]
     if len(weights) != 2 * len(params):
@@ -113,7 +113,7 @@ def forward_layers(spec: ModelSpec, weights: Sequence[np.ndarray],
 
 
 def predict_proba(spec: ModelSpec, weights: Sequence[np.ndarray], images: np.ndarray,
-                  batch_size: int = 500) -> np.ndarray:
+                  batch_size: int = 1000) -> np.ndarray:
     """Class probabilities (N, 10) for images (N, 28, 28) in [0, 1], in batches to bound memory."""
     x = np.asarray(images)
     if x.ndim == 2:

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from nn_core.defaults import SEED
 from nn_core.models import ModelSpec, load_weights_npz
 
 
@@ -31,7 +32,7 @@ RUNS_DIR = default_runs_dir()  # at import time; the registry and list_runs re-r
 VALIDATION_FRACTION = 0.1  # the last 10% of the (possibly limited) training images
 BATCH_MESSAGE_INTERVAL_S = 0.2  # at most ~5 batch messages per second
 MAX_MISTAKES = 200  # misclassified test indices kept in result.json
-RUN_FILES = ("model.keras", "weights.npz", "history.json", "result.json")
+RUN_FILES = ("result.json", "model.keras", "weights.npz", "history.json")  # removal order
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ def _prepare_run_dir(run_dir: Path, spec: ModelSpec) -> None:
 
 
 def train_model(spec_dict: dict[str, Any], run_dir: str | Path, progress_queue: Any,
-                cancel_event: Any, train_limit: int | None = None, seed: int = 42,
+                cancel_event: Any, train_limit: int | None = None, seed: int = SEED,
                 data_path: str | Path | None = None) -> None:
     """Process target: fit ``spec_dict`` on MNIST, reporting over ``progress_queue``.
 

@@ -19,7 +19,7 @@ from streamlit_drawable_canvas import st_canvas
 
 from nn_core.defaults import SEED
 from nn_core.digits import MNIST_ASSET, load_mnist, preprocess_canvas
-from nn_core.jobs import ACTIVE, JobRegistry, JobStatus
+from nn_core.jobs import JobRegistry, JobStatus
 from nn_core.models import (
     OPTIMIZERS,
     POOLINGS,
@@ -45,6 +45,7 @@ CUSTOM_DEFAULTS = MappingProxyType({
     "f1": 16, "f2": 32, "kernel": 3, "pooling": "max", "dense": 64, "dropout": 0.25,
     "epochs": 3, "batch_size": 128, "optimizer": "adam", "learning_rate": 0.001})
 MISTAKES_SHOWN = 24
+ACTIVE_STATES = ("queued", "running")  # a job's other states (done, failed, cancelled) are final
 POLL_S = 1.0  # the training panel refreshes this often while a job is queued or running
 KERAS_OPTIMIZERS = MappingProxyType({
     "adam": "Adam", "sgd": "SGD", "rmsprop": "RMSprop", "adadelta": "Adadelta",
@@ -378,8 +379,9 @@ def _canvas() -> None:
     cols = st.columns(2)
     cols[0].button("Clear drawing", key="digit_clear", on_click=_clear_drawing,
                    width="stretch", icon=":material/delete:")
-    cols[1].button("Random MNIST test digit", key="digit_random", on_click=_random_digit,
-                   width="stretch", icon=":material/casino:")
+    cols[1].button("Random test digit", key="digit_random", on_click=_random_digit,
+                   width="stretch", icon=":material/casino:",
+                   help="Show the network a random digit from MNIST's 10,000 test images.")
     st.caption("Draw one digit with the mouse (or a finger), as large as the box. The network "
                "answers when you lift the mouse. The canvas toolbar has Undo and Reset.")
 
@@ -432,33 +434,37 @@ def _epoch_weights(model: TrainedModel) -> tuple[list[np.ndarray], str]:
 
 def _prediction(model: TrainedModel, weights: list[np.ndarray], when: str,
                 image: np.ndarray | None, source: str, label: int | None) -> list | None:
-    """Prediction, confidence and probabilities; returns the forward pass's layer outputs."""
-    if image is None:
-        with st.container(key="digit_prediction"):
+    """Prediction, confidence and probabilities; returns the forward pass's layer outputs.
+
+    Everything sits in one keyed container at a fixed place, so the browser swaps the prompt
+    for the prediction in place (browser tests: .st-key-digit_prediction).
+    """
+    with st.container(key="digit_prediction"):
+        if image is None:
             st.info("Draw a digit on the canvas (or pick a random MNIST test digit) and the "
                     "network will tell you which one it sees.")
-        return None
-    try:
-        outputs = forward_layers(model.spec, weights, image[None])
-    except ValueError as exc:
-        st.error(f"The network could not read this drawing: {exc}")
-        return None
-    probs = outputs[-1].values[0]
-    digit = int(np.argmax(probs))
-    cols = st.columns([1, 1, 1.3])
-    with cols[0], st.container(key="digit_prediction"):
-        st.metric("Prediction", str(digit))
-    cols[1].metric("Confidence", f"{probs[digit]:.1%}")
-    with cols[2]:
-        st.caption(f"Reading {source}, weights {when}.")
-        if label is not None:
-            if label == digit:
-                st.success(f"True label: {label}. Correct!")
-            else:
-                st.error(f"True label: {label}. The network got it wrong.")
-            st.button("Back to my drawing", key="digit_back", on_click=_show_drawing)
-    with st.container(key="digit_probabilities"):
-        st.plotly_chart(figs.probability_figure(probs), config=_plot_config())
+            return None
+        try:
+            outputs = forward_layers(model.spec, weights, image[None])
+        except ValueError as exc:
+            st.error(f"The network could not read this drawing: {exc}")
+            return None
+        probs = outputs[-1].values[0]
+        digit = int(np.argmax(probs))
+        cols = st.columns([1, 1, 1.3])
+        with cols[0], st.container(key="digit_predicted_digit"):
+            st.metric("Prediction", str(digit))
+        cols[1].metric("Confidence", f"{probs[digit]:.1%}")
+        with cols[2]:
+            st.caption(f"Reading {source}, weights {when}.")
+            if label is not None:
+                if label == digit:
+                    st.success(f"True label: {label}. Correct!")
+                else:
+                    st.error(f"True label: {label}. The network got it wrong.")
+                st.button("Back to my drawing", key="digit_back", on_click=_show_drawing)
+        with st.container(key="digit_probabilities"):
+            st.plotly_chart(figs.probability_figure(probs), config=_plot_config())
     return outputs
 
 
@@ -515,12 +521,12 @@ def _drawing_section(model: TrainedModel | None) -> None:
         _canvas()
     image, source, label = _current_input()
     with right:
-        if image is not None:
-            with st.container(key="digit_input_image"):
+        with st.container(key="digit_input_image"):  # always there: the layout does not jump
+            if image is not None:
                 st.plotly_chart(figs.input_image_figure(image), config=_plot_config(),
                                 width="content")
-            st.caption("What the network sees: your drawing cropped, scaled to 20 px and "
-                       "centred in 28×28 pixels, exactly as MNIST's digits were made.")
+                st.caption("What the network sees: your drawing cropped, scaled to 20 px and "
+                           "centred in 28×28 pixels, exactly as MNIST's digits were made.")
         if model is None:
             with st.container(key="digit_prediction"):
                 st.warning("No network to read the drawing: choose or train one.")
@@ -708,7 +714,7 @@ def _job_status(status: JobStatus, registry: JobRegistry) -> None:
     if status.history or trace:
         st.plotly_chart(figs.training_curves_figure(status.history, live=trace),
                         config=_plot_config(), key="digit_job_curves")
-    if status.state in ACTIVE:
+    if status.state in ACTIVE_STATES:
         st.button("Cancel training", key="digit_cancel", on_click=registry.cancel,
                   args=(status.job_id,), icon=":material/cancel:")
     elif status.state == "done":
@@ -741,9 +747,9 @@ def _training_panel(runs_dir: str) -> None:
             state["digit_job_id"] = None
             return
         _job_status(status, registry)
-    was_active = state.get("digit_job_seen") in ACTIVE
+    was_active = state.get("digit_job_seen") in ACTIVE_STATES
     state["digit_job_seen"] = status.state
-    if was_active and status.state not in ACTIVE:
+    if was_active and status.state not in ACTIVE_STATES:
         st.rerun()  # the whole page: the finished network joins the model list
 
 
@@ -774,7 +780,7 @@ def _training_section(runs_dir: Path) -> None:
     active = False
     if job_id is not None:
         try:
-            active = registry.status(job_id).state in ACTIVE
+            active = registry.status(job_id).state in ACTIVE_STATES
         except KeyError:
             active = False
     st.fragment(run_every=POLL_S if active else None)(_training_panel)(str(runs_dir))

@@ -3,6 +3,8 @@ its gradient, and one step of training. Every number comes from ``nn_core.networ
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -27,10 +29,10 @@ P = "fwd_"  # Session State prefix of this page
 LOSS_CHOICES: tuple[str, ...] = REGRESSION_LOSSES + BINARY_LOSSES
 SETTINGS: tuple[str, ...] = (*WEIGHT_NAMES, "x1", "x2", "target", "hidden", "output", "loss", "lr")
 # what each setting may be when it arrives in the URL (?w1=0.5&hidden=relu ...)
-URL_SPEC: dict[str, Any] = {
+URL_SPEC: Mapping[str, Any] = MappingProxyType({
     **{name: float for name in (*WEIGHT_NAMES, "x1", "x2", "target", "lr")},
     "hidden": ELEMENTWISE_ACTIVATIONS, "output": ELEMENTWISE_ACTIVATIONS, "loss": LOSS_CHOICES,
-}
+})
 
 
 def page_defaults() -> dict[str, Any]:
@@ -73,9 +75,10 @@ def on_train_step() -> None:
     state = st.session_state
     state[P + "step_error"] = None
     try:
-        before, _ = loss_and_gradients(**net_args(s))
-        new = training_step(**net_args(s), learning_rate=float(s["lr"]))
-        after, _ = loss_and_gradients(**(net_args(s) | {"weights": new.tolist()}))
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below
+            before, _ = loss_and_gradients(**net_args(s))
+            new = training_step(**net_args(s), learning_rate=float(s["lr"]))
+            after, _ = loss_and_gradients(**(net_args(s) | {"weights": new.tolist()}))
     except (ValueError, FloatingPointError) as exc:
         state[P + "step_error"] = f"The step could not be taken: {exc}"
         return
@@ -121,14 +124,14 @@ def latex_forward(s: dict[str, Any], f: ForwardResult, loss: float) -> str:
     h1, h2 = "N_1", "N_2"
     if hid != "linear":
         op = rf"\operatorname{{{hid}}}"
-        rows += [rf"{op}(N_1) &= {op}({tex(f.n1_in)}) = {tex(f.n1, factor=False)}",
-                 rf"{op}(N_2) &= {op}({tex(f.n2_in)}) = {tex(f.n2, factor=False)}"]
+        rows += [rf"{op}(N_1) &= {op}({tex(f.n1_in, factor=False)}) = {tex(f.n1, factor=False)}",
+                 rf"{op}(N_2) &= {op}({tex(f.n2_in, factor=False)}) = {tex(f.n2, factor=False)}"]
         h1, h2 = rf"{op}(N_1)", rf"{op}(N_2)"
     rows.append(rf"Y &= {h1}\, w_5 + {h2}\, w_6 = {tex(f.n1)} \cdot {tex(w[4])} + {tex(f.n2)} "
                 rf"\cdot {tex(w[5])} = {tex(f.y_in, factor=False)}")
     if out != "linear":
         op = rf"\operatorname{{{out}}}"
-        rows.append(rf"{op}(Y) &= {op}({tex(f.y_in)}) = {tex(f.y, factor=False)}")
+        rows.append(rf"{op}(Y) &= {op}({tex(f.y_in, factor=False)}) = {tex(f.y, factor=False)}")
     t, y = float(s["target"]), f.y
     formula = {"mse": rf"(t - Y)^2 = ({tex(t)} - {tex(y)})^2",
                "mae": rf"|t - Y| = |{tex(t)} - {tex(y)}|"}.get(s["loss"], "")
@@ -219,6 +222,7 @@ with col_out:
 
 s = current()
 widgets.sync_query_params(s)
+st.caption("🔗 The address bar always holds these settings: copy it to share this exact network.")
 try:
     f = forward_pass(weights_of(s), [s["x1"], s["x2"]], s["hidden"], s["output"])
     loss, grads = loss_and_gradients(**net_args(s))
@@ -268,18 +272,6 @@ step_col.button("One training step", type="primary", on_click=on_train_step, key
                 width="stretch")
 reset_col.button("Reset to the lesson's example", on_click=on_reset, key=P + "reset",
                  width="stretch")
-table = pd.DataFrame({
-    "weight": list(WEIGHT_NAMES),
-    "value": [fixed(v) for v in weights_of(s)],
-    "∂L/∂w": [fixed(float(g)) for g in grads],
-    "a step moves it": [direction(float(g)) for g in grads],
-    f"after one step (lr {short(float(s['lr']))})": [fixed(float(v)) for v in stepped],
-})
-st.dataframe(table, hide_index=True, width="stretch", key=P + "gradients")
-st.markdown("**The chain rule, for w5 and w1** (every factor from nn_core, the result from its "
-            "backpropagation)")
-st.latex(latex_chain(s, f, grads))
-
 if st.session_state[P + "step_error"]:
     st.error(st.session_state[P + "step_error"])
 last = st.session_state[P + "last_step"]
@@ -292,7 +284,7 @@ if last is not None and history and st.session_state.get(P + "history_of") == si
     if last["after"] > last["before"]:
         st.warning(
             f"The loss went up: with lr = {short(last['lr'])} the step overshot the minimum "
-            "along the steepest weights. Try a smaller learning rate (0.001 descends steadily)."
+            "along the steepest weights. Try a smaller learning rate, say a tenth of it."
         )
     c.plotly_chart(
         figures.loss_step_figure({"loss": np.array(history)}, log_y=False, height=220,
@@ -300,8 +292,19 @@ if last is not None and history and st.session_state.get(P + "history_of") == si
         key=P + "history_chart", config={"displayModeBar": False},
     )
 
+table = pd.DataFrame({
+    "weight": list(WEIGHT_NAMES),
+    "value": [fixed(v) for v in weights_of(s)],
+    "∂L/∂w": [fixed(float(g)) for g in grads],
+    "a step moves it": [direction(float(g)) for g in grads],
+    f"after one step (lr {short(float(s['lr']))})": [fixed(float(v)) for v in stepped],
+})
+st.dataframe(table, hide_index=True, width="stretch", key=P + "gradients")
+st.markdown("**The chain rule, for w5 and w1** (every factor from nn_core, the result from its "
+            "backpropagation)")
+st.latex(latex_chain(s, f, grads))
+
 with st.expander("Keras code that reproduces these numbers"):
     st.code(keras_code(**net_args(s)) + training_snippet(s), language="python")
     st.caption("Runs as is with the playground's requirements; it prints the Y and loss shown "
-               "above and the weights after one training step. The address bar holds these "
-               "settings too: share the link and the page opens on them.")
+               "above and the weights after one training step.")

@@ -39,7 +39,7 @@ RUN_COLUMNS = ("show", "optimizer", "learning rate")
 # One-click scenarios: (name, optimizer, learning rate) rows plus page settings.
 RAVINE_RUNS = (("sgd", 0.2), ("momentum", 0.02), ("adam", 0.05))
 RAVINE_SCALE, RAVINE_STEPS = 3.0, 100
-REGIME_STEPS = 30
+REGIME_STEPS = 40  # enough for lr > 2 to pass nn_core's divergence limit
 
 
 def default_data() -> pd.DataFrame:
@@ -191,11 +191,10 @@ def keras_script(data: tuple[np.ndarray, np.ndarray], loss: str, start: tuple[fl
     """A Keras script that trains the same model with each optimizer and prints the weights."""
     inputs, targets = data
     lines = []
-    for (name, _), path in zip(runs, paths, strict=True):
+    for label, (name, _), path in zip(path_labels(runs), runs, paths, strict=True):
         opt = OPTIMIZERS[name]
-        kwargs = {**path.settings, **opt.fixed}
-        args = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
-        lines.append(f'print("{opt.label}:", train(keras.optimizers.{opt.keras_class}({args})))')
+        args = ", ".join(f"{k}={v!r}" for k, v in (path.settings | opt.fixed).items())
+        lines.append(f'print("{label}:", train(keras.optimizers.{opt.keras_class}({args})))')
     return f'''import numpy as np
 import keras
 
@@ -258,12 +257,12 @@ with c_runs:
     runs_df = widgets.persistent_editor(
         P + "runs", num_rows="dynamic", hide_index=True, width="stretch",
         column_config={
-            "show": st.column_config.CheckboxColumn("show", default=True, width="small"),
+            "show": st.column_config.CheckboxColumn("show", default=True, width=50),
             "optimizer": st.column_config.SelectboxColumn(
                 "optimizer", options=list(OPTIMIZERS), required=True,
-                format_func=lambda k: OPTIMIZERS[k].label, default="sgd", width="medium"),
+                format_func=lambda k: OPTIMIZERS[k].label, default="sgd", width=140),
             "learning rate": st.column_config.NumberColumn("learning rate", format="%.6g",
-                                                           default=0.01),
+                                                           default=0.01, width=100),
         },
     )
 with c_data:
@@ -322,9 +321,16 @@ step = widgets.persistent(st.slider, "Step (drag to walk along the paths)", P + 
 for label, p in zip(labels, paths, strict=True):
     if p.diverged:
         left_at = figures.inside_count(p.weights, defaults.DESCENT_RANGE)
-        st.warning(f"{label} diverged: it leaves the plot at step {left_at} and its weights "
-                   f"pass ±10⁶ at step {p.diverged_at}. Lower its learning rate below "
-                   f"{short(two)} (on mse) to converge.")
+        where = (f"it leaves the plot at step {left_at}" if left_at < len(p.weights)
+                 else "it never left the plot")
+        advice = (f"Lower its learning rate below {short(two)}, mse's divergence threshold on "
+                  "these inputs." if loss_name == "mse" else "Try a smaller learning rate.")
+        st.warning(f"{label} diverged at step {p.diverged_at}: its weights ran past ±10⁶ or its "
+                   f"loss stopped being a finite number ({where}). {advice}")
+    elif figures.inside_count(p.weights[-1:], defaults.DESCENT_RANGE) == 0:
+        growing = "and its loss is growing" if p.losses[-1] > p.losses[0] else "for now"
+        st.warning(f"{label} ends outside the plot at ({short(p.weights[-1, 0], 4)}, "
+                   f"{short(p.weights[-1, 1], 4)}) {growing}.")
 if not runs:
     st.info("Tick at least one optimizer in the table to draw its path.")
 

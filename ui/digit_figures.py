@@ -22,13 +22,22 @@ WEIGHT_COLORSCALE = "RdBu"
 _MARGIN = MappingProxyType({"l": 10, "r": 10, "t": 40, "b": 10})
 
 
+MAX_TILE_PX = 90  # a map is drawn at most this wide, however few channels its layer has
+
+
 def grid_columns(channels: int) -> int:
-    """How many tiles per row for ``channels`` maps: one row up to 8, then 8 or 16 wide."""
+    """How many tiles per row for ``channels`` maps: one row up to 16, then 16 or 32 wide."""
     if channels < 1:
         raise ValueError(f"channels must be at least 1, got {channels}")
-    if channels <= 8:
+    if channels <= 16:
         return channels
-    return 8 if channels <= 32 else 16
+    return 16 if channels <= 64 else 32
+
+
+def mosaic_width(columns: int, tile: int, gap: int = 1) -> int:
+    """Figure width (px) for ``columns`` tiles of ``tile`` px: page-wide, tiles ≤ MAX_TILE_PX."""
+    natural = columns * (tile + gap) - gap
+    return int(min(PAGE_WIDTH, natural * MAX_TILE_PX / tile))
 
 
 def mosaic(maps: np.ndarray, columns: int | None = None, gap: int = 1,
@@ -122,15 +131,16 @@ def feature_map_figure(maps: np.ndarray, title: str, per_channel: bool = False,
     if maps.ndim != 3:
         raise ValueError(f"maps must have shape (h, w, channels), got {maps.shape}")
     shown = normalize_channels(maps) if per_channel else maps
-    image, channel = mosaic(shown, columns)
-    raw, _ = mosaic(maps, columns)
+    cols = grid_columns(maps.shape[2]) if columns is None else columns
+    image, channel = mosaic(shown, cols)
+    raw, _ = mosaic(maps, cols)
     fig = go.Figure(go.Heatmap(
         z=image, customdata=np.stack([channel.astype(np.float32), raw], axis=-1),
         colorscale=MAP_COLORSCALE, showscale=not per_channel, hoverongaps=False,
         zmin=0 if per_channel else None, zmax=1 if per_channel else None,
         colorbar={"thickness": 10, "len": 0.8},
         hovertemplate="channel %{customdata[0]}<br>value %{customdata[1]:.3f}<extra></extra>"))
-    return _image_layout(fig, image.shape, title)
+    return _image_layout(fig, image.shape, title, width=mosaic_width(cols, maps.shape[1]))
 
 
 def filter_figure(kernel: np.ndarray, title: str = "First layer's learned filters") -> go.Figure:
@@ -140,13 +150,14 @@ def filter_figure(kernel: np.ndarray, title: str = "First layer's learned filter
         raise ValueError(f"kernel must have shape (k, k, in_channels, filters), got {kernel.shape}")
     _, _, cin, f = kernel.shape
     maps = kernel.mean(axis=2) if cin > 1 else kernel[:, :, 0, :]
-    image, channel = mosaic(maps, columns=grid_columns(f) if f > 8 else f)
+    cols = grid_columns(f)
+    image, channel = mosaic(maps, cols)
     limit = float(np.nanmax(np.abs(image))) or 1.0
     fig = go.Figure(go.Heatmap(
         z=image, customdata=channel, colorscale=WEIGHT_COLORSCALE, reversescale=True,
         zmin=-limit, zmax=limit, hoverongaps=False, colorbar={"thickness": 10, "len": 0.8},
         hovertemplate="filter %{customdata}<br>weight %{z:.3f}<extra></extra>"))
-    width = min(PAGE_WIDTH, 70 * grid_columns(f) if f > 8 else 70 * f + 80)
+    width = min(mosaic_width(cols, maps.shape[1]), 50 * cols)  # 3×3 filters: ~45 px tiles
     return _image_layout(fig, image.shape, title, width=max(width, 300), max_height=500)
 
 

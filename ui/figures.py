@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import numpy as np
 import plotly.graph_objects as go
@@ -85,7 +86,8 @@ def _finite_or_none(values: np.ndarray) -> list[float | None]:
 
 
 # ---------------------------------------------------------------- the 2-2-1 network diagram
-_NODES = {"x1": (0.0, 1.0), "x2": (0.0, 0.0), "N1": (1.0, 1.0), "N2": (1.0, 0.0), "Y": (2.0, 0.5)}
+_NODES = MappingProxyType(
+    {"x1": (0.0, 1.0), "x2": (0.0, 0.0), "N1": (1.0, 1.0), "N2": (1.0, 0.0), "Y": (2.0, 0.5)})
 # (source, destination, where along the edge its label sits) for w1..w6
 _EDGES = (("x1", "N1", 0.5), ("x2", "N1", 0.28), ("x1", "N2", 0.28), ("x2", "N2", 0.5),
           ("N1", "Y", 0.5), ("N2", "Y", 0.5))
@@ -324,7 +326,7 @@ def surface_figure(
         hovertemplate="w1 = %{x:.3f}<br>w2 = %{y:.3f}<br>loss = %{z:.4g}<extra></extra>",
         contours={"z": {"show": True, "usecolormap": True, "project": {"z": True}, "width": 1}},
     ))
-    for i, path in enumerate(paths):
+    for i, path in reversed(list(enumerate(paths))):  # the first path is drawn on top
         count = inside_count(path.weights, w_range) if path.diverged_at is not None else len(
             path.weights)
         count = max(count, 1)
@@ -332,7 +334,7 @@ def surface_figure(
         color = color_for(i)
         fig.add_trace(go.Scatter3d(
             x=w[:, 0], y=w[:, 1], z=np.asarray(loss, float) + lift, mode="lines", name=path.label,
-            line={"color": color, "width": 6}, legendgroup=path.label,
+            line={"color": color, "width": 6}, legendgroup=path.label, legendrank=i + 1,
             hovertemplate=f"{path.label}<br>w1 = %{{x:.4f}}<br>w2 = %{{y:.4f}}<extra></extra>",
         ))
         k = _current(path, step, count)
@@ -385,16 +387,19 @@ def contour_figure(
         line={"width": 0.5}, opacity=0.85, name="loss",
         hovertemplate="w1 = %{x:.3f}<br>w2 = %{y:.3f}<br>loss = %{z:.4g}<extra></extra>",
     ))
-    for i, path in enumerate(paths):
+    for i, path in reversed(list(enumerate(paths))):  # the first path is drawn on top
         count = drawn_count(path, w_range)
         w = path.weights[:count]
         color = color_for(i)
         fig.add_trace(go.Scatter(
             x=w[:, 0], y=w[:, 1], mode="lines+markers", name=path.label, legendgroup=path.label,
+            legendrank=i + 1,
             line={"color": color, "width": 2.5}, marker={"size": 3, "color": color},
             hovertemplate=f"{path.label}<br>w = (%{{x:.4f}}, %{{y:.4f}})<extra></extra>",
         ))
-        inside = max(min(inside_count(path.weights, w_range), count), 1)
+        # the scrubber's marker stays on the plot: a diverged path's stops at its last point in
+        inside = count if path.diverged_at is None else max(
+            min(inside_count(path.weights, w_range), count), 1)
         k = _current(path, step, inside)
         fig.add_trace(go.Scatter(
             x=[w[k, 0]], y=[w[k, 1]], mode="markers", showlegend=False, legendgroup=path.label,

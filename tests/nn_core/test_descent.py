@@ -26,8 +26,9 @@ START, MINIMUM = d.DESCENT_START, d.DESCENT_MINIMUM
 # A tilted, non-round bowl with three samples. (Not random: where RMSprop/Adam steps bang back
 # and forth across a ravine floor, 1e-16 rounding differences grow, in Keras as here.)
 X3, Y3 = np.array([[1.0, 0.4], [0.2, -1.0], [-0.6, 0.8]]), np.array([0.5, -0.7, 0.3])
-LIVELY_LR = {"sgd": 0.3, "momentum": 0.1, "nesterov": 0.1, "rmsprop": 0.05, "adagrad": 0.3,
-             "adadelta": 1.0, "adam": 0.05}  # rates that move far in 200 steps
+LIVELY_LR = {"sgd": 0.3, "momentum": 0.1, "nesterov": 0.1, "rmsprop": 0.002, "adagrad": 0.3,
+             "adadelta": 1.0, "adam": 0.05}  # rates that move far in 200 steps (RMSprop faster
+# than 0.002 reaches X3's minimum and bangs around it, where rounding differences grow)
 
 
 @pytest.fixture
@@ -78,8 +79,9 @@ def _assert_same_as_keras(keras, name, x, y, loss, learning_rate=None, steps=200
     k_weights, k_losses = _keras_path(keras, name, START, x, y, loss, steps, learning_rate,
                                       **hyper)
     assert not traj.diverged and traj.weights.shape == (steps + 1, 2)
-    np.testing.assert_allclose(traj.weights, k_weights, rtol=1e-6, atol=1e-9)
-    np.testing.assert_allclose(traj.losses[:-1], k_losses, rtol=1e-6, atol=1e-9)
+    # Measured: equal to within 1 ulp; the margin allows another CPU's rounding.
+    np.testing.assert_allclose(traj.weights, k_weights, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(traj.losses[:-1], k_losses, rtol=1e-9, atol=1e-12)
     return traj
 
 
@@ -199,16 +201,16 @@ def test_divergence_stops_quietly_with_finite_arrays():
 
 
 def test_runs_together_equal_runs_alone():
-    runs = [Run(n) for n in OPTIMIZERS] + [Run("sgd", 2.5), Run("adam", 0.1, {"beta_1": 0.5}),
+    runs = [Run(n) for n in OPTIMIZERS] + [Run("sgd", 2.5), Run("adam", 0.05, {"beta_1": 0.5}),
                                            Run("sgd", 0.3)]
     together = trajectories(runs, START, X3, Y3, "mse", 300)
     for run, traj in zip(runs, together, strict=True):
         alone = trajectory(run.optimizer, START, X3, Y3, "mse", 300, run.learning_rate,
                            **run.hyper)
-        np.testing.assert_allclose(traj.weights, alone.weights, rtol=1e-12)
+        np.testing.assert_allclose(traj.weights, alone.weights, rtol=1e-12, atol=1e-12)
         assert (traj.diverged, traj.diverged_at, traj.optimizer) == (
             alone.diverged, alone.diverged_at, run.optimizer)
-    assert together[-2].diverged and together[-2].settings["learning_rate"] == 2.5
+    assert together[-3].diverged and together[-3].settings["learning_rate"] == 2.5
     assert together[0].settings == OPTIMIZERS["sgd"].defaults
 
 
@@ -225,6 +227,7 @@ def test_steps_to_reach_and_zero_steps():
     (lambda: trajectory("sgd", START, X, Y, "categorical_crossentropy"), "unknown loss"),
     (lambda: trajectory("sgd", (1.0, np.nan), X, Y), "start"),
     (lambda: trajectory("sgd", (1.0, 2.0, 3.0), X, Y), "start"),
+    (lambda: trajectory("sgd", (1.0, 2e6), X, Y), "start"),
     (lambda: trajectory("sgd", START, [[1, 0, 0]], [1]), "shape"),
     (lambda: trajectory("sgd", START, X, [1, 2, 3]), "shape"),
     (lambda: trajectory("sgd", START, [[1, np.inf], [0, 1]], Y), "finite"),

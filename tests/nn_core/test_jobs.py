@@ -143,13 +143,22 @@ def test_failed_job_shows_its_error_and_a_retry_is_a_new_attempt(tmp_path: Path)
         reg.shutdown()
 
 
-def test_bad_requests_raise_clear_errors(registry: JobRegistry) -> None:
+def test_bad_requests_and_settings(registry: JobRegistry, monkeypatch: pytest.MonkeyPatch,
+                                  tmp_path: Path) -> None:
     with pytest.raises(KeyError, match="unknown training job id 'nope'"):
         registry.status("nope")
     with pytest.raises(KeyError, match="unknown training job id"):
         registry.cancel("nope")
     with pytest.raises(ValueError, match="train_limit must be None or between 20 and 60000"):
         registry.start(TINY, 5)
-    with pytest.raises(ValueError, match="max_concurrent must be at least 1"):
+    with pytest.raises(ValueError, match="must be a whole number >= 1, got 0"):
         JobRegistry(max_concurrent=0)
+    monkeypatch.setenv("NN_PLAYGROUND_MAX_JOBS", "two")
+    with pytest.raises(ValueError, match="NN_PLAYGROUND_MAX_JOBS"):
+        JobRegistry()
+    monkeypatch.setenv("NN_PLAYGROUND_MAX_JOBS", "3")
+    monkeypatch.setenv("NN_PLAYGROUND_RUNS", str(tmp_path))
+    other = JobRegistry()
+    other.shutdown()
+    assert (other.max_concurrent, other.runs_dir) == (3, tmp_path)
     assert registry.jobs() == []

@@ -1,4 +1,4 @@
-"""The course's networks: parameter counts, custom specs, NumPy forward pass == Keras, shipped model."""
+"""The course's networks: parameter counts, custom specs, NumPy forward == Keras, shipped model."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -44,7 +45,7 @@ def digits() -> np.ndarray:
     return x_test[:8].astype(np.float32) / 255
 
 
-def random_weights(model, dtype: str, seed: int = defaults.SEED) -> list[np.ndarray]:  # noqa: ANN001
+def random_weights(model: Any, dtype: str, seed: int = defaults.SEED) -> list[np.ndarray]:
     """He-scaled random kernels and non-zero biases, so every layer's arithmetic shows."""
     rng = np.random.default_rng(seed)
     arrays = []
@@ -74,7 +75,8 @@ def test_presets_are_the_course_networks() -> None:
                        "dense_800_400": ("adam", 128, 15)}
     assert PRESETS["mnist_cnn"].recipe.learning_rate == 1.0  # the classic example's Adadelta
     assert all(s.layers[-1] == LayerSpec("dense", 10, 0, "softmax") for s in PRESETS.values())
-    assert layer_shapes(PRESETS["lenet"])[:4] == [(26, 26, 6), (13, 13, 6), (11, 11, 16), (5, 5, 16)]
+    assert layer_shapes(PRESETS["lenet"])[:4] == [(26, 26, 6), (13, 13, 6), (11, 11, 16),
+                                                  (5, 5, 16)]
 
 
 @pytest.mark.parametrize("name", list(PARAMS))
@@ -84,7 +86,7 @@ def test_parameter_counts(name: str) -> None:
     model = build_keras_model(spec)
     assert model.count_params() == PARAMS[name]
     assert model.input_shape == (None, 28, 28, 1) and model.output_shape == (None, 10)
-    assert [layer.name for layer in model.layers][0] in ("conv2d_1", "flatten")
+    assert model.layers[0].name in ("conv2d_1", "flatten")
 
 
 def test_spec_json_round_trip_and_key() -> None:
@@ -174,6 +176,8 @@ def test_forward_rejects_bad_input(digits: np.ndarray) -> None:
     assert forward_layers(spec, weights, digits[0])[-1].values.shape == (1, 10)
     with pytest.raises(ValueError, match="shape"):
         forward_layers(spec, weights, np.zeros((2, 32, 32)))
+    with pytest.raises(ValueError, match="floats in"):
+        forward_layers(spec, weights, np.zeros((2, 28, 28), np.uint8))
     with pytest.raises(ValueError, match="needs 6 weight arrays"):
         forward_layers(spec, weights[:4], digits)
     with pytest.raises(ValueError, match="do not fit"):
@@ -181,7 +185,7 @@ def test_forward_rejects_bad_input(digits: np.ndarray) -> None:
 
 
 def test_models_module_does_not_import_tensorflow() -> None:
-    code = ("import sys; import nn_core.models, nn_core.digits, nn_core.numpy_forward; "
+    code = ("import sys; import nn_core.models, nn_core.digits, nn_core.specs; "
             "bad = {'tensorflow', 'keras'} & set(sys.modules); assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
 

@@ -174,7 +174,7 @@ def test_clear_button_empties_the_drawing(mnist_test) -> None:
 
 
 def test_random_test_digit_shows_its_true_label(mnist_test) -> None:
-    x_test, y_test = mnist_test
+    _x_test, y_test = mnist_test
     at = new_app()
     at.button(key="digit_random").click()
     at.run()
@@ -201,7 +201,7 @@ def test_ink_change_keeps_the_drawing(mnist_test) -> None:
 
 
 def test_epoch_slider_reads_with_earlier_weights(mnist_test) -> None:
-    x_test, y_test = mnist_test
+    x_test, _y_test = mnist_test
     at = new_app()
     draw(at, render_on_canvas(x_test[0]))
     slider = at.select_slider(key="digit_epoch_w")

@@ -8,8 +8,8 @@ import pytest
 from ui import digit_figures as figs
 
 
-@pytest.mark.parametrize(("channels", "columns"), [(1, 1), (6, 6), (8, 8), (16, 8), (32, 8),
-                                                   (33, 16), (64, 16), (128, 16)])
+@pytest.mark.parametrize(("channels", "columns"), [(1, 1), (6, 6), (16, 16), (32, 16),
+                                                   (64, 16), (65, 32), (128, 32)])
 def test_grid_columns(channels: int, columns: int) -> None:
     assert figs.grid_columns(channels) == columns
 
@@ -62,15 +62,22 @@ def test_feature_map_figure_keeps_raw_values_in_the_hover() -> None:
     fig = figs.feature_map_figure(maps, "conv2d_1 → 26×26×32", per_channel=True)
     trace = fig.data[0]
     z = np.asarray(trace.z, dtype=np.float64)
-    assert z.shape == (4 * 27 - 1, 8 * 27 - 1)
+    assert z.shape == (2 * 27 - 1, 16 * 27 - 1)  # 32 maps: 2 rows of 16
     assert np.nanmax(z) == pytest.approx(1.0) and np.nanmin(z) == pytest.approx(0.0)
     custom = np.asarray(trace.customdata, dtype=np.float64)
     assert custom.shape == (*z.shape, 2)
     assert custom[0, 0, 0] == 0 and custom[0, 27, 0] == 1  # channel index per tile
+    assert custom[27, 0, 0] == 16
     assert custom[0, 0, 1] == pytest.approx(maps[0, 0, 0])  # the raw activation
     assert fig.layout.title.text == "conv2d_1 → 26×26×32"
     shared = figs.feature_map_figure(maps, "t", per_channel=False).data[0]
     assert np.nanmax(np.asarray(shared.z, dtype=np.float64)) == pytest.approx(maps.max())
+
+
+def test_mosaic_width_caps_tiles_and_the_page() -> None:
+    assert figs.mosaic_width(6, 26) == int((6 * 27 - 1) * figs.MAX_TILE_PX / 26)  # LeNet: 6 maps
+    assert figs.mosaic_width(16, 26) == figs.PAGE_WIDTH
+    assert figs.mosaic_width(32, 3) == figs.PAGE_WIDTH
 
 
 def test_filter_figure_uses_a_symmetric_scale() -> None:

@@ -113,16 +113,17 @@ def test_surface_and_contour_draw_paths_and_label_divergence() -> None:
                                      minimum=(1, -1, 0))
     assert isinstance(surface.data[0], go.Surface)
     lines = [t for t in surface.data if isinstance(t, go.Scatter3d) and t.mode == "lines"]
-    assert [len(t.x) for t in lines] == [3, 1]  # the diverged path only inside the box
+    assert {t.name: len(t.x) for t in lines} == {"Adam": 3, "SGD": 1}  # SGD: inside the box
+    assert lines[-1].name == "Adam"  # the first path is drawn last, on top
     assert any(t.text == ("diverged",) for t in surface.data if isinstance(t, go.Scatter3d))
     contour = figures.contour_figure(w1, w2, z, [good, bad], step=1, start=(1, 1),
                                      minimum=(1, -1))
     assert isinstance(contour.data[0], go.Contour)
     paths = [t for t in contour.data if isinstance(t, go.Scatter) and t.mode == "lines+markers"]
-    assert [len(t.x) for t in paths] == [3, 2]
-    current = [t for t in contour.data if isinstance(t, go.Scatter) and t.mode == "markers"
-               and t.showlegend is False]
-    assert (current[0].x[0], current[0].y[0]) == (1, 0)  # step 1 of Adam
+    assert {t.name: len(t.x) for t in paths} == {"Adam": 3, "SGD": 2}  # SGD up to the edge
+    current = next(t for t in contour.data if isinstance(t, go.Scatter) and t.mode == "markers"
+                   and t.showlegend is False and t.legendgroup == "Adam")
+    assert (current.x[0], current.y[0]) == (1, 0)  # step 1 of Adam
     assert any("SGD: diverged" in a.text for a in contour.layout.annotations)
 
 
@@ -134,3 +135,12 @@ def test_loss_step_figure_floors_zero_on_a_log_axis() -> None:
     assert any("bad: diverged" in a.text for a in fig.layout.annotations)
     linear = figures.loss_step_figure({"loss": np.array([2.0, 1.0])}, log_y=False)
     assert linear.layout.yaxis.type == "linear" and list(linear.data[0].y) == [2.0, 1.0]
+
+
+def test_a_converging_path_that_leaves_the_plot_keeps_its_marker_on_the_path() -> None:
+    w1, w2, z = _bowl()
+    out_and_back = PathTrace("momentum", np.array([[1, 1], [1, -2], [1, -1]]), np.ones(3))
+    contour = figures.contour_figure(w1, w2, z, [out_and_back], step=2)
+    current = next(t for t in contour.data if isinstance(t, go.Scatter) and t.mode == "markers"
+                   and t.showlegend is False)
+    assert (current.x[0], current.y[0]) == (1, -1)

@@ -56,7 +56,7 @@ def _app() -> None:
         value = widgets.slider_number("weight", "t_value", -2.0, 2.0, 0.01)
         kind = widgets.persistent(st.selectbox, "kind", "t_kind", options=["linear", "relu"])
         table = widgets.persistent_editor("t_table", num_rows="dynamic")
-        st.write(f"value={value!r} kind={kind} sum={table['a'].sum()!r}")
+        st.write(f"value={value!r} kind={kind} sum={float(table['a'].sum())!r}")
     st.button("reset", key="reset", on_click=widgets.reset_state, args=(
         {"t_value": 0.5, "t_kind": "relu", "t_table": pd.DataFrame({"a": [1.0, 2.0]})},))
 
