@@ -144,9 +144,12 @@ class JobRegistry:
 
     def start(self, spec: ModelSpec, train_limit: int | None = None) -> str:
         """Queue a training job, or return the id of an identical queued/running/done one."""
-        if train_limit is not None and not MIN_TRAIN_LIMIT <= train_limit <= MAX_TRAIN_LIMIT:
-            raise ValueError(f"train_limit must be None or between {MIN_TRAIN_LIMIT} and "
-                             f"{MAX_TRAIN_LIMIT}, got {train_limit}")
+        if train_limit is not None:
+            if not hasattr(train_limit, "__index__") or not (
+                    MIN_TRAIN_LIMIT <= train_limit <= MAX_TRAIN_LIMIT):
+                raise ValueError(f"train_limit must be None or a whole number between "
+                                 f"{MIN_TRAIN_LIMIT} and {MAX_TRAIN_LIMIT}, got {train_limit!r}")
+            train_limit = int(train_limit)
         key = (spec.key(), train_limit)
         with self._lock:
             known = self._latest.get(key)

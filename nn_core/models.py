@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from nn_core.numpy_forward import LayerOutput, forward_layers, load_weights_npz, predict_proba
 from nn_core.specs import (
     FLATTEN,
@@ -93,8 +95,16 @@ _LIMITS: dict[str, tuple[float, float]] = {
     "batch_size": (8, 2048), "learning_rate": (1e-5, 2.0)}
 
 
-def _check(field: str, value: float) -> None:
+_WHOLE = ("filters", "dense_units", "epochs", "batch_size")
+
+
+def _check(field: str, value: object) -> None:
+    """ValueError naming ``field`` unless value is a number (whole where needed) in its range."""
     low, high = _LIMITS[field]
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise ValueError(f"{field} must be a number, got {value!r}")
+    if field in _WHOLE and int(value) != value:
+        raise ValueError(f"{field} must be a whole number, got {value:g}")
     if not low <= value <= high:
         raise ValueError(f"{field} must be between {low:g} and {high:g}, got {value:g}")
 
@@ -112,8 +122,6 @@ def custom_spec(conv_filters: tuple[int, ...] | list[int] = (32, 64), kernel_siz
     if not 1 <= len(filters) <= 2:
         raise ValueError(f"conv_filters must hold 1 or 2 conv blocks, got {len(filters)}")
     for f in filters:
-        if int(f) != f:
-            raise ValueError(f"filters must be whole numbers, got {f}")
         _check("filters", f)
     if kernel_size not in (3, 5):
         raise ValueError(f"kernel_size must be 3 or 5, got {kernel_size}")

@@ -699,9 +699,14 @@ def _job_status(status: JobStatus, registry: JobRegistry) -> None:
         st.info(f"Waiting in the queue: position {status.queue_position} "
                 f"(this server trains {registry.max_concurrent} network"
                 f"{'s' if registry.max_concurrent != 1 else ''} at a time).")
-    batch_text = (f" · batch {status.batch}/{status.batches}" if status.batches else "")
-    st.progress(status.progress,
-                text=f"Epoch {max(status.epoch, 0)}/{status.epochs}{batch_text}")
+    if status.state == "running" and not status.batches:
+        progress_text = "Starting: the worker process loads TensorFlow and MNIST…"
+    elif status.state == "queued":
+        progress_text = f"Epoch 0/{status.epochs} (waiting)"
+    else:
+        batch_text = f" · batch {status.batch}/{status.batches}" if status.batches else ""
+        progress_text = f"Epoch {max(status.epoch, 0)}/{status.epochs}{batch_text}"
+    st.progress(status.progress, text=progress_text)
     parts = [f"Elapsed {_duration(status.elapsed_s)}"]
     if status.state == "running":
         parts.append(f"about {_duration(status.eta_s)} left" if status.eta_s is not None

@@ -18,6 +18,7 @@ import pytest
 from e2e_support import (
     ARTIFACTS,
     EXPECT_TIMEOUT_MS,
+    LATENCIES,
     ROOT,
     SCREENSHOTS,
     VIEWPORT,
@@ -44,6 +45,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     """Declare the marker of the tests that take the README's screenshots (`make screenshots`)."""
     config.addinivalue_line("markers", "screenshots: browser tests that take README screenshots")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print the latencies the browser tests measured (they bound them with expect timeouts)."""
+    if LATENCIES:
+        terminalreporter.section("browser latencies")
+        for line in LATENCIES:
+            terminalreporter.write_line(line)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -77,8 +86,13 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def new_context(browser: Browser) -> Iterator[Callable[[], BrowserContext]]:
-    """Make fresh browser contexts (one per simulated student); all closed after the test."""
+def new_context(
+    browser: Browser, request: pytest.FixtureRequest
+) -> Iterator[Callable[[], BrowserContext]]:
+    """Make fresh browser contexts (one per simulated student); all closed after the test.
+
+    A failed test leaves a screenshot of each of its pages: artifacts/screenshots/FAILED-*.png.
+    """
     contexts: list[BrowserContext] = []
 
     def make() -> BrowserContext:
@@ -88,23 +102,24 @@ def new_context(browser: Browser) -> Iterator[Callable[[], BrowserContext]]:
         return context
 
     yield make
+    report = getattr(request.node, "rep_call", None)
+    failed = report is not None and report.failed
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name)
+    pages = [page for context in contexts for page in context.pages]
+    for i, page in enumerate(pages):
+        if failed and not page.is_closed():
+            suffix = f"-{i}" if len(pages) > 1 else ""
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(Exception):
+                page.screenshot(path=str(SCREENSHOTS / f"FAILED-{name}{suffix}.png"))
     for context in contexts:
         context.close()
 
 
 @pytest.fixture
-def page(
-    new_context: Callable[[], BrowserContext], request: pytest.FixtureRequest
-) -> Iterator[Page]:
-    """A page in a fresh context; a failed test leaves FAILED-<test>.png in artifacts."""
-    page = new_context().new_page()
-    yield page
-    report = getattr(request.node, "rep_call", None)
-    if report is not None and report.failed and not page.is_closed():
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        name = re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name)
-        with contextlib.suppress(Exception):
-            page.screenshot(path=str(SCREENSHOTS / f"FAILED-{name}.png"), full_page=True)
+def page(new_context: Callable[[], BrowserContext]) -> Page:
+    """A page in a fresh context (closed, and screenshot if the test failed, by new_context)."""
+    return new_context().new_page()
 
 
 @pytest.fixture(scope="session")

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, Playwright, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"  # git-ignored
@@ -50,6 +51,8 @@ RUN_TIMEOUT_MS = 60_000  # one script run; the digit page's first run loads the 
 ERRORS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
 CANVAS = "[data-testid='stBidiComponentIsolated'] canvas.upper-canvas"  # in a shadow root
 INK = "[data-testid='stBidiComponentIsolated'] canvas.dc-canvas.lower-canvas"  # the strokes
+# Latencies the tests measure, printed in pytest's terminal summary (never asserted on).
+LATENCIES: list[str] = []
 ASK_FOR_DRAWING = "Draw a digit on the canvas"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -221,10 +224,24 @@ class App:
         return metric.locator('[data-testid="stMetricValue"]')
 
     @staticmethod
-    def choose(page: Page, label: str, option: str) -> None:
-        """Pick `option` in the st.selectbox labelled `label`."""
-        page.get_by_role("combobox", name=label).click()
-        page.get_by_role("option", name=option, exact=True).click()
+    def choose(page: Page, label: str, option: str, attempts: int = 3) -> None:
+        """Pick `option` in the st.selectbox labelled `label`.
+
+        A rerun that lands between opening the list and clicking closes the list again, so the
+        pick is retried (at most `attempts` times) until the box shows the option.
+        """
+        box = page.get_by_role("combobox", name=label)
+        item = page.get_by_role("option").filter(has_text=re.compile(f"^{re.escape(option)}$"))
+        for attempt in range(attempts):
+            box.click()
+            try:
+                item.click(timeout=5_000)
+                expect(box).to_have_value(option, timeout=5_000)
+                return
+            except (PlaywrightTimeoutError, AssertionError):
+                if attempt == attempts - 1:
+                    raise
+                page.keyboard.press("Escape")
 
     @staticmethod
     def plotly_traces(chart: Locator) -> list[dict]:
@@ -283,6 +300,7 @@ class App:
         """Screenshot of the whole page to artifacts/screenshots/<name>.png; with readme, the
         visible screen also goes to --screenshots-to (the README shows what a student sees)."""
         if readme and self.readme_dir is not None:
+            page.mouse.move(0, 0)  # no hover tooltip in the picture
             self.readme_dir.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(self.readme_dir / f"{name}.png"), animations="disabled")
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)

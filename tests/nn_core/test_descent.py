@@ -129,11 +129,16 @@ def test_keras_defaults_are_the_table():
     assert keras_optimizer("momentum").nesterov is False
 
 
-def test_course_adam_reaches_the_minimum():
+def test_course_adam_reaches_the_minimum(keras64):
     traj = trajectory("adam", START, X, Y, d.DESCENT_LOSS, 6000, d.DESCENT_LEARNING_RATE)
     assert steps_to_reach(traj, MINIMUM, 0.01) == 4169  # the page quotes this figure
     np.testing.assert_allclose(traj.weights[-1], MINIMUM, atol=1e-5)
     assert np.all(np.diff(traj.losses) <= 1e-15)  # Adam(0.001) rolls straight down this bowl
+    k_weights, _ = _keras_path(keras64, "adam", START, X, Y, d.DESCENT_LOSS, 4170,
+                               d.DESCENT_LEARNING_RATE)  # and Keras takes the same 4169 steps
+    np.testing.assert_allclose(traj.weights[:4171], k_weights, rtol=1e-9, atol=1e-12)
+    near = np.linalg.norm(k_weights - MINIMUM, axis=1) <= 0.01
+    assert near[4169] and not near[:4169].any()
 
 
 def test_error_surface_equals_keras_loss(keras64):

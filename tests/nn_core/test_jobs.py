@@ -149,8 +149,9 @@ def test_bad_requests_and_settings(registry: JobRegistry, monkeypatch: pytest.Mo
         registry.status("nope")
     with pytest.raises(KeyError, match="unknown training job id"):
         registry.cancel("nope")
-    with pytest.raises(ValueError, match="train_limit must be None or between 20 and 60000"):
-        registry.start(TINY, 5)
+    for bad in (5, 60_001, 300.0):
+        with pytest.raises(ValueError, match="whole number between 20 and 60000"):
+            registry.start(TINY, bad)
     with pytest.raises(ValueError, match="must be a whole number >= 1, got 0"):
         JobRegistry(max_concurrent=0)
     monkeypatch.setenv("NN_PLAYGROUND_MAX_JOBS", "two")

@@ -125,6 +125,8 @@ def test_custom_spec_builds_what_was_asked() -> None:
     ({"dense_units": 513}, "dense_units must be between 0 and 512"),
     ({"dropout_rate": 0.9}, "dropout must be between 0 and 0.8"),
     ({"epochs": 0}, "epochs must be between 1 and 30"),
+    ({"epochs": 2.5}, "epochs must be a whole number"),
+    ({"dense_units": "64"}, "dense_units must be a number"),
     ({"batch_size": 4096}, "batch_size must be between 8 and 2048"),
     ({"optimizer": "lbfgs"}, "optimizer must be one of"),
     ({"learning_rate": 5.0}, "learning_rate must be between 1e-05 and 2"),
