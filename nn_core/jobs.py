@@ -143,13 +143,13 @@ class JobRegistry:
         self._thread.start()
 
     def start(self, spec: ModelSpec, train_limit: int | None = None) -> str:
-        """Queue a training job, or return the id of an identical queued/running/done one."""
+        """Queue a job on the first train_limit images (None: all), or share an identical one."""
         if train_limit is not None:
             if not hasattr(train_limit, "__index__") or not (
                     MIN_TRAIN_LIMIT <= train_limit <= MAX_TRAIN_LIMIT):
                 raise ValueError(f"train_limit must be None or a whole number between "
                                  f"{MIN_TRAIN_LIMIT} and {MAX_TRAIN_LIMIT}, got {train_limit!r}")
-            train_limit = int(train_limit)
+            train_limit = None if train_limit == MAX_TRAIN_LIMIT else int(train_limit)  # all
         key = (spec.key(), train_limit)
         with self._lock:
             known = self._latest.get(key)

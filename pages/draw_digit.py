@@ -707,14 +707,15 @@ def _job_status(status: JobStatus, registry: JobRegistry) -> None:
         batch_text = f" · batch {status.batch}/{status.batches}" if status.batches else ""
         progress_text = f"Epoch {max(status.epoch, 0)}/{status.epochs}{batch_text}"
     st.progress(status.progress, text=progress_text)
-    parts = [f"Elapsed {_duration(status.elapsed_s)}"]
+    parts = [f"Elapsed {_duration(status.elapsed_s)}"] if status.elapsed_s else []
     if status.state == "running":
         parts.append(f"about {_duration(status.eta_s)} left" if status.eta_s is not None
                      else "estimating the time left…")
         if status.loss is not None:
             parts.append(f"loss {status.loss:.4f}, accuracy {status.accuracy or 0:.2%} "
                          "(this epoch so far)")
-    st.caption(" · ".join(parts))
+    if parts:
+        st.caption(" · ".join(parts))
     trace = _record_trace(status)
     if status.history or trace:
         st.plotly_chart(figs.training_curves_figure(status.history, live=trace),

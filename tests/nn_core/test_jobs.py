@@ -163,3 +163,6 @@ def test_bad_requests_and_settings(registry: JobRegistry, monkeypatch: pytest.Mo
     other.shutdown()
     assert (other.max_concurrent, other.runs_dir) == (3, tmp_path)
     assert registry.jobs() == []
+    registry.max_concurrent = 0  # keep the next start queued: no worker for a unit test
+    assert registry.start(TINY, 60_000) == registry.start(TINY) == f"{run_dir_name(TINY, None)}.1"
+    assert registry.status(registry.start(TINY)).queue_position == 1

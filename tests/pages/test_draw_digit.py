@@ -331,3 +331,25 @@ def test_training_a_tiny_custom_model_to_completion(tmp_path, monkeypatch, mnist
     draw(at, render_on_canvas(x_test[0]))
     assert prediction(at) is not None
     assert "4 maps of 26×26" in texts(at.caption)
+
+
+def test_a_second_session_waits_in_the_queue_and_both_can_cancel(tmp_path, monkeypatch) -> None:
+    # Two browser sessions share the server's registry (one job trains at a time by default).
+    monkeypatch.setenv("NN_PLAYGROUND_RUNS", str(tmp_path / "runs"))
+    monkeypatch.delenv("NN_PLAYGROUND_MAX_JOBS", raising=False)
+    first, second = new_app(), new_app()
+    _submit_tiny_custom_training(first)
+    second.selectbox(key="digit_train_kind_w").set_value("lenet")
+    second.run()
+    second.selectbox(key="digit_train_images_w").set_value(1_000)
+    second.button(key="digit_train_submit").click()
+    second.run()
+    assert not second.exception and not second.error
+    assert "Waiting in the queue: position 1" in texts(second.info)
+    assert "Cancel training" in [b.label for b in second.button]
+    for at in (second, first):
+        at.button(key="digit_cancel").click()
+        at.run()
+        assert not at.exception
+        assert "Training was cancelled." in texts(at.warning)
+        assert not [b for b in at.button if b.label == "Cancel training"]
