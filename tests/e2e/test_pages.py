@@ -54,4 +54,4 @@ def test_deep_link_on_a_freshly_started_server(
         App.wait_idle(page)
         expect(page.locator("h1").first).to_have_text(PAGES["forward"][1])
         dialog = page.locator('[role="dialog"]').filter(has_text="Page not found")
-        expect(dialog).to_have_count(0)
+        expect(dialog).to_have_count(0, timeout=5_000)  # the run is over: no waiting needed
