@@ -2,7 +2,7 @@
 
 N1 = x1*w1 + x2*w2, N2 = x1*w3 + x2*w4 (hidden layer), Y = N1*w5 + N2*w6 (output), each
 layer followed by its activation. Keras stores the same weights as
-``[np.array([[w1, w3], [w2, w4]]), np.array([[w5], [w6]])]``.
+``[np.array([[w1, w3], [w2, w4]]), np.array([[w5], [w6]])]``; float32 as Keras by default.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 ONE_OUTPUT_LOSSES: tuple[str, ...] = REGRESSION_LOSSES + BINARY_LOSSES  # losses for one output
 WEIGHT_NAMES: tuple[str, ...] = ("w1", "w2", "w3", "w4", "w5", "w6")
+DTYPES: dict[str, type[np.floating]] = {"float32": np.float32, "float64": np.float64}
 
 
 @dataclass(frozen=True)
@@ -36,14 +37,29 @@ class ForwardResult:
     y: float
 
 
-def _vector(values: Sequence[float], size: int, what: str) -> np.ndarray:
-    """Finite float64 vector of the given size (size,), or a ValueError naming ``what``."""
+def _dtype(dtype: str) -> type[np.floating]:
+    """The NumPy scalar type of "float32" (Keras's default floatx) or "float64"."""
+    if dtype not in DTYPES:
+        raise ValueError(f"unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}")
+    return DTYPES[dtype]
+
+
+def _vector(values: Sequence[float], size: int, what: str, dtype: str = "float64") -> np.ndarray:
+    """Finite vector (size,) rounded to ``dtype``, or a ValueError naming ``what``."""
     arr = np.asarray(values, dtype=np.float64).reshape(-1)
     if arr.size != size:
         raise ValueError(f"{what}: expected {size} numbers, got {arr.size}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{what}: every value must be finite, got {arr.tolist()}")
-    return arr
+    with np.errstate(over="ignore"):
+        out = arr.astype(_dtype(dtype))
+    if not np.all(np.isfinite(out)):
+        raise ValueError(f"{what}: every value must be finite in {dtype}, got {arr.tolist()}")
+    return out
+
+
+def format_keras(value: float, dtype: str = "float32") -> str:
+    """``value`` as NumPy/Keras print it in ``dtype``: the shortest digits that round-trip."""
+    with np.errstate(over="ignore"):
+        return str(_dtype(dtype)(value))
 
 
 def _check_activation(name: str, layer: str) -> None:
@@ -60,10 +76,18 @@ def _check_loss(name: str) -> None:
                          f"{', '.join(ONE_OUTPUT_LOSSES)}")
 
 
-def _act(name: str, x: float, derivative: bool = False) -> float:
-    """Scalar activation value (or its derivative) at ``x``."""
+def _act(name: str, x: np.floating, derivative: bool = False) -> np.floating:
+    """Activation (or its derivative) at the scalar ``x``, in float64, rounded to x's dtype."""
     fn = activation_derivative if derivative else activate
-    return float(fn(name, np.array([x]))[0])
+    with np.errstate(over="ignore"):
+        return type(x)(fn(name, np.array([float(x)]))[0])
+
+
+def _dot(a1: np.floating, b1: np.floating, a2: np.floating, b2: np.floating) -> np.floating:
+    """a1*b1 + a2*b2 as Keras's CPU matmul rounds it: float32 is fma(a2, b2, round(a1*b1))."""
+    if isinstance(a1, np.float64):
+        return a1 * b1 + a2 * b2
+    return type(a1)(float(a2) * float(b2) + float(a1 * b1))  # exact product + one rounding
 
 
 def forward_pass(
@@ -71,17 +95,16 @@ def forward_pass(
     inputs: Sequence[float],
     hidden: str = "linear",
     output: str = "linear",
+    dtype: str = "float32",
 ) -> ForwardResult:
     """Run the 2-2-1 network on one input (2,) with weights w1..w6 (6,), keeping every value."""
-    w = _vector(weights, 6, "weights")
-    x = _vector(inputs, 2, "inputs")
+    w, x = _vector(weights, 6, "weights", dtype), _vector(inputs, 2, "inputs", dtype)
     _check_activation(hidden, "hidden")
     _check_activation(output, "output")
-    n1_in = float(x[0] * w[0] + x[1] * w[1])
-    n2_in = float(x[0] * w[2] + x[1] * w[3])
+    n1_in, n2_in = _dot(x[0], w[0], x[1], w[1]), _dot(x[0], w[2], x[1], w[3])
     n1, n2 = _act(hidden, n1_in), _act(hidden, n2_in)
-    y_in = float(n1 * w[4] + n2 * w[5])
-    return ForwardResult(n1_in, n2_in, n1, n2, y_in, _act(output, y_in))
+    y_in = _dot(n1, w[4], n2, w[5])
+    return ForwardResult(*map(float, (n1_in, n2_in, n1, n2, y_in, _act(output, y_in))))
 
 
 def loss_and_gradients(
@@ -91,24 +114,25 @@ def loss_and_gradients(
     hidden: str = "linear",
     output: str = "linear",
     loss: str = "mse",
+    dtype: str = "float32",
 ) -> tuple[float, np.ndarray]:
-    """Loss against ``target`` and dL/dw for w1..w6 (6,) by the chain rule, written out."""
+    """Loss against ``target`` and dL/dw for w1..w6 (6,) by the chain rule, each value in dtype."""
     _check_loss(loss)
-    t = float(_vector([target], 1, "target")[0])
-    w, x = _vector(weights, 6, "weights"), _vector(inputs, 2, "inputs")
-    f = forward_pass(w, x, hidden, output)
-    y_true, y_pred = np.array([[t]]), np.array([[f.y]])
-    value = loss_value(loss, y_true, y_pred)
-    # dL/dY_in = dL/dY * f'(Y_in); then back through w5, w6 to the hidden pre-activations.
-    delta_out = float(np.asarray(loss_gradient(loss, y_true, y_pred)).reshape(-1)[0])
-    delta_out *= _act(output, f.y_in, derivative=True)
-    delta_1 = delta_out * w[4] * _act(hidden, f.n1_in, derivative=True)
-    delta_2 = delta_out * w[5] * _act(hidden, f.n2_in, derivative=True)
-    grads = np.array(
-        [delta_1 * x[0], delta_1 * x[1], delta_2 * x[0], delta_2 * x[1], delta_out * f.n1,
-         delta_out * f.n2]
-    )
-    return float(value), grads
+    dt = _dtype(dtype)
+    t = _vector([target], 1, "target", dtype)[0]
+    w, x = _vector(weights, 6, "weights", dtype), _vector(inputs, 2, "inputs", dtype)
+    f = forward_pass(w, x, hidden, output, dtype)
+    y, n1, n2 = dt(f.y), dt(f.n1), dt(f.n2)
+    with np.errstate(over="ignore"):  # Keras's mse rounds t - y, then its square; others once
+        value = np.square(t - y) if loss == "mse" else dt(loss_value(loss, [[t]], [[y]]))
+        # dL/dY_in = dL/dY * f'(Y_in); then back through w5, w6 to the hidden pre-activations.
+        delta_out = dt(np.asarray(loss_gradient(loss, [[t]], [[y]])).reshape(-1)[0])
+    delta_out *= _act(output, dt(f.y_in), derivative=True)
+    delta_1 = delta_out * w[4] * _act(hidden, dt(f.n1_in), derivative=True)
+    delta_2 = delta_out * w[5] * _act(hidden, dt(f.n2_in), derivative=True)
+    grads = [delta_1 * x[0], delta_1 * x[1], delta_2 * x[0], delta_2 * x[1], delta_out * n1,
+             delta_out * n2]
+    return float(value), np.array(grads, dtype=np.float64)
 
 
 def training_step(
@@ -119,12 +143,15 @@ def training_step(
     output: str = "linear",
     loss: str = "mse",
     learning_rate: float = 0.01,
+    dtype: str = "float32",
 ) -> np.ndarray:
-    """One plain gradient-descent step w <- w - lr * dL/dw, as Keras's SGD does; returns (6,)."""
+    """One plain gradient-descent step w <- w - lr * dL/dw in dtype, as Keras's SGD; (6,)."""
     if not (math.isfinite(learning_rate) and learning_rate >= 0):
         raise ValueError(f"learning_rate must be a finite number >= 0, got {learning_rate}")
-    _, grads = loss_and_gradients(weights, inputs, target, hidden, output, loss)
-    return _vector(weights, 6, "weights") - learning_rate * grads
+    _, grads = loss_and_gradients(weights, inputs, target, hidden, output, loss, dtype)
+    w = _vector(weights, 6, "weights", dtype)
+    with np.errstate(over="ignore", invalid="ignore"):  # a huge lr overflows, as in Keras
+        return (w - grads.astype(w.dtype) * w.dtype.type(learning_rate)).astype(np.float64)
 
 
 def to_keras_weights(weights: Sequence[float]) -> list[np.ndarray]:
@@ -149,13 +176,9 @@ def build_keras_model(hidden: str = "linear", output: str = "linear") -> keras.S
     _check_activation(output, "output")
     import keras
 
-    return keras.Sequential(
-        [
-            keras.Input((2,)),
-            keras.layers.Dense(2, use_bias=False, activation=hidden),
-            keras.layers.Dense(1, use_bias=False, activation=output),
-        ]
-    )
+    return keras.Sequential([keras.Input((2,)),
+                             keras.layers.Dense(2, use_bias=False, activation=hidden),
+                             keras.layers.Dense(1, use_bias=False, activation=output)])
 
 
 def keras_code(
@@ -165,21 +188,25 @@ def keras_code(
     hidden: str = "linear",
     output: str = "linear",
     loss: str = "mse",
+    dtype: str = "float32",
 ) -> str:
     """A runnable Keras script: builds this network, prints ``Y = ...`` and ``loss = ...``."""
     _check_loss(loss)
+    f64 = _dtype(dtype) is np.float64
     _check_activation(hidden, "hidden")
     _check_activation(output, "output")
     k1, k2 = to_keras_weights(weights)
     x = _vector(inputs, 2, "inputs")
     t = float(_vector([target], 1, "target")[0])
+    setup = ('keras.config.set_floatx("float64")  # float64, so every digit matches the page\n'
+             'keras.config.set_dtype_policy("float64")\n\n') if f64 else ""
+    show = ('print(f"Y = {y_pred[0, 0]:.7f}")\nprint(f"loss = {float(loss):.7f}")' if f64 else
+            'print("Y =", y_pred[0, 0])  # float32: NumPy prints the shortest exact digits\n'
+            'print("loss =", loss)')
     return f"""import numpy as np
 import keras
 
-keras.config.set_floatx("float64")  # float64, so every digit matches the page
-keras.config.set_dtype_policy("float64")
-
-model = keras.Sequential([
+{setup}model = keras.Sequential([
     keras.Input((2,)),
     keras.layers.Dense(2, use_bias=False, activation="{hidden}"),
     keras.layers.Dense(1, use_bias=False, activation="{output}"),
@@ -192,6 +219,5 @@ model.set_weights([
 x = np.array([{x.tolist()!r}])
 y_pred = model.predict(x, verbose=0)
 loss = np.mean(keras.losses.get("{loss}")(np.array([[{t!r}]]), y_pred))
-print(f"Y = {{y_pred[0, 0]:.7f}}")
-print(f"loss = {{float(loss):.7f}}")
+{show}
 """

@@ -43,6 +43,7 @@ def test_surface_and_path_render(app: App, page: Page) -> None:
     expect(charts.nth(1).locator(".contour").first).to_be_attached()  # the contour map
 
 
+@pytest.mark.screenshots
 def test_course_preset_reaches_the_minimum(app: App, page: Page) -> None:
     app.open(page, "descent")
     page.get_by_role("button", name="Course settings: Adam(0.001)").click()
@@ -79,4 +80,8 @@ def test_course_preset_reaches_the_minimum(app: App, page: Page) -> None:
     assert math.dist((path["x"][-1], path["y"][-1]), defaults.DESCENT_MINIMUM) < 0.01
     minimum = next(t for t in traces if t["name"] == "minimum")
     assert (minimum["x"][0], minimum["y"][0]) == defaults.DESCENT_MINIMUM
-    app.shot(page, "descent-course")
+    # The README's picture: the step count, the scrubber, the 3D surface and the contour map.
+    page.get_by_text("The course's Adam(0.001) needs").evaluate(
+        "el => el.scrollIntoView({block: 'start'})"
+    )
+    app.shot(page, "descent", readme=True)
