@@ -19,13 +19,14 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 run: $(STAMP)
 	$(BIN)/streamlit run app.py
 
-# The browser tests drive Debian's chromium (Playwright cannot download a browser here).
+# The browser tests drive Debian's chromium (Playwright cannot download a browser here); the
+# emoji font draws the page icons in the screenshots.
 chromium:
 	@test -x $(CHROMIUM) || { \
 	  echo "Installing Debian's chromium for the browser tests (apt-get, needs root)"; \
 	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	  $$SUDO apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-color-emoji; }
 	@test -x $(CHROMIUM) || { echo "$(CHROMIUM) is still missing: apt-get install chromium"; exit 1; }
 
 lint: $(STAMP)
@@ -41,6 +42,8 @@ e2e: $(STAMP) chromium
 
 # Regenerates the README's images in docs/screenshots/ from the browser tests.
 screenshots: $(STAMP) chromium
+	@fc-list 2>/dev/null | grep -qi "color emoji" || \
+	  echo "note: apt-get install fonts-noto-color-emoji, or the page icons show as boxes"
 	$(BIN)/python -m pytest tests/e2e -m screenshots --screenshots-to docs/screenshots
 
 default-model: $(STAMP)

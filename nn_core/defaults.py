@@ -29,3 +29,30 @@ DESCENT_RESOLUTION: int = 61  # grid points per axis of the error surface
 # MNIST as keras.datasets.mnist.load_data() returns it, shipped in assets/.
 MNIST_SHA256: str = "06af5dfe73b70e3bc1c36439982b18a8d76803db9b544f6fdf838a37fbb01b64"
 SEED: int = 42
+
+# ---------------------------------------------------------------------------------------------
+# Draw a digit (pages/draw_digit.py, ui/digit_*.py): lessons 000-004, a CNN reads a drawing.
+# ---------------------------------------------------------------------------------------------
+DIGIT_DEFAULT_MODEL: str = "assets/models/default"  # the shipped network, relative to the repo
+DIGIT_CANVAS_SIZE: int = 280  # px, square: 10× MNIST's 28×28
+DIGIT_INKS: tuple[tuple[str, str, str], ...] = (  # (label, ink, background); the first is default
+    ("White ink on black", "#FFFFFF", "#000000"),
+    ("Black ink on white", "#000000", "#FFFFFF"),
+)
+DIGIT_STROKE_WIDTH: tuple[int, int, int] = (6, 40, 20)  # min, max, default (px on the canvas)
+DIGIT_TEST_DIGITS: int = 10_000  # "Random test digit" draws from MNIST's 10,000 test images
+DIGIT_MISTAKES_SHOWN: int = 24  # misclassified test digits in the gallery
+DIGIT_TRAIN_KIND: str = "cnn_34826"  # the network the training form offers first (lesson 003)
+DIGIT_TRAIN_IMAGES: tuple[int, ...] = (1_000, 10_000, 60_000)  # choices; 60,000 = all of MNIST
+DIGIT_TRAIN_IMAGES_DEFAULT: int = 10_000
+DIGIT_POLL_S: float = 1.0  # the training panel refreshes this often while a job is active
+# The custom CNN the form starts from: conv 16-32 (3×3, max pooling), dense 64, dropout 0.25.
+DIGIT_CUSTOM_FILTERS: tuple[int, int] = (16, 32)  # conv block 1, block 2 (0 = none)
+DIGIT_CUSTOM_KERNEL: int = 3
+DIGIT_CUSTOM_POOLING: str = "max"
+DIGIT_CUSTOM_DENSE: int = 64
+DIGIT_CUSTOM_DROPOUT: float = 0.25
+DIGIT_CUSTOM_EPOCHS: int = 3
+DIGIT_CUSTOM_BATCH_SIZE: int = 128
+DIGIT_CUSTOM_OPTIMIZER: str = "adam"
+DIGIT_CUSTOM_LEARNING_RATE: float = 0.001

@@ -10,70 +10,32 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing
-import multiprocessing.spawn
 import os
 import queue
 import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from nn_core.defaults import SEED
 from nn_core.models import ModelSpec
-from nn_core.training import default_runs_dir, load_run, train_model
+from nn_core.runs import (
+    ACTIVE_STATES,
+    MAX_TRAIN_LIMIT,
+    MIN_TRAIN_LIMIT,
+    JobStatus,
+    check_train_limit,
+    default_runs_dir,
+    finished_run,
+    run_dir_name,
+)
+from nn_core.training import start_worker
 
-ACTIVE_STATES = ("queued", "running")  # the others (done, failed, cancelled) are final
+__all__ = ["ACTIVE_STATES", "CANCEL_GRACE_S", "MAX_TRAIN_LIMIT", "MIN_TRAIN_LIMIT", "JobRegistry",
+           "JobStatus", "run_dir_name"]
+
 CANCEL_GRACE_S = 5.0  # after this, a worker that ignored the cancel event is terminated
-MAX_TRAIN_LIMIT = 60_000
-MIN_TRAIN_LIMIT = 20  # leaves 18 training and 2 validation images
-_SPAWN_LOCK = threading.Lock()
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class JobStatus:
-    """A snapshot of one job for the page; ``history`` holds per-epoch lists (loss, val_loss..)."""
-
-    job_id: str
-    spec: ModelSpec
-    train_limit: int | None
-    run_dir: Path
-    epochs: int
-    state: str = "queued"  # queued | running | done | failed | cancelled
-    queue_position: int | None = None  # 1-based while queued
-    epoch: int = 0  # the epoch in progress (1-based), or the last one finished
-    batch: int = 0  # batches finished in ``epoch``
-    batches: int = 0  # batches per epoch (0 until the worker has loaded TensorFlow and data)
-    history: dict[str, list[float]] = field(default_factory=dict)
-    loss: float | None = None  # running mean over the current epoch, as Keras's progress bar
-    accuracy: float | None = None
-    elapsed_s: float = 0.0  # since the worker started
-    eta_s: float | None = None  # from the measured batch rate
-    error: str | None = None
-    test_accuracy: float | None = None
-    pid: int | None = None  # the worker process, while it has one
-
-    @property
-    def name(self) -> str:
-        """The spec's short name, e.g. 'cnn_34826' or 'custom'."""
-        return self.spec.name
-
-    @property
-    def title(self) -> str:
-        """The spec's readable title."""
-        return self.spec.title
-
-    @property
-    def progress(self) -> float:
-        """Fraction of all batches of all epochs done, in [0, 1]."""
-        if self.state == "done":
-            return 1.0
-        if not self.batches:
-            return 0.0
-        done = (self.epoch - 1) * self.batches + self.batch
-        return min(1.0, done / (self.epochs * self.batches))
 
 
 @dataclass
@@ -93,30 +55,6 @@ class _Job:
     def set(self, **changes: Any) -> None:
         """Replace fields of the snapshot."""
         self.view = replace(self.view, **changes)
-
-
-@contextlib.contextmanager
-def _without_main_module() -> Iterator[None]:
-    """Spawn children without re-running ``__main__`` (under Streamlit that is the page script)."""
-    original = multiprocessing.spawn.get_preparation_data
-
-    def preparation_data(name: str) -> dict[str, Any]:
-        data = original(name)
-        data.pop("init_main_from_path", None)
-        data.pop("init_main_from_name", None)
-        return data
-
-    with _SPAWN_LOCK:
-        multiprocessing.spawn.get_preparation_data = preparation_data
-        try:
-            yield
-        finally:
-            multiprocessing.spawn.get_preparation_data = original
-
-
-def run_dir_name(spec: ModelSpec, train_limit: int | None) -> str:
-    """Directory of a spec + limit under the runs dir, e.g. 'cnn_34826-1a2b3c4d-all'."""
-    return f"{spec.name}-{spec.key()[:8]}-{train_limit or 'all'}"
 
 
 class JobRegistry:
@@ -144,12 +82,7 @@ class JobRegistry:
 
     def start(self, spec: ModelSpec, train_limit: int | None = None) -> str:
         """Queue a job on the first train_limit images (None: all), or share an identical one."""
-        if train_limit is not None:
-            if not hasattr(train_limit, "__index__") or not (
-                    MIN_TRAIN_LIMIT <= train_limit <= MAX_TRAIN_LIMIT):
-                raise ValueError(f"train_limit must be None or a whole number between "
-                                 f"{MIN_TRAIN_LIMIT} and {MAX_TRAIN_LIMIT}, got {train_limit!r}")
-            train_limit = None if train_limit == MAX_TRAIN_LIMIT else int(train_limit)  # all
+        train_limit = check_train_limit(train_limit)
         key = (spec.key(), train_limit)
         with self._lock:
             known = self._latest.get(key)
@@ -226,11 +159,8 @@ class JobRegistry:
 
     def _load_finished(self, job: _Job) -> bool:
         """Show a run already on disk (e.g. from an earlier server) as done; False if none."""
-        try:
-            run = load_run(job.view.run_dir)
-        except (OSError, ValueError):
-            return False
-        if "test_accuracy" not in run.result or run.spec.key() != job.view.spec.key():
+        run = finished_run(job.view.run_dir, job.view.spec)
+        if run is None:
             return False
         epochs = len(run.history.get("loss", [])) or job.view.epochs
         job.set(state="done", history=run.history, test_accuracy=run.result["test_accuracy"],
@@ -242,36 +172,23 @@ class JobRegistry:
         job.messages, job.cancel_event = self._ctx.Queue(), self._ctx.Event()
         v = job.view
         v.run_dir.mkdir(parents=True, exist_ok=True)
-        job.process = self._ctx.Process(
-            target=train_model, name=f"train-{v.job_id}", daemon=True,
-            args=(v.spec.to_dict(), str(v.run_dir), job.messages, job.cancel_event,
-                  v.train_limit, SEED, None if self.data_path is None else str(self.data_path)))
         job.set(state="running")
         job.launched = time.monotonic()
         try:
-            with _without_main_module():
-                job.process.start()
+            job.process = start_worker(self._ctx, f"train-{v.job_id}", v.spec, v.run_dir,
+                                       job.messages, job.cancel_event, v.train_limit,
+                                       self.data_path)
         except Exception as exc:  # e.g. out of memory or of processes
             job.process = None
             self._finish(job, "failed", f"could not start the training process: {exc}")
 
     def _apply(self, job: _Job, msg: dict[str, Any]) -> None:
         """Update a job from one worker message."""
-        kind = msg["type"]
-        if kind == "begin":
+        if msg["type"] == "begin":
             job.fit_started = time.monotonic()
-            job.set(batches=msg["batches"], epoch=1)
-        elif kind == "batch":
-            job.set(epoch=msg["epoch"], batch=msg["batch"], loss=msg["loss"],
-                    accuracy=msg["accuracy"])
-        elif kind == "epoch":
-            history = {k: [*job.view.history.get(k, []), v] for k, v in msg["logs"].items()}
-            job.set(epoch=msg["epoch"], batch=job.view.batches, history=history)
-        elif kind == "done":
-            job.set(test_accuracy=msg["test_accuracy"])
-            self._finish(job, "done")
-        elif kind in ("failed", "cancelled"):
-            self._finish(job, kind, msg.get("error"))
+        job.view = job.view.updated(msg)
+        if msg["type"] in ("done", "failed", "cancelled"):
+            self._finish(job, msg["type"], msg.get("error"))
 
     def _reap(self, job: _Job) -> None:
         """Collect an exited worker; without a final message its job failed."""

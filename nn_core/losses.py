@@ -199,6 +199,18 @@ def _value_and_grad(name: str, y_true: ArrayLike, y_pred: ArrayLike) -> tuple[Ar
     return value, (grad / max(np.size(value), 1)).reshape(shape)
 
 
+def elementwise_loss(name: str) -> Callable[[Array, Array], tuple[Array, Array]]:
+    """(y_true, y_pred) -> (value, d value / d y_pred), elementwise on arrays of one shape.
+
+    The raw pair behind ``LOSSES[name]`` with no shape alignment or averaging, for hot loops
+    (descent's trajectories) that call it thousands of times; ValueError if not elementwise.
+    """
+    if name not in _ELEMENTWISE:
+        raise ValueError(f"{name!r} is not an elementwise loss; choose one of: "
+                         f"{', '.join(_ELEMENTWISE)}")
+    return _ELEMENTWISE[name]
+
+
 def _entry(name: str, summary: str, kind: str) -> Loss:
     return Loss(name, lambda t, p: _value_and_grad(name, t, p)[0],
                 lambda t, p: _value_and_grad(name, t, p)[1], summary, kind)

@@ -6,6 +6,7 @@ inference runs in NumPy (``nn_core.numpy_forward``). Both are re-exported here.
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -30,7 +31,7 @@ from nn_core.specs import (
 
 __all__ = [
     "PRESETS", "LayerOutput", "LayerSpec", "ModelSpec", "Recipe", "build_keras_model",
-    "count_params", "custom_spec", "forward_layers", "layer_names", "layer_shapes",
+    "count_params", "custom_spec", "forward_layers", "keras_code", "layer_names", "layer_shapes",
     "load_weights_npz", "predict_proba", "with_recipe",
 ]
 
@@ -89,6 +90,9 @@ def build_keras_model(spec: ModelSpec, compile_model: bool = True) -> Any:
 
 
 OPTIMIZERS = ("adam", "sgd", "rmsprop", "adadelta", "adagrad", "adamax", "nadam")
+KERAS_OPTIMIZERS = MappingProxyType({  # identifier -> class name in keras.optimizers
+    "adam": "Adam", "sgd": "SGD", "rmsprop": "RMSprop", "adadelta": "Adadelta",
+    "adagrad": "Adagrad", "adamax": "Adamax", "nadam": "Nadam"})
 POOLINGS = ("max", "avg", "none")
 _LIMITS: dict[str, tuple[float, float]] = {
     "filters": (1, 128), "dense_units": (0, 512), "dropout": (0.0, 0.8), "epochs": (1, 30),
@@ -150,3 +154,43 @@ def custom_spec(conv_filters: tuple[int, ...] | list[int] = (32, 64), kernel_siz
                    Recipe(optimizer, float(learning_rate), int(batch_size), int(epochs)))
     layer_shapes(spec)  # the spatial size must stay positive
     return spec
+
+
+def _keras_layer_line(layer: LayerSpec) -> str:
+    """One ``layers.X(...)`` line of the script's Sequential list."""
+    if layer.kind == "conv":
+        return (f"    layers.Conv2D({layer.size}, ({layer.kernel}, {layer.kernel}), "
+                f"activation=\"{layer.activation}\"),")
+    if layer.kind in ("maxpool", "avgpool"):
+        name = "MaxPooling2D" if layer.kind == "maxpool" else "AveragePooling2D"
+        return f"    layers.{name}(({layer.kernel}, {layer.kernel})),"
+    if layer.kind == "dropout":
+        return f"    layers.Dropout({layer.rate:g}),"
+    if layer.kind == "flatten":
+        return "    layers.Flatten(),"
+    return f"    layers.Dense({layer.size}, activation=\"{layer.activation}\"),"
+
+
+def keras_code(spec: ModelSpec) -> str:
+    """A runnable Keras script that builds and trains ``spec``: text only, shown on the page."""
+    r = spec.recipe
+    lines = ["import keras", "from keras import layers", "",
+             "# MNIST: 60,000 training and 10,000 test images of 28×28 grey pixels",
+             "(x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()",
+             "x_train = x_train.reshape(-1, 28, 28, 1).astype(\"float32\") / 255",
+             "x_test = x_test.reshape(-1, 28, 28, 1).astype(\"float32\") / 255"]
+    if not r.loss.startswith("sparse"):
+        lines += ["y_train = keras.utils.to_categorical(y_train, 10)",
+                  "y_test = keras.utils.to_categorical(y_test, 10)"]
+    lines += ["", "model = keras.Sequential([", "    keras.Input(shape=(28, 28, 1)),",
+              *(_keras_layer_line(layer) for layer in spec.layers)]
+    optimizer = KERAS_OPTIMIZERS.get(r.optimizer, r.optimizer)
+    lr = float(r.learning_rate)  # written with repr: 1.0, not 1 (Keras 3 rejects an int)
+    lines += ["])", f"model.summary()  # {count_params(spec):,} trainable parameters", "",
+              f"model.compile(optimizer=keras.optimizers.{optimizer}(learning_rate={lr!r}),",
+              f"              loss=\"{r.loss}\", metrics=[\"accuracy\"])",
+              f"model.fit(x_train, y_train, batch_size={r.batch_size}, epochs={r.epochs},",
+              "          validation_split=0.1)",
+              "test_loss, test_accuracy = model.evaluate(x_test, y_test)",
+              "print(f\"test accuracy: {test_accuracy:.4f}\")"]
+    return "\n".join(lines) + "\n"

@@ -195,9 +195,10 @@ def keras_code(
     f64 = _dtype(dtype) is np.float64
     _check_activation(hidden, "hidden")
     _check_activation(output, "output")
-    k1, k2 = to_keras_weights(weights)
-    x = _vector(inputs, 2, "inputs")
-    t = float(_vector([target], 1, "target")[0])
+    w = _vector(weights, 6, "weights", dtype)
+    x, t = _vector(inputs, 2, "inputs", dtype), _vector([target], 1, "target", dtype)
+    lit = np.vectorize(lambda v: format_keras(v, dtype), otypes=[str])  # dtype's own digits
+    k1, k2, x, t = (str(lit(a).tolist()).replace("'", "") for a in (*to_keras_weights(w), x, t))
     setup = ('keras.config.set_floatx("float64")  # float64, so every digit matches the page\n'
              'keras.config.set_dtype_policy("float64")\n\n') if f64 else ""
     show = ('print(f"Y = {y_pred[0, 0]:.7f}")\nprint(f"loss = {float(loss):.7f}")' if f64 else
@@ -213,11 +214,11 @@ import keras
 ])
 # Keras layout: [[w1, w3], [w2, w4]] and [[w5], [w6]]
 model.set_weights([
-    np.array({k1.tolist()!r}),
-    np.array({k2.tolist()!r}),
+    np.array({k1}),
+    np.array({k2}),
 ])
-x = np.array([{x.tolist()!r}])
+x = np.array([{x}])
 y_pred = model.predict(x, verbose=0)
-loss = np.mean(keras.losses.get("{loss}")(np.array([[{t!r}]]), y_pred))
+loss = np.mean(keras.losses.get("{loss}")(np.array([{t}]), y_pred))
 {show}
 """

@@ -1,103 +1,81 @@
-"""The training worker (runs in a spawned process, imports Keras) and NumPy readers of its runs.
+"""The training worker: fits a model on MNIST in a spawned process and reports its progress.
 
-A run directory holds spec.json, model.keras, weights.npz (``model.get_weights()`` as arr_0..),
-history.json, result.json (written last: its presence marks a finished run) and
-checkpoints/epoch_XX.npz. Everything here except ``train_model`` is NumPy/JSON only.
+``start_worker`` spawns ``train_model`` (the only code here that imports Keras) without
+re-running the parent's ``__main__``; the worker writes the run directory of nn_core.runs and
+sends messages: started, begin, batch (at most ~5 a second), epoch, then done / cancelled /
+failed. The run readers are re-exported here from nn_core.runs.
 """
 
 from __future__ import annotations
 
-import json
+import contextlib
+import multiprocessing.spawn
 import os
-import shutil
 import sys
+import threading
 import time
 import traceback
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from nn_core.defaults import SEED
-from nn_core.models import ModelSpec, load_weights_npz
+from nn_core.models import ModelSpec
+from nn_core.runs import (
+    MAX_MISTAKES,
+    RUN_FILES,
+    RUNS_DIR,
+    TrainedModel,
+    default_runs_dir,
+    list_runs,
+    load_checkpoint,
+    load_run,
+    prepare_run_dir,
+    score_predictions,
+    write_json,
+)
 
+__all__ = ["BATCH_MESSAGE_INTERVAL_S", "MAX_MISTAKES", "RUNS_DIR", "RUN_FILES",
+           "VALIDATION_FRACTION", "TrainedModel", "default_runs_dir", "list_runs",
+           "load_checkpoint", "load_run", "score_predictions", "start_worker", "train_model"]
 
-def default_runs_dir() -> Path:
-    """Where runs live: env NN_PLAYGROUND_RUNS, else <repo>/runs (git-ignored)."""
-    return Path(os.environ.get("NN_PLAYGROUND_RUNS") or Path(__file__).parents[1] / "runs")
-
-
-RUNS_DIR = default_runs_dir()  # at import time; the registry and list_runs re-read the env
 VALIDATION_FRACTION = 0.1  # the last 10% of the (possibly limited) training images
 BATCH_MESSAGE_INTERVAL_S = 0.2  # at most ~5 batch messages per second
-MAX_MISTAKES = 200  # misclassified test indices kept in result.json
-RUN_FILES = ("result.json", "model.keras", "weights.npz", "history.json")  # removal order
+_SPAWN_LOCK = threading.Lock()
 
 
-@dataclass(frozen=True)
-class TrainedModel:
-    """A finished run as NumPy/JSON: weights in ``model.get_weights()`` order, history, result."""
+@contextlib.contextmanager
+def _without_main_module() -> Iterator[None]:
+    """Spawn children without re-running ``__main__`` (under Streamlit that is the page script)."""
+    original = multiprocessing.spawn.get_preparation_data
 
-    spec: ModelSpec
-    weights: list[np.ndarray]
-    history: dict[str, list[float]]
-    result: dict[str, Any]
-    checkpoints: list[Path]
-    run_dir: Path
+    def preparation_data(name: str) -> dict[str, Any]:
+        data = original(name)
+        data.pop("init_main_from_path", None)
+        data.pop("init_main_from_name", None)
+        return data
 
-
-def _write_json(path: Path, data: Any) -> None:
-    """Write JSON atomically (readers never see half a file)."""
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=1) + "\n")
-    os.replace(tmp, path)
-
-
-def _read_json(path: Path, default: Any = None) -> Any:
-    """JSON file contents, or ``default`` when the file is missing."""
-    return json.loads(path.read_text()) if path.exists() else default
+    with _SPAWN_LOCK:
+        multiprocessing.spawn.get_preparation_data = preparation_data
+        try:
+            yield
+        finally:
+            multiprocessing.spawn.get_preparation_data = original
 
 
-def load_run(run_dir: str | Path) -> TrainedModel:
-    """Read a finished run directory (or assets/models/default/) without TensorFlow."""
-    run_dir = Path(run_dir)
-    for name in ("spec.json", "weights.npz"):
-        if not (run_dir / name).exists():
-            raise ValueError(f"{run_dir} is not a finished training run: {name} is missing")
-    return TrainedModel(spec=ModelSpec.from_dict(_read_json(run_dir / "spec.json")),
-                        weights=load_weights_npz(run_dir / "weights.npz"),
-                        history=_read_json(run_dir / "history.json", {}),
-                        result=_read_json(run_dir / "result.json", {}),
-                        checkpoints=sorted((run_dir / "checkpoints").glob("epoch_*.npz")),
-                        run_dir=run_dir)
-
-
-def load_checkpoint(path: str | Path) -> list[np.ndarray]:
-    """Weights saved after one epoch (checkpoints/epoch_XX.npz), in get_weights() order."""
-    return load_weights_npz(path)
-
-
-def list_runs(runs_dir: str | Path | None = None) -> list[Path]:
-    """Finished run directories under ``runs_dir`` (result.json present), oldest first."""
-    runs_dir = Path(runs_dir) if runs_dir else default_runs_dir()
-    if not runs_dir.is_dir():
-        return []
-    done = [p.parent for p in runs_dir.glob("*/result.json") if (p.parent / "weights.npz").exists()]
-    return sorted(done, key=lambda d: (d / "result.json").stat().st_mtime)
-
-
-def score_predictions(probs: np.ndarray, labels: np.ndarray) -> dict[str, Any]:
-    """Accuracy, 10x10 confusion (rows true, columns predicted) and mistakes from probs (N, 10)."""
-    predicted = np.asarray(probs).argmax(axis=1)
-    labels = np.asarray(labels).astype(int)
-    confusion = np.zeros((10, 10), int)
-    np.add.at(confusion, (labels, predicted), 1)
-    wrong = np.nonzero(predicted != labels)[0]
-    return {"test_accuracy": float((predicted == labels).mean()), "confusion": confusion.tolist(),
-            "mistakes": wrong[:MAX_MISTAKES].tolist(),
-            "mistakes_predicted": predicted[wrong[:MAX_MISTAKES]].tolist(),
-            "mistakes_total": int(wrong.size)}
+def start_worker(ctx: Any, name: str, spec: ModelSpec, run_dir: Path, messages: Any,
+                 cancel_event: Any, train_limit: int | None,
+                 data_path: str | Path | None = None) -> Any:
+    """Spawn and start a daemon process running ``train_model``; ``ctx`` is a spawn context."""
+    process = ctx.Process(
+        target=train_model, name=name, daemon=True,
+        args=(spec.to_dict(), str(run_dir), messages, cancel_event, train_limit, SEED,
+              None if data_path is None else str(data_path)))
+    with _without_main_module():
+        process.start()
+    return process
 
 
 def _error_line(exc: BaseException) -> str:
@@ -106,15 +84,6 @@ def _error_line(exc: BaseException) -> str:
     if isinstance(exc, MemoryError) or type(exc).__name__ == "ResourceExhaustedError":
         return f"out of memory while training ({type(exc).__name__}: {text})"
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-def _prepare_run_dir(run_dir: Path, spec: ModelSpec) -> None:
-    """Empty a previous attempt's files and write spec.json first."""
-    shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)
-    for name in RUN_FILES:
-        (run_dir / name).unlink(missing_ok=True)
-    (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
-    _write_json(run_dir / "spec.json", spec.to_dict())
 
 
 def train_model(spec_dict: dict[str, Any], run_dir: str | Path, progress_queue: Any,
@@ -164,7 +133,7 @@ def _train(spec: ModelSpec, run_dir: Path, out: Any, cancel: Any, train_limit: i
            seed: int, data_path: str | Path | None) -> None:
     """The body of ``train_model``; raises on any failure. Data first: it fails fastest."""
     started = time.perf_counter()
-    _prepare_run_dir(run_dir, spec)
+    prepare_run_dir(run_dir, spec)
     x_fit, y_fit, x_val, y_val, x_test, y_test_fit, y_test = _load_data(spec, train_limit,
                                                                         data_path)
     if cancel.is_set():
@@ -230,8 +199,8 @@ def _train(spec: ModelSpec, run_dir: Path, out: Any, cancel: Any, train_limit: i
               "total_seconds": round(time.perf_counter() - started, 3)}
     model.save(run_dir / "model.keras")
     np.savez(run_dir / "weights.npz", *model.get_weights())
-    _write_json(run_dir / "history.json", history)
-    _write_json(run_dir / "result.json", result)  # last: marks the run finished
+    write_json(run_dir / "history.json", history)
+    write_json(run_dir / "result.json", result)  # last: marks the run finished
     out.put({"type": "done", "run_dir": str(run_dir), "history": history,
              **{k: result[k] for k in ("test_accuracy", "test_loss", "epochs_run", "seconds",
                                        "images_per_second")}})

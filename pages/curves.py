@@ -20,7 +20,7 @@ from nn_core.activations import (
     activation_derivative,
 )
 from nn_core.losses import BINARY_LOSSES, LOSSES, REGRESSION_LOSSES, loss_gradient
-from nn_core.network import WEIGHT_NAMES, forward_pass
+from nn_core.network import WEIGHT_NAMES, format_keras, forward_pass
 from ui import figures, widgets
 from ui.figures import CurveMarker, fixed, short
 
@@ -209,8 +209,8 @@ else:
         )
         st.dataframe(
             pd.DataFrame(
-                [[n] + [fixed(float(activate(n, [v])[0])) for v in marks.values()]
-                 + [fixed(float(activation_derivative(n, [v])[0])) for v in marks.values()]
+                [[n] + [format_keras(float(activate(n, [v])[0])) for v in marks.values()]
+                 + [format_keras(float(activation_derivative(n, [v])[0])) for v in marks.values()]
                  for n in chosen],
                 columns=["activation", *(f"f({k})" for k in marks),
                          *(f"f'({k})" for k in marks)],
@@ -270,5 +270,6 @@ with st.expander("Keras code that prints these numbers"):
         ),
         language="python",
     )
-    st.caption("float64 so every digit matches the tables above; derivatives by TensorFlow's "
+    st.caption("float64, so the loss tables match to the last digit (the activation table rounds "
+               "to float32, as Keras prints by default); derivatives by TensorFlow's "
                "GradientTape.")

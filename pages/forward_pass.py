@@ -1,5 +1,6 @@
 """Lesson 002's 2-2-1 network: set every weight and input, follow each neuron's value, the loss,
-its gradient, and one step of training. Every number comes from ``nn_core.network``."""
+its gradient, and one step of training. Every number comes from ``nn_core.network``, in float32
+as Keras computes by default, and is written as NumPy prints a float32 (``format_keras``)."""
 
 from __future__ import annotations
 
@@ -17,15 +18,17 @@ from nn_core.losses import BINARY_LOSSES, LOSSES, REGRESSION_LOSSES, loss_gradie
 from nn_core.network import (
     WEIGHT_NAMES,
     ForwardResult,
+    format_keras,
     forward_pass,
     keras_code,
     loss_and_gradients,
     training_step,
 )
 from ui import figures, widgets
-from ui.figures import fixed, short, tex
+from ui.figures import short, tex
 
 P = "fwd_"  # Session State prefix of this page
+DTYPE = "float32"  # Keras's default floatx: the page computes and prints what Keras does
 LOSS_CHOICES: tuple[str, ...] = REGRESSION_LOSSES + BINARY_LOSSES
 SETTINGS: tuple[str, ...] = (*WEIGHT_NAMES, "x1", "x2", "target", "hidden", "output", "loss", "lr")
 # what each setting may be when it arrives in the URL (?w1=0.5&hidden=relu ...)
@@ -48,6 +51,21 @@ def page_defaults() -> dict[str, Any]:
     return state | {P + "history": [], P + "last_step": None, P + "step_error": None}
 
 
+def num(value: float) -> str:
+    """A number as Keras/NumPy print it in DTYPE (shortest digits that round-trip)."""
+    return format_keras(value, DTYPE)
+
+
+def tx(value: float, factor: bool = True) -> str:
+    """A number for LaTeX, written as ``num`` does; a negative factor in parentheses."""
+    return tex(value, factor=factor, fmt=num)
+
+
+def rounded(values: list[float]) -> list[float]:
+    """The values as Keras stores them in DTYPE (it casts weights and inputs so)."""
+    return np.asarray(values, dtype=np.float64).astype(DTYPE).astype(np.float64).tolist()
+
+
 def current() -> dict[str, Any]:
     """The page's settings as stored in Session State, without the prefix."""
     return {k: st.session_state[P + k] for k in SETTINGS}
@@ -61,7 +79,7 @@ def weights_of(s: dict[str, Any]) -> list[float]:
 def net_args(s: dict[str, Any]) -> dict[str, Any]:
     """Keyword arguments of nn_core.network's loss functions for these settings."""
     return {"weights": weights_of(s), "inputs": [s["x1"], s["x2"]], "target": s["target"],
-            "hidden": s["hidden"], "output": s["output"], "loss": s["loss"]}
+            "hidden": s["hidden"], "output": s["output"], "loss": s["loss"], "dtype": DTYPE}
 
 
 def signature(s: dict[str, Any]) -> tuple:
@@ -78,11 +96,13 @@ def on_train_step() -> None:
         with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below
             before, _ = loss_and_gradients(**net_args(s))
             new = training_step(**net_args(s), learning_rate=float(s["lr"]))
-            after, _ = loss_and_gradients(**(net_args(s) | {"weights": new.tolist()}))
+            finite = bool(np.all(np.isfinite(new)))
+            after = (loss_and_gradients(**(net_args(s) | {"weights": new.tolist()}))[0]
+                     if finite else np.inf)
     except (ValueError, FloatingPointError) as exc:
         state[P + "step_error"] = f"The step could not be taken: {exc}"
         return
-    if not (np.all(np.isfinite(new)) and np.isfinite(after)):
+    if not (finite and np.isfinite(after)):
         state[P + "step_error"] = (
             f"With learning rate {short(s['lr'])} the step overflows (the weights would become "
             "infinite): lower the learning rate."
@@ -113,51 +133,51 @@ def apply_url() -> list[str]:
 
 def latex_forward(s: dict[str, Any], f: ForwardResult, loss: float) -> str:
     """The lesson's arithmetic with the live numbers, as one aligned LaTeX block."""
-    w = weights_of(s)
-    x1, x2, hid, out = float(s["x1"]), float(s["x2"]), s["hidden"], s["output"]
+    w = rounded(weights_of(s))
+    x1, x2, hid, out = *rounded([s["x1"], s["x2"]]), s["hidden"], s["output"]
     rows = [
-        rf"N_1 &= x_1 w_1 + x_2 w_2 = {tex(x1)} \cdot {tex(w[0])} + {tex(x2)} \cdot {tex(w[1])}"
-        rf" = {tex(f.n1_in, factor=False)}",
-        rf"N_2 &= x_1 w_3 + x_2 w_4 = {tex(x1)} \cdot {tex(w[2])} + {tex(x2)} \cdot {tex(w[3])}"
-        rf" = {tex(f.n2_in, factor=False)}",
+        rf"N_1 &= x_1 w_1 + x_2 w_2 = {tx(x1)} \cdot {tx(w[0])} + {tx(x2)} \cdot {tx(w[1])}"
+        rf" = {tx(f.n1_in, False)}",
+        rf"N_2 &= x_1 w_3 + x_2 w_4 = {tx(x1)} \cdot {tx(w[2])} + {tx(x2)} \cdot {tx(w[3])}"
+        rf" = {tx(f.n2_in, False)}",
     ]
     h1, h2 = "N_1", "N_2"
     if hid != "linear":
         op = rf"\operatorname{{{hid}}}"
-        rows += [rf"{op}(N_1) &= {op}({tex(f.n1_in, factor=False)}) = {tex(f.n1, factor=False)}",
-                 rf"{op}(N_2) &= {op}({tex(f.n2_in, factor=False)}) = {tex(f.n2, factor=False)}"]
+        rows += [rf"{op}(N_1) &= {op}({tx(f.n1_in, False)}) = {tx(f.n1, False)}",
+                 rf"{op}(N_2) &= {op}({tx(f.n2_in, False)}) = {tx(f.n2, False)}"]
         h1, h2 = rf"{op}(N_1)", rf"{op}(N_2)"
-    rows.append(rf"Y &= {h1}\, w_5 + {h2}\, w_6 = {tex(f.n1)} \cdot {tex(w[4])} + {tex(f.n2)} "
-                rf"\cdot {tex(w[5])} = {tex(f.y_in, factor=False)}")
+    rows.append(rf"Y &= {h1}\, w_5 + {h2}\, w_6 = {tx(f.n1)} \cdot {tx(w[4])} + {tx(f.n2)} "
+                rf"\cdot {tx(w[5])} = {tx(f.y_in, False)}")
     if out != "linear":
         op = rf"\operatorname{{{out}}}"
-        rows.append(rf"{op}(Y) &= {op}({tex(f.y_in, factor=False)}) = {tex(f.y, factor=False)}")
-    t, y = float(s["target"]), f.y
-    formula = {"mse": rf"(t - Y)^2 = ({tex(t)} - {tex(y)})^2",
-               "mae": rf"|t - Y| = |{tex(t)} - {tex(y)}|"}.get(s["loss"], "")
+        rows.append(rf"{op}(Y) &= {op}({tx(f.y_in, False)}) = {tx(f.y, False)}")
+    t, y = rounded([s["target"]])[0], f.y
+    formula = {"mse": rf"(t - Y)^2 = ({tx(t)} - {tx(y)})^2",
+               "mae": rf"|t - Y| = |{tx(t)} - {tx(y)}|"}.get(s["loss"], "")
     name = s["loss"].replace("_", r"\_")
     rows.append(rf"L &= \operatorname{{{name}}}(t, Y) = {formula + ' = ' if formula else ''}"
-                rf"{tex(loss, factor=False)}")
+                rf"{tx(loss, False)}")
     return r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"
 
 
 def latex_chain(s: dict[str, Any], f: ForwardResult, grads: np.ndarray) -> str:
     """The chain rule for w5 and w1 with every factor from nn_core and the result of backprop."""
-    t = np.array([[float(s["target"])]])
+    t = np.array([rounded([s["target"]])])
     dl_dy = float(np.asarray(loss_gradient(s["loss"], t, np.array([[f.y]]))).ravel()[0])
     d_out = float(activation_derivative(s["output"], np.array([f.y_in]))[0])
     d_hid = float(activation_derivative(s["hidden"], np.array([f.n1_in]))[0])
-    w5, x1 = float(s["w5"]), float(s["x1"])
+    w5, x1 = rounded([s["w5"], s["x1"]])
     h1 = "N_1" if s["hidden"] == "linear" else rf"\operatorname{{{s['hidden']}}}(N_1)"
     return (
         r"\begin{aligned}"
         rf"\frac{{\partial L}}{{\partial w_5}} &= \frac{{\partial L}}{{\partial Y}} \cdot "
-        rf"f_{{out}}'(Y) \cdot {h1} = {tex(dl_dy)} \cdot {tex(d_out)} \cdot {tex(f.n1)} "
-        rf"= {tex(grads[4], factor=False)} \\"
+        rf"f_{{out}}'(Y) \cdot {h1} = {tx(dl_dy)} \cdot {tx(d_out)} \cdot {tx(f.n1)} "
+        rf"= {tx(grads[4], False)} \\"
         rf"\frac{{\partial L}}{{\partial w_1}} &= \frac{{\partial L}}{{\partial Y}} \cdot "
-        rf"f_{{out}}'(Y) \cdot w_5 \cdot f_{{hid}}'(N_1) \cdot x_1 = {tex(dl_dy)} \cdot "
-        rf"{tex(d_out)} \cdot {tex(w5)} \cdot {tex(d_hid)} \cdot {tex(x1)} "
-        rf"= {tex(grads[0], factor=False)}"
+        rf"f_{{out}}'(Y) \cdot w_5 \cdot f_{{hid}}'(N_1) \cdot x_1 = {tx(dl_dy)} \cdot "
+        rf"{tx(d_out)} \cdot {tx(w5)} \cdot {tx(d_hid)} \cdot {tx(x1)} "
+        rf"= {tx(grads[0], False)}"
         r"\end{aligned}"
     )
 
@@ -179,7 +199,7 @@ model.compile(optimizer=keras.optimizers.SGD(learning_rate={float(s['lr'])!r}), 
 model.train_on_batch(x, np.array([[{float(s['target'])!r}]]))
 k1, k2 = model.get_weights()
 after = [k1[0, 0], k1[1, 0], k1[0, 1], k1[1, 1], k2[0, 0], k2[1, 0]]
-print("after one step: " + ", ".join(f"w{{i + 1}} = {{w:.7f}}" for i, w in enumerate(after)))
+print("after one step: " + ", ".join(f"w{{i + 1}} = {{w!s}}" for i, w in enumerate(after)))
 """
 
 
@@ -224,7 +244,8 @@ s = current()
 widgets.sync_query_params(s)
 st.caption("🔗 The address bar always holds these settings: copy it to share this exact network.")
 try:
-    f = forward_pass(weights_of(s), [s["x1"], s["x2"]], s["hidden"], s["output"])
+    f = forward_pass(weights_of(s), [s["x1"], s["x2"]], s["hidden"], s["output"], DTYPE)
+    exact = forward_pass(weights_of(s), [s["x1"], s["x2"]], s["hidden"], s["output"], "float64")
     loss, grads = loss_and_gradients(**net_args(s))
     stepped = training_step(**net_args(s), learning_rate=float(s["lr"]))
 except ValueError as exc:
@@ -235,21 +256,27 @@ except ValueError as exc:
 st.divider()
 m = st.columns(5)
 hid_note = "" if s["hidden"] == "linear" else f" after {s['hidden']}"
-m[0].metric(f"N1{hid_note}", fixed(f.n1), help=f"before the activation: {fixed(f.n1_in)}")
-m[1].metric(f"N2{hid_note}", fixed(f.n2), help=f"before the activation: {fixed(f.n2_in)}")
+m[0].metric(f"N1{hid_note}", num(f.n1), help=f"before the activation: {num(f.n1_in)}")
+m[1].metric(f"N2{hid_note}", num(f.n2), help=f"before the activation: {num(f.n2_in)}")
 out_note = "" if s["output"] == "linear" else f" after {s['output']}"
-m[2].metric(f"Y{out_note}", fixed(f.y), help=f"before the activation: {fixed(f.y_in)}")
-m[3].metric("target", short(float(s["target"]), 10))
-m[4].metric(f"loss ({s['loss']})", fixed(loss))
+m[2].metric(f"Y{out_note}", num(f.y), help=f"before the activation: {num(f.y_in)}")
+m[3].metric("target", num(float(s["target"])))
+m[4].metric(f"loss ({s['loss']})", num(loss))
+st.caption(
+    f"Values are {DTYPE}, exactly as Keras computes with its default precision, written as it "
+    f"prints them. In exact arithmetic (to 7 digits), as the lesson works it by hand, the same "
+    f"network gives N1 = {short(exact.n1, 7)}, N2 = {short(exact.n2, 7)}, "
+    f"Y = {short(exact.y, 7)}."
+)
 if LOSSES[s["loss"]].kind == "binary" and s["output"] not in ("sigmoid", "hard_sigmoid"):
     st.info(f"{s['loss']} expects a probability in (0, 1) and a 0/1 target: try the sigmoid "
             "output activation.")
 
 st.plotly_chart(
     figures.network_diagram(
-        weights_of(s), [s["x1"], s["x2"]], (f.n1_in, f.n2_in, f.y_in), (f.n1, f.n2, f.y),
-        hidden=s["hidden"], output=s["output"], target=float(s["target"]), loss=loss,
-        loss_name=s["loss"],
+        rounded(weights_of(s)), rounded([s["x1"], s["x2"]]), (f.n1_in, f.n2_in, f.y_in),
+        (f.n1, f.n2, f.y), hidden=s["hidden"], output=s["output"], target=float(s["target"]),
+        loss=loss, loss_name=s["loss"], fmt=num,
     ),
     key=P + "diagram", config={"displayModeBar": False},
 )
@@ -278,9 +305,9 @@ last = st.session_state[P + "last_step"]
 history = st.session_state[P + "history"]
 if last is not None and history and st.session_state.get(P + "history_of") == signature(s):
     a, b, c = st.columns([1, 1, 2])
-    a.metric("loss before the step", fixed(last["before"]))
-    b.metric("loss after the step", fixed(last["after"]),
-             delta=fixed(last["after"] - last["before"]), delta_color="inverse")
+    a.metric("loss before the step", num(last["before"]))
+    b.metric("loss after the step", num(last["after"]),
+             delta=num(last["after"] - last["before"]), delta_color="inverse")
     if last["after"] > last["before"]:
         st.warning(
             f"The loss went up: with lr = {short(last['lr'])} the step overshot the minimum "
@@ -294,10 +321,10 @@ if last is not None and history and st.session_state.get(P + "history_of") == si
 
 table = pd.DataFrame({
     "weight": list(WEIGHT_NAMES),
-    "value": [fixed(v) for v in weights_of(s)],
-    "∂L/∂w": [fixed(float(g)) for g in grads],
+    "value": [num(v) for v in weights_of(s)],
+    "∂L/∂w": [num(float(g)) for g in grads],
     "a step moves it": [direction(float(g)) for g in grads],
-    f"after one step (lr {short(float(s['lr']))})": [fixed(float(v)) for v in stepped],
+    f"after one step (lr {short(float(s['lr']))})": [num(float(v)) for v in stepped],
 })
 st.dataframe(table, hide_index=True, width="stretch", key=P + "gradients")
 st.markdown("**The chain rule, for w5 and w1** (every factor from nn_core, the result from its "
@@ -306,5 +333,5 @@ st.latex(latex_chain(s, f, grads))
 
 with st.expander("Keras code that reproduces these numbers"):
     st.code(keras_code(**net_args(s)) + training_snippet(s), language="python")
-    st.caption("Runs as is with the playground's requirements; it prints the Y and loss shown "
-               "above and the weights after one training step.")
+    st.caption("Runs as is with the playground's requirements, at Keras's default float32; it "
+               "prints the Y and loss shown above and the weights after one training step.")

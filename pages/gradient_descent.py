@@ -15,8 +15,6 @@ import streamlit as st
 
 from nn_core import defaults
 from nn_core.descent import (
-    OPTIMIZERS,
-    Run,
     Trajectory,
     error_surface,
     loss_and_gradient,
@@ -27,6 +25,7 @@ from nn_core.descent import (
     trajectory,
 )
 from nn_core.losses import LOSSES, REGRESSION_LOSSES
+from nn_core.optimizers import OPTIMIZERS, Run
 from ui import figures, widgets
 from ui.figures import PathTrace, fixed, short
 

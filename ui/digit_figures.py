@@ -25,6 +25,11 @@ _MARGIN = MappingProxyType({"l": 10, "r": 10, "t": 40, "b": 10})
 MAX_TILE_PX = 90  # a map is drawn at most this wide, however few channels its layer has
 
 
+def plot_config() -> dict[str, bool]:
+    """``st.plotly_chart`` options of every chart of the page: no mode bar (read, not edited)."""
+    return {"displayModeBar": False}
+
+
 def grid_columns(channels: int) -> int:
     """How many tiles per row for ``channels`` maps: one row up to 16, then 16 or 32 wide."""
     if channels < 1:

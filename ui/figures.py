@@ -7,7 +7,7 @@ and these functions only draw them (and format them for people to read).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -45,9 +45,11 @@ def fixed(value: float, decimals: int = 7) -> str:
     return f"{value:.{decimals}f}"
 
 
-def tex(value: float, digits: int = 6, *, factor: bool = True) -> str:
-    """A number for LaTeX, e-notation as ``\\times 10^k``; a negative factor in parentheses."""
-    text = short(value, digits)
+def tex(value: float, digits: int = 6, *, factor: bool = True,
+        fmt: Callable[[float], str] | None = None) -> str:
+    """A number for LaTeX (``fmt`` or ``short``), e-notation as ``\\times 10^k``; a negative
+    factor in parentheses."""
+    text = fmt(value) if fmt else short(value, digits)
     if "e" in text:
         mantissa, exponent = text.split("e")
         text = rf"{mantissa} \times 10^{{{int(exponent)}}}"
@@ -93,11 +95,11 @@ _EDGES = (("x1", "N1", 0.5), ("x2", "N1", 0.28), ("x1", "N2", 0.28), ("x2", "N2"
           ("N1", "Y", 0.5), ("N2", "Y", 0.5))
 
 
-def _node_text(name: str, pre: float, post: float, activation: str) -> str:
-    """'N1 = 2.154' for linear, 'N1 = 2.154 → relu → 2.154' otherwise."""
+def _node_text(name: str, pre: str, post: str, activation: str) -> str:
+    """'N1 = 2.154' for linear, 'N1 = 2.154 → relu → 2.154' otherwise (numbers as text)."""
     if activation == "linear":
-        return f"<b>{name}</b> = {short(post)}"
-    return f"<b>{name}</b> = {short(pre)} → {activation} → <b>{short(post)}</b>"
+        return f"<b>{name}</b> = {post}"
+    return f"<b>{name}</b> = {pre} → {activation} → <b>{post}</b>"
 
 
 def network_diagram(
@@ -111,8 +113,15 @@ def network_diagram(
     target: float | None = None,
     loss: float | None = None,
     loss_name: str = "loss",
+    fmt: Callable[[float], str] | None = None,
 ) -> go.Figure:
-    """The 2-2-1 network: weights (6,), inputs (2,), node values before/after activation (3,)."""
+    """The 2-2-1 network: weights (6,), inputs (2,), node values before/after activation (3,).
+
+    ``fmt`` writes every number (e.g. as the page's float32 digits); else ``short`` digits.
+    """
+    def num(value: float, digits: int = 6) -> str:
+        return fmt(value) if fmt else short(value, digits)
+
     w = [float(v) for v in weights]
     values = {"x1": float(inputs[0]), "x2": float(inputs[1]), "N1": float(post[0]),
               "N2": float(post[1]), "Y": float(post[2])}
@@ -129,15 +138,15 @@ def network_diagram(
             opacity=0.8,
         ))
         lx, ly = x0 + at * (x1 - x0), y0 + at * (y1 - y0)
-        fig.add_annotation(x=lx, y=ly, text=f"w{i + 1} = {short(w[i], 4)}", showarrow=False,
+        fig.add_annotation(x=lx, y=ly, text=f"w{i + 1} = {num(w[i], 4)}", showarrow=False,
                            font={"color": color, "size": 13}, bgcolor="rgba(255,255,255,0.9)")
         hover_x.append(lx)
         hover_y.append(ly)
         hover_color.append(color)
         hover_text.append(
-            f"w{i + 1} = {short(w[i], 10)}<br>{src} → {dst}<br>"
-            f"{src}·w{i + 1} = {short(values[src], 8)} · {short(w[i], 8)} "
-            f"= {short(values[src] * w[i], 8)}"
+            f"w{i + 1} = {num(w[i], 10)}<br>{src} → {dst}<br>"
+            f"{src}·w{i + 1} = {num(values[src], 8)} · {num(w[i], 8)} "
+            f"= {num(values[src] * w[i], 8)}"
         )
     fig.add_trace(go.Scatter(
         x=hover_x, y=hover_y, mode="markers", showlegend=False, hovertext=hover_text,
@@ -150,11 +159,11 @@ def network_diagram(
     for name in names:
         if name in befores:
             node_hover.append(
-                f"{name} before activation = {short(befores[name], 10)}<br>"
-                f"{activations[name]}({short(befores[name], 8)}) = {short(values[name], 10)}"
+                f"{name} before activation = {num(befores[name], 10)}<br>"
+                f"{activations[name]}({num(befores[name], 8)}) = {num(values[name], 10)}"
             )
         else:
-            node_hover.append(f"input {name} = {short(values[name], 10)}")
+            node_hover.append(f"input {name} = {num(values[name], 10)}")
     fig.add_trace(go.Scatter(
         x=[_NODES[n][0] for n in names], y=[_NODES[n][1] for n in names], mode="markers+text",
         text=[f"<b>{n}</b>" for n in names], textfont={"size": 15, "color": "#212529"},
@@ -169,16 +178,17 @@ def network_diagram(
     for name, (x, y) in _NODES.items():
         if name in ("x1", "x2"):
             fig.add_annotation(x=x, y=y, xshift=-34, xanchor="right", showarrow=False,
-                               text=f"<b>{name}</b> = {short(values[name])}", font={"size": 14})
+                               text=f"<b>{name}</b> = {num(values[name])}", font={"size": 14})
         else:
             activation = output if name == "Y" else hidden
             fig.add_annotation(x=x, y=y, yshift=-40 if name == "N2" else 40, showarrow=False,
-                               text=_node_text(name, befores[name], values[name], activation),
+                               text=_node_text(name, num(befores[name]), num(values[name]),
+                                               activation),
                                font={"size": 14})
     if target is not None:
-        lines = [f"target = {short(target)}"]
+        lines = [f"target = {num(target)}"]
         if loss is not None:
-            lines.append(f"{loss_name} = {short(loss)}")
+            lines.append(f"{loss_name} = {num(loss)}")
         fig.add_annotation(x=2.0, y=0.5, xshift=36, xanchor="left", text="<br>".join(lines),
                            showarrow=False, font={"size": 14}, align="left",
                            bordercolor="#adb5bd", borderpad=4, bgcolor="#f8f9fa")

@@ -128,7 +128,7 @@ def app(app_url: str, browser: Browser, pytestconfig: pytest.Config) -> App:
 
     The home page is opened once first: with a pages/ directory next to app.py, Streamlit runs
     a server's first session in its old pages-directory mode, and a deep link then shows a
-    'Page not found' dialog (test_pages.py checks that case on a fresh server of its own).
+    'Page not found' dialog (test_e2e_pages.py checks that case on a fresh server of its own).
     """
     target = pytestconfig.getoption("--screenshots-to")
     app = App(app_url, (ROOT / target).resolve() if target else None)

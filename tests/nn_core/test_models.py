@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from dataclasses import replace
@@ -15,6 +16,7 @@ import pytest
 from nn_core import defaults
 from nn_core.digits import load_mnist
 from nn_core.models import (
+    KERAS_OPTIMIZERS,
     PRESETS,
     LayerSpec,
     ModelSpec,
@@ -22,6 +24,7 @@ from nn_core.models import (
     count_params,
     custom_spec,
     forward_layers,
+    keras_code,
     layer_shapes,
     load_weights_npz,
     predict_proba,
@@ -239,3 +242,53 @@ def test_shipped_model_accuracy_in_numpy(
     assert accuracy >= 0.990
     assert accuracy == pytest.approx(result["test_accuracy"], abs=0.001)
     np.testing.assert_array_equal(np.nonzero(predicted != y_test)[0][:20], result["mistakes"][:20])
+
+
+def _keras_build_part(code: str) -> str:
+    """``keras_code``'s script without the MNIST download, fit and evaluate (run at home)."""
+    skipped = ("(x_train", "x_", "y_", "model.fit", "          validation_split", "test_loss",
+               "print(")
+    return "\n".join(line for line in code.splitlines() if not line.startswith(skipped))
+
+
+def test_keras_code_builds_and_compiles_the_network_in_keras(tmp_path) -> None:
+    # Real Keras in a fresh process (this one stays free of TensorFlow): every preset, the
+    # shipped network and one custom network per optimizer are built and compiled by the script.
+    shipped_spec = ModelSpec.from_dict(json.loads((DEFAULT_DIR / "spec.json").read_text()))
+    customs = [custom_spec(conv_filters=(4,), kernel_size=5, pooling="avg", dense_units=0,
+                           dropout_rate=0.0, optimizer=name, learning_rate=0.0025)
+               for name in ("adam", "sgd", "rmsprop", "adadelta", "adagrad", "adamax", "nadam")]
+    specs = [*PRESETS.values(), shipped_spec, *customs]
+    scripts = [_keras_build_part(keras_code(spec)) for spec in specs]
+    runner = tmp_path / "build.py"
+    runner.write_text(
+        "import json, sys\n"
+        "for i, script in enumerate(json.loads(open(sys.argv[1]).read())):\n"
+        "    scope = {}\n"
+        "    exec(script, scope)\n"
+        "    model = scope['model']\n"
+        "    optimizer = type(model.optimizer).__name__\n"
+        "    print('PARAMS', i, model.count_params(), optimizer, flush=True)\n")
+    (tmp_path / "scripts.json").write_text(json.dumps(scripts))
+    proc = subprocess.run([sys.executable, str(runner), str(tmp_path / "scripts.json")],
+                          capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    for i, spec in enumerate(specs):
+        optimizer = KERAS_OPTIMIZERS[spec.recipe.optimizer]
+        assert f"PARAMS {i} {count_params(spec)} {optimizer}\n" in proc.stdout, proc.stdout[-2000:]
+    code = keras_code(shipped_spec)
+    recipe = shipped_spec.recipe
+    assert f"Conv2D({shipped_spec.layers[0].size}, (3, 3)" in code
+    assert f"learning_rate={recipe.learning_rate!r})" in code
+    assert "Adadelta(learning_rate=1.0)" in keras_code(PRESETS["mnist_cnn"])  # a float, not 1
+    assert f"batch_size={recipe.batch_size}, epochs={recipe.epochs}" in code
+    assert f"# {count_params(shipped_spec):,} trainable parameters" in code
+    assert "AveragePooling2D((2, 2))" in keras_code(customs[0])
+
+
+def test_keras_code_one_hot_targets_for_a_categorical_loss() -> None:
+    spec = PRESETS["lenet"]
+    categorical = replace(spec, recipe=replace(spec.recipe, loss="categorical_crossentropy"))
+    assert "to_categorical" not in keras_code(spec)
+    assert "y_train = keras.utils.to_categorical(y_train, 10)" in keras_code(categorical)

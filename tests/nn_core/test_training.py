@@ -1,4 +1,4 @@
-"""The training worker, called in this process (no spawn), and the NumPy readers of its runs."""
+"""The training worker, called in this process (no spawn), and nn_core.runs's readers of runs."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nn_core import training
+from nn_core import runs, training
 from nn_core.digits import MNIST_ASSET, load_mnist
 from nn_core.models import custom_spec, predict_proba, with_recipe
-from nn_core.training import list_runs, load_checkpoint, load_run, score_predictions, train_model
+from nn_core.runs import list_runs, load_checkpoint, load_run, score_predictions
+from nn_core.training import train_model
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = custom_spec(conv_filters=(4,), dense_units=16, dropout_rate=0.0, epochs=2, batch_size=32)
@@ -173,3 +174,9 @@ def test_shipped_default_model_loads_with_load_run() -> None:
     (_, _), (x_test, y_test) = load_mnist(MNIST_ASSET)
     probs = predict_proba(run.spec, run.weights, x_test[:500] / 255.0)
     assert (probs.argmax(axis=1) == y_test[:500]).mean() > 0.97
+
+
+def test_training_still_exports_the_run_readers() -> None:
+    for name in ("RUNS_DIR", "TrainedModel", "default_runs_dir", "list_runs", "load_checkpoint",
+                 "load_run", "score_predictions", "MAX_MISTAKES", "RUN_FILES"):
+        assert getattr(training, name) is getattr(runs, name), name

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from nn_core import defaults
 from nn_core.activations import ACTIVATIONS, activate, activation_derivative
 from nn_core.losses import LOSSES, loss_gradient, loss_value
-from nn_core.network import forward_pass
+from nn_core.network import format_keras, forward_pass
 from ui.figures import fixed
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,10 +41,10 @@ def test_defaults_mark_the_forward_pages_neurons(at: AppTest) -> None:
     assert list(values.index) == ["linear", "sigmoid", "relu", "tanh"]
     for name in values.index:
         for label, x in (("N1", f.n1_in), ("N2", f.n2_in), ("Y", f.y_in)):
-            assert values.loc[name, f"f({label})"] == fixed(float(activate(name, [x])[0]))
-            assert values.loc[name, f"f'({label})"] == fixed(
+            assert values.loc[name, f"f({label})"] == format_keras(float(activate(name, [x])[0]))
+            assert values.loc[name, f"f'({label})"] == format_keras(
                 float(activation_derivative(name, [x])[0]))
-    assert values.loc["linear", "f(N2)"] == "-8.8460000"
+    assert values.loc["linear", "f(N2)"] == "-8.846"  # float32, as Keras prints it
     summaries = "\n".join(m.value for m in at.markdown)
     for name in values.index:
         assert ACTIVATIONS[name].summary in summaries
@@ -59,7 +59,7 @@ def test_loss_tables_at_the_forward_pages_prediction(at: AppTest) -> None:
         assert row[1] == fixed(loss_value(row[0], t, np.array([[y]])))
         assert row[2] == fixed(float(loss_gradient(row[0], t, np.array([[y]]))[0, 0]))
         assert row[3] == LOSSES[row[0]].summary
-    assert regression.iloc[0, 1] == "2.2090877"  # mse(0.34, 1.8263), the forward page's loss
+    assert regression.iloc[0, 1] == "2.2090874"  # mse(0.34, float32 Y), as the forward page shows
     assert list(binary["loss"]) == ["binary_crossentropy", "hinge", "squared_hinge"]
     assert binary.iloc[0, 1] == fixed(loss_value("binary_crossentropy", [[1.0]], [[0.8]]))
 
@@ -98,9 +98,9 @@ def test_follows_the_forward_page_after_a_switch() -> None:
     weights = [1.0, *defaults.FORWARD_WEIGHTS[1:]]
     f = forward_pass(weights, defaults.FORWARD_INPUTS, "sigmoid")
     values = table(app, "activation").set_index("activation")
-    assert values.loc["linear", "f(N1)"] == fixed(f.n1_in)
-    assert values.loc["sigmoid", "f(N1)"] == fixed(f.n1)
-    assert values.loc["linear", "f(Y)"] == fixed(f.y_in)
+    assert values.loc["linear", "f(N1)"] == format_keras(f.n1_in)
+    assert values.loc["sigmoid", "f(N1)"] == format_keras(f.n1)
+    assert values.loc["linear", "f(Y)"] == format_keras(f.y_in)
     assert "go through **sigmoid**" in "\n".join(c.value for c in app.caption)
     app.multiselect(key="curves_activations__w").set_value(["gelu"]).run()
     app.switch_page("pages/forward_pass.py").run()

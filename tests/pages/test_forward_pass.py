@@ -1,7 +1,12 @@
-"""AppTests of the forward-pass page: real Streamlit, numbers checked against nn_core.network."""
+"""AppTests of the forward-pass page: real Streamlit, numbers checked against nn_core.network.
+
+The page computes in float32, as Keras does by default, and writes every number as NumPy prints
+a float32 (``format_keras``): the strings on the page are the strings Keras prints.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -13,8 +18,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from nn_core import defaults
-from nn_core.network import forward_pass, loss_and_gradients, training_step
-from ui.figures import fixed
+from nn_core.network import format_keras, forward_pass, loss_and_gradients, training_step
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "pages" / "forward_pass.py")
@@ -32,6 +36,11 @@ def page_text(at: AppTest) -> str:
     return "\n".join(str(p) for p in parts)
 
 
+def shown(value: float) -> str:
+    """How the page writes a number: float32, as Keras prints it."""
+    return format_keras(value, "float32")
+
+
 def metric(at: AppTest, label: str) -> str:
     """The value of the metric whose label starts with ``label``."""
     return next(m.value for m in at.metric if m.label.startswith(label))
@@ -46,12 +55,15 @@ def at() -> AppTest:
 
 def test_opens_on_the_lessons_worked_example(at: AppTest) -> None:
     assert at.title[0].value == "Forward pass of a 2-2-1 network"
+    # Keras's float32: 7.2*0.42 + (-5.8)*0.15 rounds to 2.1539998, and Y to 1.8262999
+    f = forward_pass(**{k: LESSON[k] for k in ("weights", "inputs")})
     assert (metric(at, "N1"), metric(at, "N2"), metric(at, "Y")) == (
-        "2.1540000", "-8.8460000", "1.8263000")
+        shown(f.n1), shown(f.n2), shown(f.y)) == ("2.1539998", "-8.846", "1.8262999")
     text = page_text(at)
-    assert "1.8263" in text
-    assert r"7.2 \cdot 0.42 + (-5.8) \cdot 0.15 = 2.154" in text  # the lesson's arithmetic
-    assert r"= -8.846" in text and r"= 1.8263" in text
+    assert r"7.2 \cdot 0.42 + (-5.8) \cdot 0.15 = 2.1539998" in text  # the lesson's arithmetic
+    assert r"= -8.846" in text and r"= 1.8262999" in text
+    # ... and the lesson's own hand-worked numbers, in exact arithmetic
+    assert "N1 = 2.154, N2 = -8.846, Y = 1.8263." in text and "float32" in text
     assert not at.error and not at.warning
 
 
@@ -60,44 +72,50 @@ def test_relu_on_both_layers_gives_the_lessons_numbers(at: AppTest) -> None:
     at.selectbox(key="fwd_output__w").set_value("relu").run()
     expected = forward_pass(LESSON["weights"], LESSON["inputs"], "relu", "relu")
     y = metric(at, "Y after relu")
-    assert y == fixed(expected.y) and y.startswith("2.00322")  # the lesson: 2.0032198 (float32)
-    assert metric(at, "loss (mse)").startswith("2.7663")  # the lesson's MSE 2.7663
+    assert y == shown(expected.y) == "2.0032198"  # the lesson's Keras output, every digit
+    assert metric(at, "loss (mse)") == "2.7663002"  # the lesson's MSE 2.7663
     at.selectbox(key="fwd_loss__w").set_value("mae").run()
-    assert metric(at, "loss (mae)").startswith("1.66322")  # the lesson's MAE 1.6632198
+    assert metric(at, "loss (mae)") == "1.6632198"  # the lesson's MAE
     assert r"\operatorname{relu}(N_2) &= \operatorname{relu}(-8.846) = 0" in page_text(at)
+    assert r"|t - Y| = |0.34 - 2.0032198| = 1.6632198" in page_text(at)
+    diagram = json.loads(at.get("plotly_chart")[0].proto.spec)
+    labels = "\n".join(a["text"] for a in diagram["layout"]["annotations"])
+    assert "<b>Y</b> = 2.0032198 → relu → <b>2.0032198</b>" in labels
+    assert "mae = 1.6632198" in labels and "<b>N2</b> = -8.846 → relu → <b>0.0</b>" in labels
     assert not at.exception
 
 
 def test_changing_a_weight_changes_y_as_nn_core_says(at: AppTest) -> None:
     at.number_input(key="fwd_w5__number").set_value(0.5).run()
     weights = [*LESSON["weights"][:4], 0.5, LESSON["weights"][5]]
-    assert metric(at, "Y") == fixed(forward_pass(weights, LESSON["inputs"]).y)
+    assert metric(at, "Y") == shown(forward_pass(weights, LESSON["inputs"]).y)
     assert at.slider(key="fwd_w5__slider").value == 0.5
     at.slider(key="fwd_w6__slider").set_value(-0.3).run()
     weights[5] = -0.3
     assert at.number_input(key="fwd_w6__number").value == -0.3
-    assert metric(at, "Y") == fixed(forward_pass(weights, LESSON["inputs"]).y)
+    assert metric(at, "Y") == shown(forward_pass(weights, LESSON["inputs"]).y)
     at.number_input(key="fwd_x1__number").set_value(1.0).run()
-    assert metric(at, "Y") == fixed(forward_pass(weights, [1.0, -5.8]).y)
+    assert metric(at, "Y") == shown(forward_pass(weights, [1.0, -5.8]).y)
     assert not at.exception
 
 
 def test_training_steps_lower_the_loss_and_reset_restores(at: AppTest) -> None:
+    lr = defaults.FORWARD_LEARNING_RATE  # the page's default: no need to change it
+    assert at.number_input(key="fwd_lr__w").value == lr
     start, _ = loss_and_gradients(**LESSON)
-    at.number_input(key="fwd_lr__w").set_value(0.001).run()
     at.button(key="fwd_step").click().run()
-    w1 = training_step(**LESSON, learning_rate=0.001)
+    w1 = training_step(**LESSON, learning_rate=lr)
     loss1, _ = loss_and_gradients(**(LESSON | {"weights": w1}))
-    assert metric(at, "loss before the step") == fixed(start)
-    assert metric(at, "loss after the step") == fixed(loss1) == metric(at, "loss (mse)")
-    assert loss1 < start
+    assert metric(at, "loss before the step") == shown(start)
+    assert metric(at, "loss after the step") == shown(loss1) == metric(at, "loss (mse)")
+    assert loss1 < start and not at.warning
     at.button(key="fwd_step").click().run()
-    w2 = training_step(**(LESSON | {"weights": w1}), learning_rate=0.001)
+    w2 = training_step(**(LESSON | {"weights": w1}), learning_rate=lr)
     loss2, _ = loss_and_gradients(**(LESSON | {"weights": w2}))
-    assert loss2 < loss1 and metric(at, "loss (mse)") == fixed(loss2)
-    assert at.number_input(key="fwd_w1__number").value == pytest.approx(w2[0], rel=1e-12)
+    assert loss2 < loss1 and metric(at, "loss (mse)") == shown(loss2)
+    assert at.number_input(key="fwd_w1__number").value == w2[0]  # the float32 weight, exactly
     at.button(key="fwd_reset").click().run()
-    assert metric(at, "loss (mse)") == fixed(start) and metric(at, "Y") == "1.8263000"
+    assert metric(at, "loss (mse)") == shown(start) and metric(at, "Y") == "1.8262999"
     assert at.number_input(key="fwd_w1__number").value == defaults.FORWARD_WEIGHTS[0]
     assert at.number_input(key="fwd_lr__w").value == defaults.FORWARD_LEARNING_RATE
     assert not at.exception
@@ -108,7 +126,7 @@ def test_the_default_step_shows_what_nn_core_computes(at: AppTest) -> None:
     at.button(key="fwd_step").click().run()
     after, _ = loss_and_gradients(**(LESSON | {"weights": training_step(**LESSON,
                                                                         learning_rate=lr)}))
-    assert metric(at, "loss after the step") == fixed(after)
+    assert metric(at, "loss after the step") == shown(after)
     start, _ = loss_and_gradients(**LESSON)
     assert bool(at.warning) == (after > start)  # an overshooting step is explained
     assert not at.exception
@@ -145,7 +163,7 @@ def test_a_shared_link_opens_on_its_settings() -> None:
     app.query_params.update({"w1": "0.5", "hidden": "relu", "output": "relu", "w2": "abc"})
     app.run()
     weights = [0.5, *defaults.FORWARD_WEIGHTS[1:]]
-    assert metric(app, "Y") == fixed(forward_pass(weights, LESSON["inputs"], "relu", "relu").y)
+    assert metric(app, "Y") == shown(forward_pass(weights, LESSON["inputs"], "relu", "relu").y)
     assert "w2='abc'" in app.warning[0].value
     assert app.query_params["w1"] == "0.5" and app.query_params["w2"] == "0.15"  # the URL now
     app.number_input(key="fwd_w3__number").set_value(-1.0).run()
@@ -154,8 +172,15 @@ def test_a_shared_link_opens_on_its_settings() -> None:
 
 
 def test_keras_code_prints_the_numbers_on_the_page(at: AppTest) -> None:
-    at.selectbox(key="fwd_hidden__w").set_value("sigmoid").run()
+    """Character for character: Y, loss and the weights after one step (relu hidden layer,
+    where TensorFlow's float32 kernels round exactly; its sigmoid can be an ulp away)."""
+    at.selectbox(key="fwd_hidden__w").set_value("relu").run()
+    at.number_input(key="fwd_w1__number").set_value(0.37).run()
+    at.button(key="fwd_step").click().run()  # float32 weights, written with their own digits
     code = at.code[0].value
+    assert "set_floatx" not in code  # Keras's defaults
+    table = at.dataframe[0].value
+    assert all(w in code for w in table["value"])  # the script's weights, as the page shows them
     env = os.environ | {"TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=300, env=env, cwd=ROOT)
@@ -164,7 +189,6 @@ def test_keras_code_prints_the_numbers_on_the_page(at: AppTest) -> None:
     assert printed["Y"] == metric(at, "Y")
     assert printed["loss"] == metric(at, "loss (mse)")
     after = re.findall(r"w\d = ([^,\s]+)", proc.stdout.split("after one step:")[1])
-    table = at.dataframe[0].value
     column = next(c for c in table.columns if c.startswith("after one step"))
     assert after == list(table[column])
     assert np.isfinite(float(printed["Y"]))

@@ -1,0 +1,176 @@
+"""Keras 3's seven optimizers as one NumPy update with per-optimizer coefficients.
+
+Same defaults and the same epsilon placement as ``keras.optimizers``, so every run equals what
+Keras does step for step; any mix of runs steps together in one loop (``Stepper``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import keras
+
+_EPS = 1e-7  # keras.config.epsilon(), every optimizer's default epsilon
+
+
+@dataclass(frozen=True)
+class Optimizer:
+    """One Keras optimizer: its Keras class, default hyper-parameters and what it is good for."""
+
+    name: str
+    label: str
+    keras_class: str
+    defaults: dict[str, float]
+    summary: str
+    fixed: dict[str, Any] = field(default_factory=dict)  # Keras kwargs the user cannot change
+
+
+OPTIMIZERS: dict[str, Optimizer] = {o.name: o for o in (
+    Optimizer("sgd", "SGD", "SGD", {"learning_rate": 0.01},
+              "Plain steps down the slope, w -= lr * grad: zig-zags and crawls in ravines."),
+    Optimizer("momentum", "SGD + momentum", "SGD", {"learning_rate": 0.01, "momentum": 0.9},
+              "Keeps a velocity: rolls through flat parts, damps the zig-zag in ravines."),
+    Optimizer("nesterov", "Nesterov", "SGD", {"learning_rate": 0.01, "momentum": 0.9},
+              "Momentum that looks one step ahead: overshoots less.", {"nesterov": True}),
+    Optimizer("rmsprop", "RMSprop", "RMSprop",
+              {"learning_rate": 0.001, "rho": 0.9, "epsilon": _EPS},
+              "Divides each step by a running RMS of the gradient: one pace for every weight."),
+    Optimizer("adagrad", "Adagrad", "Adagrad",
+              {"learning_rate": 0.001, "initial_accumulator_value": 0.1, "epsilon": _EPS},
+              "Divides by the root of all past squared gradients: steps shrink over time."),
+    Optimizer("adadelta", "Adadelta", "Adadelta",
+              {"learning_rate": 0.001, "rho": 0.95, "epsilon": _EPS},
+              "Step from running RMS of past steps over past gradients: tiny at Keras's lr 0.001."),
+    Optimizer("adam", "Adam", "Adam",
+              {"learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": _EPS},
+              "Momentum plus RMSprop with bias correction: the course's Adam(0.001)."),
+)}
+
+
+@dataclass(frozen=True)
+class Run:
+    """One optimizer run: its name, learning rate (None: the Keras default), other hypers."""
+
+    optimizer: str
+    learning_rate: float | None = None
+    hyper: Mapping[str, float] = field(default_factory=dict)
+
+
+def _settings(name: str, learning_rate: float | None, hyper: Mapping[str, float]) -> dict:
+    """The optimizer's Keras defaults overridden by the given values; ValueError if invalid."""
+    if name not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
+    defaults = OPTIMIZERS[name].defaults
+    if unknown := sorted(set(hyper) - set(defaults)):
+        raise ValueError(f"{name} has no hyper-parameter {unknown}; it has {list(defaults)}")
+    lr = {} if learning_rate is None else {"learning_rate": learning_rate}
+    out = {k: float(v) for k, v in {**defaults, **hyper, **lr}.items()}
+    for key, v in out.items():
+        ok = {"learning_rate": v > 0, "beta_1": v < 1, "beta_2": v < 1}.get(key, True)
+        if not (ok and 0 <= v <= (1 if key in ("momentum", "rho") else v) and math.isfinite(v)):
+            raise ValueError(f"{name}: {key} = {v} is out of range (learning_rate > 0, epsilon "
+                             "and initial_accumulator_value >= 0, momentum/rho/betas in [0, 1])")
+    return out
+
+
+def keras_optimizer(name: str, learning_rate: float | None = None,
+                    **hyper: float) -> keras.optimizers.Optimizer:
+    """The matching ``keras.optimizers`` object (imports Keras here, not at module import)."""
+    import keras
+
+    kwargs = _settings(name, learning_rate, hyper) | OPTIMIZERS[name].fixed
+    return getattr(keras.optimizers, OPTIMIZERS[name].keras_class)(**kwargs)
+
+
+def _tf_cast(x: float) -> float:
+    """Keras's ``ops.cast(python_float, dtype)`` makes a float32 tensor first (TensorFlow's
+    default), so SGD's momentum, Adam's beta powers and Adagrad's initial accumulator are the
+    float32-rounded values even in a float64 model; the same happens here."""
+    return float(np.float32(x))
+
+
+def _coefficients(name: str, h: dict[str, float]) -> dict[str, float]:
+    """How one Keras optimizer fits the shared update of ``_step`` (its Keras formula first).
+
+    sgd       w -= lr g                   momentum  m = mu m - lr g; w += m
+    nesterov  m = mu m - lr g; w += mu m - lr g   (both kept here as m' = -m / lr)
+    rmsprop   v = rho v + (1-rho) g^2; w -= lr g / sqrt(v + eps)
+    adagrad   v += g^2 (v starts at initial_accumulator_value); w -= lr g / sqrt(v + eps)
+    adadelta  v = rho v + (1-rho) g^2; d = sqrt(u + eps) g / sqrt(v + eps);
+              u = rho u + (1-rho) d^2; w -= lr d
+    adam      m += (g - m)(1-b1); v += (g^2 - v)(1-b2); w -= lr_t m / (sqrt(v) + eps),
+              lr_t = lr sqrt(1 - b2^t) / (1 - b1^t)
+    """
+    c = dict.fromkeys(("rho_v", "c_v", "v0", "eps_out", "rho_u", "c_u", "mu", "c_m", "a_m", "b1",
+                       "b2"), 0.0) | {"eps_in": 1.0, "eps_u": 1.0, "a_d": 1.0}
+    if name in ("momentum", "nesterov"):
+        mu = _tf_cast(h["momentum"])
+        c |= {"mu": mu, "c_m": 1.0, "a_m": 1.0, "a_d": 0.0} if name == "momentum" else {
+            "mu": mu, "c_m": 1.0, "a_m": mu, "a_d": 1.0}
+    elif name in ("rmsprop", "adadelta"):
+        c |= {"rho_v": h["rho"], "c_v": 1.0 - h["rho"], "eps_in": h["epsilon"]}
+        if name == "adadelta":
+            c |= {"eps_u": h["epsilon"], "rho_u": h["rho"], "c_u": 1.0 - h["rho"]}
+    elif name == "adagrad":
+        c |= {"rho_v": 1.0, "c_v": 1.0, "v0": _tf_cast(h["initial_accumulator_value"]),
+              "eps_in": h["epsilon"]}
+    elif name == "adam":
+        b1, b2 = h["beta_1"], h["beta_2"]
+        c |= {"rho_v": b2, "c_v": 1.0 - b2, "eps_in": 0.0, "eps_out": h["epsilon"], "mu": b1,
+              "c_m": 1.0 - b1, "a_m": 1.0, "a_d": 0.0, "b1": _tf_cast(b1), "b2": _tf_cast(b2)}
+    return c
+
+
+def _step(w: np.ndarray, g: np.ndarray, st: dict[str, np.ndarray], c: dict[str, np.ndarray],
+          lr_t: np.ndarray, used: set[str]) -> None:
+    """One update of every run at once, in place: w, g, state (k, 2), coefficients (k, 1).
+
+    ``used`` names the state the runs need ("v", "m", "u"); skipping the rest is exact, since
+    its terms are then 0 (m), 1 (sqrt(0 + 1) for v) or g itself (u)."""
+    v, m, u = st["v"], st["m"], st["u"]
+    if "v" in used:  # second moment: rmsprop, adagrad, adadelta, adam
+        v *= c["rho_v"]
+        v += c["c_v"] * (g * g)
+    s = np.sqrt(u + c["eps_u"]) * g if "u" in used else g  # adadelta: times rms of past steps
+    step = s
+    if "m" in used:  # momentum, nesterov, adam's first moment
+        m *= c["mu"]
+        m += c["c_m"] * s
+        step = c["a_m"] * m + c["a_d"] * s
+    if "v" in used:
+        step = step / (np.sqrt(v + c["eps_in"]) + c["eps_out"])
+    if "u" in used:
+        u *= c["rho_u"]
+        u += c["c_u"] * (step * step)
+    w -= lr_t * step
+
+
+class Stepper:
+    """Runs that step together: ``step(i, w, g)`` applies update i to weights w (k, dim) in place.
+
+    Validates every run's settings (ValueError) and precomputes the coefficients (k, 1) and the
+    learning rate of every step, lr_t (steps, k, 1), which holds Adam's bias correction.
+    """
+
+    def __init__(self, runs: Sequence[Run], steps: int, dim: int = 2) -> None:
+        self.settings = [_settings(r.optimizer, r.learning_rate, r.hyper) for r in runs]
+        coef = [_coefficients(r.optimizer, h) for r, h in zip(runs, self.settings, strict=True)]
+        keys = _coefficients("", {})
+        c = {key: np.array([ci[key] for ci in coef]).reshape(-1, 1) for key in keys}
+        t = np.arange(1, steps + 1)[:, None, None]  # Adam's bias correction; 1 elsewhere (b = 0)
+        lr = np.array([h["learning_rate"] for h in self.settings]).reshape(-1, 1)
+        self.lr_t = lr * np.sqrt(1.0 - c["b2"] ** t) / (1.0 - c["b1"] ** t)  # (steps, runs, 1)
+        shape = (len(runs), dim)
+        self.state = {"v": np.zeros(shape) + c["v0"], "m": np.zeros(shape), "u": np.zeros(shape)}
+        self.used = {k for k, key in (("v", "c_v"), ("m", "c_m"), ("u", "c_u")) if c[key].any()}
+        self.c = c
+
+    def step(self, i: int, w: np.ndarray, g: np.ndarray) -> None:
+        """Update i (0-based) of every run: weights w (k, dim) from their gradients g (k, dim)."""
+        _step(w, g, self.state, self.c, self.lr_t[i], self.used)

@@ -1,0 +1,369 @@
+"""The digit page's panels: network chooser, canvas + prediction + feature maps, evaluation.
+
+Each panel draws Streamlit widgets for one section of ``pages/draw_digit.py``; figures come from
+``ui.digit_figures``, numbers from one NumPy forward pass (``nn_core.models.forward_layers``).
+Container and widget keys (``digit_*``) are what the browser tests select: keep them stable.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import streamlit as st
+from streamlit_drawable_canvas import st_canvas
+
+from nn_core.defaults import DIGIT_CANVAS_SIZE, DIGIT_INKS, DIGIT_MISTAKES_SHOWN, DIGIT_STROKE_WIDTH
+from nn_core.digits import preprocess_canvas
+from nn_core.models import (
+    KERAS_OPTIMIZERS,
+    LayerOutput,
+    ModelSpec,
+    count_params,
+    forward_layers,
+    layer_shapes,
+)
+from nn_core.training import TrainedModel, list_runs
+from ui import digit_figures as figs
+from ui.digit_state import (
+    checkpoint,
+    clear_drawing,
+    current_input,
+    ink_colours,
+    kept,
+    load_model,
+    mnist_test,
+    random_digit,
+    recolour_drawing,
+    reset_kept,
+    show_drawing,
+)
+
+LAYER_HELP = MappingProxyType({
+    "conv": "each filter slides a {k}×{k} window over its input and writes one map",
+    "maxpool": "keeps the largest value of every {k}×{k} block: half the size, same channels",
+    "avgpool": "averages every {k}×{k} block: half the size, same channels",
+})
+
+
+# ---------------------------------------------------------------------------------------------
+# Texts
+# ---------------------------------------------------------------------------------------------
+def recipe_text(spec: ModelSpec) -> str:
+    """'Adam (learning rate 0.001), batch 128, 10 epochs'."""
+    r = spec.recipe
+    return (f"{KERAS_OPTIMIZERS.get(r.optimizer, r.optimizer)} (learning rate "
+            f"{r.learning_rate:g}), batch {r.batch_size}, {r.epochs} epoch"
+            f"{'s' if r.epochs != 1 else ''}")
+
+
+def train_images(result: dict[str, Any]) -> int | None:
+    """Training images of a run's result.json (the shipped model's has its own layout)."""
+    images = result.get("train_images") or (result.get("training") or {}).get("train_digits")
+    return int(images) if images else None
+
+
+def epochs_run(model: TrainedModel) -> int:
+    """Epochs the network was trained for."""
+    result = model.result
+    return int(result.get("epochs_run") or result.get("epochs") or model.spec.recipe.epochs)
+
+
+def shape_text(shape: tuple[int, ...]) -> str:
+    """(26, 26, 32) -> '26×26×32'."""
+    return "×".join(str(n) for n in shape)
+
+
+def model_label(path: str, default_dir: Path) -> str:
+    """Selectbox label of a trained model: title, training images, test accuracy."""
+    try:
+        model = load_model(path)
+    except (ValueError, OSError):
+        return f"{Path(path).name} (unreadable)"
+    acc = model.result.get("test_accuracy")
+    acc_text = f" · {acc:.2%} test accuracy" if acc is not None else ""
+    images = train_images(model.result)
+    image_text = f" · {images:,} training images" if images else ""
+    if Path(path) == default_dir:
+        return f"Shipped default model: {model.spec.title}{acc_text}"
+    return f"{model.spec.title}{image_text}{acc_text}"
+
+
+# ---------------------------------------------------------------------------------------------
+# 1. Model choice
+# ---------------------------------------------------------------------------------------------
+def model_choices(runs_dir: Path, default_dir: Path) -> list[str]:
+    """Paths of every model that can predict: the shipped one, then finished runs, newest first."""
+    choices = []
+    if (default_dir / "weights.npz").exists() and (default_dir / "spec.json").exists():
+        choices.append(str(default_dir))
+    choices += [str(path) for path in reversed(list_runs(runs_dir))]
+    return choices
+
+
+def model_panel(runs_dir: Path, default_dir: Path) -> TrainedModel | None:
+    """Choose the network that reads the drawing; None when there is none (with a message)."""
+    choices = model_choices(runs_dir, default_dir)
+    if str(default_dir) not in choices:
+        st.warning(f"The shipped model is missing ({default_dir}). Train a network below "
+                   "(section 5), or rebuild the shipped one with `make default-model`.")
+    if not choices:
+        st.info("No trained network yet: once a training job below finishes, it appears here.")
+        return None
+    state = st.session_state
+    pending = state.pop("digit_model_pending", None)
+    if pending in choices:
+        reset_kept("digit_model", pending)
+    elif state.get("digit_model") not in choices or state.get("digit_model_w") not in choices:
+        reset_kept("digit_model", choices[0])
+    path = kept(st.selectbox, "Network that reads your drawing", "digit_model", choices[0],
+                options=choices, format_func=lambda p: model_label(p, default_dir))
+    try:
+        model = load_model(path)
+    except (ValueError, OSError) as exc:
+        st.error(f"This network could not be loaded: {exc}")
+        return None
+    spec = model.spec
+    cols = st.columns(4)
+    cols[0].metric("Parameters", f"{count_params(spec):,}")
+    acc = model.result.get("test_accuracy")
+    cols[1].metric("Test accuracy", f"{acc:.2%}" if acc is not None else "–")
+    images = train_images(model.result)
+    cols[2].metric("Training images", f"{images:,}" if images else "–")
+    cols[3].metric("Epochs trained", str(epochs_run(model)))
+    lesson = f" (lesson {spec.lesson})" if spec.lesson else ""
+    training = model.result.get("training") or {}
+    extra = ""
+    if training.get("augmentation"):
+        extra = (" Trained with light augmentation (shifted, rotated, thicker and thinner "
+                 "digits) so that it copes with how people draw.")
+    st.caption(f"**{spec.title}**{lesson}. Recipe: {recipe_text(spec)}.{extra} Layers: "
+               + " → ".join(f"{layer.kind} {shape_text(shape)}"
+                            for layer, shape in zip(spec.layers, layer_shapes(spec), strict=True)))
+    return model
+
+
+# ---------------------------------------------------------------------------------------------
+# 2-3. Drawing, prediction and feature maps (a fragment: a stroke reruns only this part)
+# ---------------------------------------------------------------------------------------------
+def canvas_panel() -> None:
+    """The drawing canvas and its controls; stores the drawing's 28×28 image in session state."""
+    state = st.session_state
+    ink_name = kept(st.radio, "Ink", "digit_ink", DIGIT_INKS[0][0],
+                    options=[label for label, _, _ in DIGIT_INKS], horizontal=True,
+                    on_change=recolour_drawing)
+    ink, background = ink_colours(ink_name)
+    low, high, default = DIGIT_STROKE_WIDTH
+    stroke = kept(st.slider, "Stroke width", "digit_stroke", default, min_value=low,
+                  max_value=high)
+    canvas_key = f"digit_canvas_{state['digit_canvas_version']}"
+    saved = state["digit_drawing"]
+    if canvas_key not in state:  # a fresh canvas (first visit, page switch, ink change)
+        state["digit_seed"] = saved["json"] if saved else {"objects": []}
+    with st.container(key="digit_canvas_box"):
+        result = st_canvas(stroke_width=stroke, stroke_color=ink, background_color=background,
+                           height=DIGIT_CANVAS_SIZE, width=DIGIT_CANVAS_SIZE,
+                           drawing_mode="freedraw", initial_drawing=state["digit_seed"],
+                           update_streamlit=True, return_image_data=True, key=canvas_key)
+    try:
+        rgba = result.image_data  # None until the canvas sends a drawing (on mouse-up)
+    except Exception as exc:  # a garbled image must not break the page
+        st.error(f"The drawing could not be read: {exc}")
+        rgba = None
+    if rgba is not None and (saved is None or result.json_data != saved["json"]
+                             or saved.get("rgba_shape") != rgba.shape):
+        try:
+            image = preprocess_canvas(np.ascontiguousarray(rgba, np.uint8))
+        except ValueError as exc:
+            st.error(f"The drawing could not be read: {exc}")
+            image = None
+        state["digit_drawing"] = {"json": result.json_data, "image": image,
+                                  "rgba_shape": rgba.shape}
+        state["digit_source"] = "canvas"
+    cols = st.columns(2)
+    cols[0].button("Clear drawing", key="digit_clear", on_click=clear_drawing,
+                   width="stretch", icon=":material/delete:")
+    cols[1].button("Random test digit", key="digit_random", on_click=random_digit,
+                   width="stretch", icon=":material/casino:",
+                   help="Show the network a random digit from MNIST's 10,000 test images.")
+    st.caption("Draw one digit with the mouse (or a finger), as large as the box. The network "
+               "answers when you lift the mouse. The canvas toolbar has Undo and Reset.")
+
+
+def epoch_weights(model: TrainedModel) -> tuple[list[np.ndarray], str]:
+    """The weights to read with: final, or after an earlier epoch chosen on a slider."""
+    final = epochs_run(model)
+    earlier = {}
+    for path in model.checkpoints:
+        try:
+            epoch = int(path.stem.split("_")[-1])
+        except ValueError:
+            continue
+        if epoch < final:
+            earlier[epoch] = path
+    if not earlier:
+        return model.weights, f"after its {final} epoch{'s' if final != 1 else ''} of training"
+    options = [*sorted(earlier), final]
+    state = st.session_state
+    if (state.get("digit_epoch_model") != str(model.run_dir)
+            or state.get("digit_epoch") not in options):
+        reset_kept("digit_epoch", final)
+        state["digit_epoch_model"] = str(model.run_dir)
+    epoch = kept(st.select_slider, "Weights after epoch", "digit_epoch", final, options=options,
+                 help="Slide back to see what the network made of this drawing earlier in its "
+                      "training: the prediction and every feature map below follow.")
+    if epoch == final:
+        return model.weights, f"after epoch {final} (final)"
+    try:
+        return checkpoint(str(earlier[epoch])), f"after epoch {epoch} of {final}"
+    except (ValueError, OSError) as exc:
+        st.warning(f"Checkpoint of epoch {epoch} could not be read ({exc}); showing the final "
+                   "weights.")
+        return model.weights, f"after epoch {final} (final)"
+
+
+def prediction_panel(model: TrainedModel, weights: list[np.ndarray], when: str,
+                     image: np.ndarray | None, source: str,
+                     label: int | None) -> list[LayerOutput] | None:
+    """Prediction, confidence and probabilities; returns the forward pass's layer outputs.
+
+    Everything sits in one keyed container at a fixed place, so the browser swaps the prompt
+    for the prediction in place (browser tests: .st-key-digit_prediction).
+    """
+    with st.container(key="digit_prediction"):
+        if image is None:
+            st.info("Draw a digit on the canvas (or pick a random MNIST test digit) and the "
+                    "network will tell you which one it sees.")
+            return None
+        try:
+            outputs = forward_layers(model.spec, weights, image[None])
+        except ValueError as exc:
+            st.error(f"The network could not read this drawing: {exc}")
+            return None
+        probs = outputs[-1].values[0]
+        digit = int(np.argmax(probs))
+        cols = st.columns([1, 1, 1.3])
+        with cols[0], st.container(key="digit_predicted_digit"):
+            st.metric("Prediction", str(digit))
+        cols[1].metric("Confidence", f"{probs[digit]:.1%}")
+        with cols[2]:
+            st.caption(f"Reading {source}, weights {when}.")
+            if label is not None:
+                if label == digit:
+                    st.success(f"True label: {label}. Correct!")
+                else:
+                    st.error(f"True label: {label}. The network got it wrong.")
+                st.button("Back to my drawing", key="digit_back", on_click=show_drawing)
+        with st.container(key="digit_probabilities"):
+            st.plotly_chart(figs.probability_figure(probs), config=figs.plot_config())
+    return outputs
+
+
+def feature_maps_panel(model: TrainedModel, weights: list[np.ndarray],
+                       outputs: list[LayerOutput] | None) -> None:
+    """Filters of the first conv layer, every conv/pool layer's maps, dense activations."""
+    st.subheader("3. Inside the network: what each layer sees")
+    spec = model.spec
+    per_channel = kept(st.toggle, "Scale each map on its own", "digit_per_channel", False,
+                       help="Off: all maps of a layer share one colour scale, so you see which "
+                            "channels respond most. On: each map is stretched to its own range, "
+                            "so weak patterns show too.")
+    with st.container(key="digit_feature_maps"):
+        params = [layer.kind for layer in spec.layers if layer.kind in ("conv", "dense")]
+        if "conv" in params:
+            kernel = weights[2 * params.index("conv")]
+            k, f = kernel.shape[0], kernel.shape[-1]
+            with st.container(key="digit_filters"):
+                st.plotly_chart(figs.filter_figure(
+                    kernel, f"First layer's {f} learned {k}×{k} filters (blue −, red +)"),
+                    config=figs.plot_config(), width="content")
+        else:
+            st.caption("This network has no convolutional layer: it looks at all 784 pixels at "
+                       "once, so there are no feature maps, only neuron activations.")
+        if outputs is None:
+            st.info("The feature maps of every layer appear here once the network reads a "
+                    "digit.")
+            return
+        dense_outputs = [out for out in outputs[:-1] if out.kind == "dense"]
+        for layer, out in zip(spec.layers, outputs, strict=True):
+            if out.kind not in ("conv", "maxpool", "avgpool"):
+                continue
+            maps = out.values[0]
+            title = f"{out.name} → {shape_text(maps.shape)}"
+            with st.container(key=f"digit_fmap_{out.name}"):
+                st.plotly_chart(figs.feature_map_figure(maps, title, per_channel=per_channel),
+                                config=figs.plot_config())
+                st.caption(f"{maps.shape[-1]} maps of {maps.shape[0]}×{maps.shape[1]}: "
+                           + LAYER_HELP[out.kind].format(k=layer.kernel) + ".")
+        for out in dense_outputs:
+            values = out.values[0]
+            active = int((values > 0).sum())
+            with st.container(key=f"digit_dense_{out.name}"):
+                st.plotly_chart(figs.dense_figure(
+                    values, f"{out.name} → {values.size} neurons ({active} active)"),
+                    config=figs.plot_config())
+
+
+@st.fragment
+def drawing_section(model: TrainedModel | None) -> None:
+    """Sections 2-3: canvas | prediction, then the feature maps; reruns alone on every stroke."""
+    st.subheader("2. Draw a digit")
+    left, right = st.columns([1, 1.4], gap="large")
+    with left:
+        canvas_panel()
+    image, source, label = current_input()
+    with right:
+        with st.container(key="digit_input_image"):  # always there: the layout does not jump
+            if image is not None:
+                st.plotly_chart(figs.input_image_figure(image), config=figs.plot_config(),
+                                width="content")
+                st.caption("What the network sees: your drawing cropped, scaled to 20 px and "
+                           "centred in 28×28 pixels, exactly as MNIST's digits were made.")
+        if model is None:
+            with st.container(key="digit_prediction"):
+                st.warning("No network to read the drawing: choose or train one.")
+            return
+        weights, when = epoch_weights(model)
+        outputs = prediction_panel(model, weights, when, image, source, label)
+    feature_maps_panel(model, weights, outputs)
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. How good is the chosen network
+# ---------------------------------------------------------------------------------------------
+def evaluation_panel(model: TrainedModel) -> None:
+    """Training curves, test accuracy, confusion matrix and a gallery of mistakes."""
+    result = model.result
+    if model.history:
+        st.plotly_chart(figs.training_curves_figure(model.history), config=figs.plot_config(),
+                        key="digit_model_curves")
+    if not result or "confusion" not in result:
+        st.info("This network has no test result (result.json) to show.")
+        return
+    total = result.get("mistakes_total", len(result.get("mistakes", [])))
+    st.write(f"On MNIST's 10,000 test digits, which it never saw while training, it is right "
+             f"**{result['test_accuracy']:.2%}** of the time: **{total}** mistakes.")
+    cols = st.columns([1, 1.3], gap="large")
+    with cols[0]:
+        try:
+            st.plotly_chart(figs.confusion_figure(result["confusion"]), config=figs.plot_config())
+        except ValueError as exc:
+            st.warning(f"The confusion matrix could not be drawn: {exc}")
+    with cols[1]:
+        indices = [int(i) for i in result.get("mistakes", [])][:DIGIT_MISTAKES_SHOWN]
+        if not indices:
+            st.success("No mistakes on the test set.")
+            return
+        test = mnist_test()
+        if test is None:
+            return
+        x_test, y_test = test
+        images = x_test[indices]
+        predicted = result.get("mistakes_predicted", [])[:len(indices)]
+        if len(predicted) != len(indices):
+            probs = forward_layers(model.spec, model.weights, images.astype(np.float32) / 255)
+            predicted = np.argmax(probs[-1].values, axis=1).tolist()
+        st.plotly_chart(figs.mistakes_figure(images, y_test[indices], predicted),
+                        config=figs.plot_config())

@@ -1,0 +1,220 @@
+"""The digit page's training panel: a form that queues a background job, and its live progress.
+
+Jobs run in spawned worker processes owned by the one cached ``JobRegistry``; this module only
+reads their status. The progress panel is an ``st.fragment`` that reruns every
+``DIGIT_POLL_S`` seconds while the session's job is queued or running.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from nn_core import defaults as d
+from nn_core.jobs import ACTIVE_STATES, JobRegistry, JobStatus
+from nn_core.models import OPTIMIZERS, POOLINGS, PRESETS, count_params, custom_spec, with_recipe
+from ui import digit_figures as figs
+from ui.digit_state import kept, record_trace, registry
+
+
+def presets_table() -> None:
+    """The course's networks with their parameter counts and recipes."""
+    rows = [{"network": spec.title, "lesson": spec.lesson, "parameters": count_params(spec),
+             "optimizer": spec.recipe.optimizer, "learning rate": spec.recipe.learning_rate,
+             "batch": spec.recipe.batch_size, "epochs": spec.recipe.epochs}
+            for spec in PRESETS.values()]
+    st.dataframe(rows, hide_index=True, width="stretch")
+
+
+def _kind_label(name: str) -> str:
+    """Selectbox label of a network to train."""
+    if name == "custom":
+        return "Custom CNN (choose its layers)"
+    return f"{PRESETS[name].title}: {count_params(PRESETS[name]):,} parameters"
+
+
+def train_form(runs_dir: Path) -> None:
+    """Choose a preset or a custom network and its recipe; 'Train' queues a job."""
+    state = st.session_state
+    what = kept(st.selectbox, "Network to train", "digit_train_kind", d.DIGIT_TRAIN_KIND,
+                options=[*PRESETS, "custom"], format_func=_kind_label)
+    recipe = (PRESETS[what].recipe if what != "custom" else None)
+    with st.form("digit_train_form", border=True):
+        arch: dict[str, Any] = {}
+        if what == "custom":
+            c = st.columns(3)
+            with c[0]:
+                arch["f1"] = kept(st.number_input, "Filters, conv block 1", "digit_train_f1",
+                                  d.DIGIT_CUSTOM_FILTERS[0], min_value=0, step=1)
+                arch["f2"] = kept(st.number_input, "Filters, conv block 2 (0 = none)",
+                                  "digit_train_f2", d.DIGIT_CUSTOM_FILTERS[1], min_value=0, step=1)
+            with c[1]:
+                arch["kernel"] = kept(st.selectbox, "Kernel size", "digit_train_kernel",
+                                      d.DIGIT_CUSTOM_KERNEL, options=[3, 5],
+                                      format_func=lambda k: f"{k}×{k}")
+                arch["pooling"] = kept(st.selectbox, "Pooling after each conv",
+                                       "digit_train_pooling", d.DIGIT_CUSTOM_POOLING,
+                                       options=POOLINGS)
+            with c[2]:
+                arch["dense"] = kept(st.number_input, "Dense neurons (0 = none)",
+                                     "digit_train_dense", d.DIGIT_CUSTOM_DENSE, min_value=0,
+                                     step=16)
+                arch["dropout"] = kept(st.number_input, "Dropout rate", "digit_train_dropout",
+                                       d.DIGIT_CUSTOM_DROPOUT, min_value=0.0, max_value=1.0,
+                                       step=0.05)
+        c = st.columns(5)
+        suffix = what  # each network keeps its own recipe settings
+        epochs = kept(c[0].number_input, "Epochs", f"digit_train_epochs_{suffix}",
+                      recipe.epochs if recipe else d.DIGIT_CUSTOM_EPOCHS, min_value=1, step=1)
+        batch = kept(c[1].number_input, "Batch size", f"digit_train_batch_{suffix}",
+                     recipe.batch_size if recipe else d.DIGIT_CUSTOM_BATCH_SIZE, min_value=1,
+                     step=32)
+        optimizer = kept(c[2].selectbox, "Optimizer", f"digit_train_optimizer_{suffix}",
+                         recipe.optimizer if recipe else d.DIGIT_CUSTOM_OPTIMIZER,
+                         options=OPTIMIZERS)
+        lr = kept(c[3].number_input, "Learning rate", f"digit_train_lr_{suffix}",
+                  float(recipe.learning_rate if recipe else d.DIGIT_CUSTOM_LEARNING_RATE),
+                  min_value=0.0, step=0.0005, format="%.5f")
+        images = kept(c[4].selectbox, "Training images", "digit_train_images",
+                      d.DIGIT_TRAIN_IMAGES_DEFAULT, options=d.DIGIT_TRAIN_IMAGES,
+                      format_func=lambda n: "all 60,000" if n >= 60_000 else f"{n:,}",
+                      help="Fewer images train in seconds (for a quick demo), at a lower "
+                           "accuracy. 10% of them are held out for validation.")
+        submitted = st.form_submit_button("Train", type="primary", key="digit_train_submit",
+                                          icon=":material/model_training:")
+    if not submitted:
+        return
+    try:
+        recipe_check = custom_spec(epochs=int(epochs), batch_size=int(batch), optimizer=optimizer,
+                                   learning_rate=float(lr))  # validates the recipe fields
+        if what == "custom":
+            filters = (int(arch["f1"]),) if int(arch["f2"]) == 0 else (int(arch["f1"]),
+                                                                        int(arch["f2"]))
+            spec = custom_spec(conv_filters=filters, kernel_size=int(arch["kernel"]),
+                               pooling=arch["pooling"], dense_units=int(arch["dense"]),
+                               dropout_rate=float(arch["dropout"]), epochs=int(epochs),
+                               batch_size=int(batch), optimizer=optimizer,
+                               learning_rate=float(lr))
+        else:
+            r = recipe_check.recipe
+            spec = with_recipe(PRESETS[what], epochs=r.epochs, batch_size=r.batch_size,
+                               optimizer=r.optimizer, learning_rate=r.learning_rate)
+        limit = None if images >= 60_000 else int(images)
+        job_id = registry(str(runs_dir)).start(spec, train_limit=limit)
+    except ValueError as exc:
+        st.error(f"Cannot train this network: {exc}")
+        return
+    except Exception as exc:  # e.g. the runs folder is not writable
+        st.error(f"The training job could not be started: {type(exc).__name__}: {exc}")
+        return
+    state["digit_job_id"] = job_id
+    state["digit_job_seen"] = None
+    state["digit_trace"] = None
+
+
+def duration(seconds: float | None) -> str:
+    """75.2 -> '1 min 15 s'."""
+    if seconds is None:
+        return "–"
+    seconds = max(0, round(seconds))
+    minutes, secs = divmod(seconds, 60)
+    return f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"
+
+
+def job_status(status: JobStatus, jobs: JobRegistry) -> None:
+    """Progress bar, times, curves and the buttons of one job."""
+    limit = "all 60,000" if status.train_limit is None else f"{status.train_limit:,}"
+    st.markdown(f"**{status.title}**, {limit} training images: **{status.state}**")
+    if status.state == "queued":
+        st.info(f"Waiting in the queue: position {status.queue_position} "
+                f"(this server trains {jobs.max_concurrent} network"
+                f"{'s' if jobs.max_concurrent != 1 else ''} at a time).")
+    if status.state == "running" and not status.batches:
+        progress_text = "Starting: the worker process loads TensorFlow and MNIST…"
+    elif status.state == "queued":
+        progress_text = f"Epoch 0/{status.epochs} (waiting)"
+    else:
+        batch_text = f" · batch {status.batch}/{status.batches}" if status.batches else ""
+        progress_text = f"Epoch {max(status.epoch, 0)}/{status.epochs}{batch_text}"
+    st.progress(status.progress, text=progress_text)
+    parts = [f"Elapsed {duration(status.elapsed_s)}"] if status.elapsed_s else []
+    if status.state == "running":
+        parts.append(f"about {duration(status.eta_s)} left" if status.eta_s is not None
+                     else "estimating the time left…")
+        if status.loss is not None:
+            parts.append(f"loss {status.loss:.4f}, accuracy {status.accuracy or 0:.2%} "
+                         "(this epoch so far)")
+    if parts:
+        st.caption(" · ".join(parts))
+    trace = record_trace(status)
+    if status.history or trace:
+        st.plotly_chart(figs.training_curves_figure(status.history, live=trace),
+                        config=figs.plot_config(), key="digit_job_curves")
+    if status.state in ACTIVE_STATES:
+        st.button("Cancel training", key="digit_cancel", on_click=jobs.cancel,
+                  args=(status.job_id,), icon=":material/cancel:")
+    elif status.state == "done":
+        acc = f"{status.test_accuracy:.2%}" if status.test_accuracy is not None else "–"
+        st.success(f"Finished: test accuracy {acc}. The network is now in the list at the top "
+                   "of the page.")
+        if st.button("Use this network for prediction", key="digit_use_trained"):
+            st.session_state["digit_model_pending"] = str(status.run_dir)
+            st.rerun()
+    elif status.state == "failed":
+        st.error(f"Training failed: {status.error or 'unknown error'}")
+    else:
+        st.warning("Training was cancelled.")
+
+
+def training_progress(runs_dir: str) -> None:
+    """The job of this session: live while it runs (fragment rerun every second)."""
+    state = st.session_state
+    jobs = registry(runs_dir)
+    job_id = state.get("digit_job_id")
+    with st.container(key="digit_training"):
+        if job_id is None:
+            st.caption("No training started from this browser session yet.")
+            return
+        try:
+            status = jobs.status(job_id)
+        except KeyError:
+            st.warning("The training job of this session is no longer known to the server (it "
+                       "was restarted). Finished networks are still in the list at the top.")
+            state["digit_job_id"] = None
+            return
+        job_status(status, jobs)
+    was_active = state.get("digit_job_seen") in ACTIVE_STATES
+    state["digit_job_seen"] = status.state
+    if was_active and status.state not in ACTIVE_STATES:
+        st.rerun()  # the whole page: the finished network joins the model list
+
+
+def queue_table(jobs: JobRegistry) -> None:
+    """Every job on this server (all sessions), for a class sharing one server."""
+    listed = jobs.jobs()
+    if not listed:
+        return
+    with st.expander(f"All training jobs on this server ({len(listed)})"):
+        st.dataframe([{"network": j.title, "images": j.train_limit or 60_000, "state": j.state,
+                       "queue": j.queue_position, "progress": f"{j.progress:.0%}",
+                       "test accuracy": j.test_accuracy} for j in listed],
+                     hide_index=True, width="stretch")
+
+
+def training_panel(runs_dir: Path) -> None:
+    """Section 5 below its intro: presets, the form, this session's live job, the queue."""
+    with st.expander("The course's networks"):
+        presets_table()
+    train_form(runs_dir)
+    jobs = registry(str(runs_dir))
+    job_id = st.session_state.get("digit_job_id")
+    active = False
+    if job_id is not None:
+        try:
+            active = jobs.status(job_id).state in ACTIVE_STATES
+        except KeyError:
+            active = False
+    st.fragment(run_every=d.DIGIT_POLL_S if active else None)(training_progress)(str(runs_dir))
+    queue_table(jobs)
