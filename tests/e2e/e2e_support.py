@@ -161,7 +161,6 @@ def serve_app(runs_dir: Path, log: Path) -> Iterator[str]:
         _stop(process)
 
 
-
 # ------------------------------------------------------------------------------ the browser
 def launch_chromium(playwright: Playwright) -> Browser:
     """Debian's Chromium, headless; a missing binary fails the test with how to install it."""
@@ -297,8 +296,11 @@ class App:
 
     # -- screenshots
     def shot(self, page: Page, name: str, *, readme: bool = False) -> Path:
-        """Screenshot of the whole page to artifacts/screenshots/<name>.png; with readme, the
-        visible screen also goes to --screenshots-to (the README shows what a student sees)."""
+        """Save artifacts/screenshots/<name>.png (whole page) and, for the README, the screen.
+
+        With `readme`, the visible screen also goes to --screenshots-to: the README shows what a
+        student sees in the window, not the whole scrolled page.
+        """
         if readme and self.readme_dir is not None:
             page.mouse.move(0, 0)  # no hover tooltip in the picture
             self.readme_dir.mkdir(parents=True, exist_ok=True)
