@@ -56,3 +56,36 @@ DIGIT_CUSTOM_EPOCHS: int = 3
 DIGIT_CUSTOM_BATCH_SIZE: int = 128
 DIGIT_CUSTOM_OPTIMIZER: str = "adam"
 DIGIT_CUSTOM_LEARNING_RATE: float = 0.001
+
+# ---------------------------------------------------------------------------------------------
+# Forward pass page (pages/forward_pass.py, ui/forward_state.py).
+# ---------------------------------------------------------------------------------------------
+FORWARD_DTYPE: str = "float32"  # Keras's default floatx: the page computes and prints as Keras
+
+# ---------------------------------------------------------------------------------------------
+# Activation and loss curves page (pages/curves.py, ui/curves_state.py): first-visit settings.
+# ---------------------------------------------------------------------------------------------
+CURVES_POINTS: int = 401  # samples per curve
+CURVES_ACTIVATIONS: tuple[str, ...] = ("linear", "sigmoid", "relu", "tanh")  # the lesson's four
+CURVES_X_RANGE: tuple[float, float] = (-10.0, 10.0)  # x axis of the activation curves
+CURVES_Y_RANGE: tuple[float, float] = (-1.5, 3.0)  # y axis of f(x)
+CURVES_REGRESSION_LOSSES: tuple[str, ...] = ("mse", "mae", "huber", "log_cosh")
+CURVES_REGRESSION_RANGE: tuple[float, float] = (-3.0, 3.0)  # predictions drawn
+CURVES_BINARY_TARGET: int = 1
+CURVES_BINARY_RANGE: tuple[float, float] = (0.0, 1.0)
+CURVES_BINARY_PREDICTION: float = 0.8
+
+# ---------------------------------------------------------------------------------------------
+# Gradient-descent page (pages/gradient_descent.py, ui/descent_state.py).
+# ---------------------------------------------------------------------------------------------
+DESCENT_TOLERANCE: float = 0.01  # "within 0.01 of the minimum", the page's measure of arrival
+DESCENT_COURSE_SEARCH_STEPS: int = 20_000  # how far the course's Adam is followed to count steps
+DESCENT_MAX_STEPS: int = 20_000  # the steps input's upper end
+DESCENT_SCALE: float = 1.0  # conditioning: input 1 multiplied by this
+DESCENT_LOG_Y: bool = True  # logarithmic loss axis
+# One-click scenarios: the ravine races (optimizer, learning rate) rows with input 1 scaled.
+DESCENT_RAVINE_RUNS: tuple[tuple[str, float], ...] = (("sgd", 0.2), ("momentum", 0.02),
+                                                      ("adam", 0.05))
+DESCENT_RAVINE_SCALE: float = 3.0
+DESCENT_RAVINE_STEPS: int = 100
+DESCENT_REGIME_STEPS: int = 40  # enough for lr > 2 to pass nn_core's divergence limit

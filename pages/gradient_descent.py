@@ -2,236 +2,40 @@
 
 One neuron, ``Dense(1, use_bias=False)``: y = x1*w1 + x2*w2. Every surface value, path and step
 count comes from ``nn_core.descent``, which copies Keras's optimizers update for update.
+Settings, scenario buttons, tables and text live in ``ui.descent_state``, figures in
+``ui.figures``.
 """
 
 from __future__ import annotations
 
-import math
-from typing import Any
-
-import numpy as np
-import pandas as pd
 import streamlit as st
 
-from nn_core import defaults
-from nn_core.descent import (
-    Trajectory,
-    error_surface,
-    loss_and_gradient,
-    lr_thresholds,
-    mse_minimum,
-    steps_to_reach,
-    trajectories,
-    trajectory,
-)
-from nn_core.losses import LOSSES, REGRESSION_LOSSES
-from nn_core.optimizers import OPTIMIZERS, Run
+from nn_core.descent import loss_and_gradient, lr_thresholds, mse_minimum
+from nn_core.keras_code import descent_script
+from nn_core.optimizers import OPTIMIZERS
 from ui import figures, widgets
-from ui.figures import PathTrace, fixed, short
+from ui.descent_state import (
+    P,
+    as_tuple,
+    cached_paths,
+    cached_surface,
+    controls,
+    course_steps,
+    course_text,
+    minimum_text,
+    page_defaults,
+    path_labels,
+    path_warnings,
+    read_data,
+    read_runs,
+    regimes_text,
+    results_table,
+    scaled_inputs,
+    scenario_buttons,
+    step_slider,
+)
+from ui.figures import PathTrace
 
-P = "gd_"  # Session State prefix of this page
-TOLERANCE = 0.01  # "within 0.01 of the minimum", the page's measure of arrival
-COURSE_SEARCH_STEPS = 20_000  # how far the course's Adam(0.001) is followed to count its steps
-MAX_STEPS = 20_000  # the steps input's upper end
-DATA_COLUMNS = ("x1", "x2", "target")
-RUN_COLUMNS = ("show", "optimizer", "learning rate")
-# One-click scenarios: (name, optimizer, learning rate) rows plus page settings.
-RAVINE_RUNS = (("sgd", 0.2), ("momentum", 0.02), ("adam", 0.05))
-RAVINE_SCALE, RAVINE_STEPS = 3.0, 100
-REGIME_STEPS = 40  # enough for lr > 2 to pass nn_core's divergence limit
-
-
-def default_data() -> pd.DataFrame:
-    """Lesson 002's two data points: inputs (n, 2) and targets (n,) as one editable table."""
-    return pd.DataFrame(
-        [[*x, t] for x, t in zip(defaults.DESCENT_INPUTS, defaults.DESCENT_TARGETS, strict=True)],
-        columns=list(DATA_COLUMNS), dtype=float,
-    )
-
-
-def runs_table(rows: list[tuple[str, float]], others: bool = True) -> pd.DataFrame:
-    """The optimizer table: the given (optimizer, lr) rows shown, then every other one hidden."""
-    table = [[True, name, float(lr)] for name, lr in rows]
-    if others:
-        used = {name for name, _ in rows}
-        table += [[False, name, float(o.defaults["learning_rate"])]
-                  for name, o in OPTIMIZERS.items() if name not in used]
-    return pd.DataFrame(table, columns=list(RUN_COLUMNS))
-
-
-def page_defaults() -> dict[str, Any]:
-    """The lesson's setup (nn_core.defaults) plus plain SGD at Keras's default lr to compare."""
-    course = (defaults.DESCENT_OPTIMIZER, defaults.DESCENT_LEARNING_RATE)
-    sgd = ("sgd", OPTIMIZERS["sgd"].defaults["learning_rate"])
-    return {P + k: v for k, v in {
-        "data": default_data(), "runs": runs_table([course, sgd]), "loss": defaults.DESCENT_LOSS,
-        "scale": 1.0, "start_w1": defaults.DESCENT_START[0], "start_w2": defaults.DESCENT_START[1],
-        "steps": defaults.DESCENT_STEPS, "step": defaults.DESCENT_STEPS, "log_y": True,
-    }.items()}
-
-
-def course_settings() -> dict[str, Any]:
-    """Exactly the lesson: Adam(0.001) alone on the default data, mse, start (1, 1)."""
-    return page_defaults() | {
-        P + "runs": runs_table([(defaults.DESCENT_OPTIMIZER, defaults.DESCENT_LEARNING_RATE)]),
-    }
-
-
-def on_course() -> None:
-    """Button: the course's settings."""
-    widgets.reset_state(course_settings())
-
-
-def on_ravine() -> None:
-    """Button: input 1 scaled by 3 turns the bowl into a ravine; SGD, momentum and Adam race."""
-    widgets.reset_state(page_defaults() | {
-        P + "scale": RAVINE_SCALE, P + "runs": runs_table(list(RAVINE_RUNS)),
-        P + "steps": RAVINE_STEPS, P + "step": RAVINE_STEPS,
-    })
-
-
-def on_regimes() -> None:
-    """Button: plain SGD at one learning rate from each regime of the current data's bowl."""
-    state = st.session_state
-    try:
-        one, two = lr_thresholds(scaled_inputs(read_data(state[P + "data"]), state[P + "scale"]))
-    except ValueError:
-        return  # the page shows what is wrong with the data
-    if not math.isfinite(one):
-        return
-    rates = (0.5 * one, one, 0.5 * (one + two), 1.25 * two)
-    state[P + "runs"] = runs_table([("sgd", r) for r in rates], others=False)
-    state[P + "loss"] = "mse"
-    state[P + "steps"] = state[P + "step"] = REGIME_STEPS
-    widgets.bump_editor(P + "runs")
-
-
-def read_data(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """The edited table -> inputs (n, 2), targets (n,); ValueError saying which cell is wrong."""
-    if table is None or len(table) == 0:
-        raise ValueError("The data table is empty: add at least one row (x1, x2, target).")
-    missing = [c for c in DATA_COLUMNS if c not in table.columns]
-    if missing:
-        raise ValueError(f"The data table needs the columns x1, x2, target; missing {missing}.")
-    numbers = table[list(DATA_COLUMNS)].apply(pd.to_numeric, errors="coerce").to_numpy(float)
-    bad = np.argwhere(~np.isfinite(numbers))
-    if bad.size:
-        row, col = bad[0]
-        raise ValueError(f"Row {row + 1}, column {DATA_COLUMNS[col]}: every cell must be a "
-                         "finite number (fill in or delete the row).")
-    return numbers[:, :2], numbers[:, 2]
-
-
-def scaled_inputs(data: tuple[np.ndarray, np.ndarray], scale: float) -> np.ndarray:
-    """Inputs (n, 2) with input 1 multiplied by ``scale`` (the conditioning control)."""
-    inputs = data[0].copy()
-    inputs[:, 0] *= float(scale)
-    return inputs
-
-
-def read_runs(table: pd.DataFrame) -> list[tuple[str, float]]:
-    """The shown rows of the optimizer table as (optimizer, lr); ValueError naming a bad row."""
-    runs = []
-    for i, row in enumerate(table.itertuples(index=False), start=1):
-        show, name, lr = row
-        if not (isinstance(show, (bool, np.bool_)) and show):
-            continue
-        if name not in OPTIMIZERS:
-            raise ValueError(f"Optimizer row {i}: choose an optimizer.")
-        lr = pd.to_numeric(lr, errors="coerce")
-        if not (np.isfinite(lr) and lr > 0):
-            raise ValueError(f"Optimizer row {i} ({OPTIMIZERS[name].label}): the learning rate "
-                             "must be a number above 0.")
-        runs.append((str(name), float(lr)))
-    return runs
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def cached_surface(inputs: tuple, targets: tuple, loss: str) -> tuple[np.ndarray, ...]:
-    """nn_core.descent.error_surface over the lesson's square (w1 (r,), w2 (r,), Z (r, r))."""
-    return error_surface(np.array(inputs), np.array(targets), loss, defaults.DESCENT_RANGE,
-                         defaults.DESCENT_RESOLUTION)
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def cached_paths(runs: tuple, start: tuple, inputs: tuple, targets: tuple, loss: str,
-                 steps: int) -> list[Trajectory]:
-    """nn_core.descent.trajectories for every shown optimizer, stepping together."""
-    return trajectories([Run(name, lr) for name, lr in runs], start, np.array(inputs),
-                        np.array(targets), loss, steps)
-
-
-@st.cache_data(max_entries=16, show_spinner=False)
-def course_steps(start: tuple, inputs: tuple, targets: tuple, loss: str,
-                 minimum: tuple) -> int | None:
-    """Steps the course's Adam(0.001) needs to get within TOLERANCE of ``minimum``."""
-    traj = trajectory(defaults.DESCENT_OPTIMIZER, start, np.array(inputs), np.array(targets),
-                      loss, COURSE_SEARCH_STEPS, defaults.DESCENT_LEARNING_RATE)
-    return steps_to_reach(traj, minimum, TOLERANCE)
-
-
-def as_tuple(array: np.ndarray) -> tuple:
-    """A hashable copy of an array for st.cache_data."""
-    return tuple(map(tuple, array)) if np.ndim(array) == 2 else tuple(np.ravel(array).tolist())
-
-
-def path_labels(runs: list[tuple[str, float]]) -> list[str]:
-    """'Adam (lr 0.001)' for each run; repeats get '#2', '#3' so every label is unique."""
-    labels: list[str] = []
-    for name, lr in runs:
-        label = f"{OPTIMIZERS[name].label} (lr {short(lr)})"
-        n = sum(1 for existing in labels if existing.split(" #")[0] == label)
-        labels.append(label if n == 0 else f"{label} #{n + 1}")
-    return labels
-
-
-def keras_script(data: tuple[np.ndarray, np.ndarray], loss: str, start: tuple[float, float],
-                 steps: int, runs: list[tuple[str, float]], paths: list[Trajectory]) -> str:
-    """A Keras script that trains the same model with each optimizer and prints the weights."""
-    inputs, targets = data
-    lines = []
-    for label, (name, _), path in zip(path_labels(runs), runs, paths, strict=True):
-        opt = OPTIMIZERS[name]
-        args = ", ".join(f"{k}={v!r}" for k, v in (path.settings | opt.fixed).items())
-        lines.append(f'print("{label}:", train(keras.optimizers.{opt.keras_class}({args})))')
-    return f'''import numpy as np
-import keras
-
-keras.config.set_floatx("float64")  # float64 so every digit matches the page
-x_train = np.array({inputs.tolist()!r})
-y_train = np.array({targets.tolist()!r})
-
-
-def train(optimizer, steps={steps}):
-    """Dense(1, no bias) from the start point; one full-batch step per epoch."""
-    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, use_bias=False)])
-    model.set_weights([np.array([[{start[0]!r}], [{start[1]!r}]])])  # (w1, w2), the red point
-    model.compile(optimizer=optimizer, loss="{loss}")
-    model.fit(x_train, y_train, batch_size=len(x_train), epochs=steps, shuffle=False, verbose=0)
-    return model.get_weights()[0].ravel()  # final (w1, w2)
-
-
-{chr(10).join(lines)}
-'''
-
-
-def regimes_text(one: float, two: float, loss: str) -> str:
-    """The learning-rate regimes of plain SGD on mse for these inputs (nn_core.lr_thresholds)."""
-    if not math.isfinite(one):
-        return "Every input is 0, so the loss is flat and no step moves the weights."
-    text = (
-        f"**Learning-rate regimes of plain SGD** (mse on these inputs, Keras averages over the "
-        f"{{n}} samples): lr < {short(one)} rolls smoothly down; lr = {short(one)} jumps to the "
-        f"bottom of the steepest direction in one step (to the minimum itself when the bowl is "
-        f"round); {short(one)} < lr < {short(two)} overshoots and oscillates but still "
-        f"converges; lr > {short(two)} oscillates ever wider and diverges."
-    )
-    if loss != "mse":
-        text += f" These thresholds are for mse; {loss} bends differently."
-    return text
-
-
-# ---------------------------------------------------------------- the page
 st.title("Gradient descent over the error surface")
 st.write(
     "Lesson 002's single neuron has two weights, so its loss over every pair (w1, w2) is a "
@@ -240,49 +44,8 @@ st.write(
 )
 
 widgets.init_state(page_defaults())
-
-b1, b2, b3, _ = st.columns([1, 1, 1, 1])
-b1.button("Course settings: Adam(0.001)", on_click=on_course, key=P + "course", type="primary",
-          width="stretch")
-b2.button("Show the learning-rate regimes", on_click=on_regimes, key=P + "regimes",
-          width="stretch", help="Plain SGD below, at, between and above the thresholds.")
-b3.button("Ravine: SGD vs momentum vs Adam", on_click=on_ravine, key=P + "ravine",
-          width="stretch", help="Input 1 scaled by 3: a long narrow valley.")
-
-c_runs, c_data, c_more = st.columns([5, 4, 3], gap="large")
-with c_runs:
-    st.markdown("**Optimizers**: tick the ones to run, each with its learning rate; add rows "
-                "to compare learning rates.")
-    runs_df = widgets.persistent_editor(
-        P + "runs", num_rows="dynamic", hide_index=True, width="stretch",
-        column_config={
-            "show": st.column_config.CheckboxColumn("show", default=True, width=50),
-            "optimizer": st.column_config.SelectboxColumn(
-                "optimizer", options=list(OPTIMIZERS), required=True,
-                format_func=lambda k: OPTIMIZERS[k].label, default="sgd", width=140),
-            "learning rate": st.column_config.NumberColumn("learning rate", format="%.6g",
-                                                           default=0.01, width=100),
-        },
-    )
-with c_data:
-    st.markdown("**Data points**: each row is one sample (x1, x2) → target.")
-    data_df = widgets.persistent_editor(
-        P + "data", num_rows="dynamic", hide_index=True, width="stretch",
-        column_config={c: st.column_config.NumberColumn(c, format="%.6g") for c in DATA_COLUMNS},
-    )
-    scale = widgets.persistent(
-        st.slider, "Conditioning: multiply input 1 by", P + "scale", min_value=0.25,
-        max_value=5.0, step=0.25,
-        help="At 3 the data become [[3, 0], [0, 1]]: the round bowl turns into a ravine.",
-    )
-with c_more:
-    loss_name = widgets.persistent(st.selectbox, "Loss", P + "loss", options=REGRESSION_LOSSES)
-    st.caption(LOSSES[loss_name].summary)
-    st.markdown("**Start point** (the red point)")
-    start = (widgets.slider_number("w1", P + "start_w1", *defaults.DESCENT_RANGE, 0.05),
-             widgets.slider_number("w2", P + "start_w2", *defaults.DESCENT_RANGE, 0.05))
-    steps = int(widgets.persistent(st.number_input, "Steps", P + "steps", min_value=1,
-                                   max_value=MAX_STEPS, step=100))
+scenario_buttons()
+runs_df, data_df, scale, loss_name, start, steps = controls()
 
 try:
     data = read_data(data_df)
@@ -300,36 +63,16 @@ except ValueError as exc:
     st.error(f"{exc}")
     st.stop()
 
-m_text = f"({short(minimum[0], 4)}, {short(minimum[1], 4)})"
-reached = (f"**{course} steps**" if course is not None
-           else f"more than {COURSE_SEARCH_STEPS} steps")
-st.info(
-    f"The course's Adam(0.001) needs {reached} to get within {TOLERANCE} of the minimum "
-    f"{m_text} from the start ({short(start[0])}, {short(start[1])}) on these data."
-)
+st.info(course_text(course, minimum, start))
 if loss_name != "mse" and min_loss > 1e-12:
-    st.caption(f"The star marks mse's minimum {m_text}; with {loss_name} and data no weights "
-               "fit exactly, the lowest point can sit elsewhere.")
+    st.caption(f"The star marks mse's minimum {minimum_text(minimum)}; with {loss_name} and data "
+               "no weights fit exactly, the lowest point can sit elsewhere.")
 
 labels = path_labels(runs)
 traces = [PathTrace(label, p.weights, p.losses, p.diverged_at)
           for label, p in zip(labels, paths, strict=True)]
-st.session_state[P + "step"] = min(int(st.session_state[P + "step"]), steps)
-step = widgets.persistent(st.slider, "Step (drag to walk along the paths)", P + "step",
-                          min_value=0, max_value=steps)
-for label, p in zip(labels, paths, strict=True):
-    if p.diverged:
-        left_at = figures.inside_count(p.weights, defaults.DESCENT_RANGE)
-        where = (f"it leaves the plot at step {left_at}" if left_at < len(p.weights)
-                 else "it never left the plot")
-        advice = (f"Lower its learning rate below {short(two)}, mse's divergence threshold on "
-                  "these inputs." if loss_name == "mse" else "Try a smaller learning rate.")
-        st.warning(f"{label} diverged at step {p.diverged_at}: its weights ran past ±10⁶ or its "
-                   f"loss stopped being a finite number ({where}). {advice}")
-    elif figures.inside_count(p.weights[-1:], defaults.DESCENT_RANGE) == 0:
-        growing = "and its loss is growing" if p.losses[-1] > p.losses[0] else "for now"
-        st.warning(f"{label} ends outside the plot at ({short(p.weights[-1, 0], 4)}, "
-                   f"{short(p.weights[-1, 1], 4)}) {growing}.")
+step = step_slider(steps)
+path_warnings(labels, paths, two, loss_name)
 if not runs:
     st.info("Tick at least one optimizer in the table to draw its path.")
 
@@ -352,32 +95,17 @@ st.plotly_chart(
     key=P + "loss_chart",
 )
 
-rows = []
-for label, p in zip(labels, paths, strict=True):
-    gone = step >= len(p.weights)  # a diverged path has no weights from its last step on
-    k = min(step, len(p.weights) - 1)
-    arrived = steps_to_reach(p, minimum, TOLERANCE)
-    rows.append({
-        "optimizer": label,
-        f"w1 at step {step}": "diverged" if gone else fixed(float(p.weights[k, 0]), 6),
-        f"w2 at step {step}": "diverged" if gone else fixed(float(p.weights[k, 1]), 6),
-        f"loss at step {step}": "diverged" if gone else fixed(float(p.losses[k]), 6),
-        f"final (w1, w2) after {steps}": (f"diverged at step {p.diverged_at}" if p.diverged else
-                                          f"({fixed(float(p.weights[-1, 0]), 6)}, "
-                                          f"{fixed(float(p.weights[-1, 1]), 6)})"),
-        f"steps to within {TOLERANCE}": "never" if arrived is None else str(arrived),
-        "settings": ", ".join(f"{k}={short(v)}" for k, v in p.settings.items()),
-    })
-if rows:
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key=P + "results")
+if runs:
+    st.dataframe(results_table(labels, paths, step, steps, minimum), hide_index=True,
+                 width="stretch", key=P + "results")
     st.caption("Summaries: " + " ".join(
         f"**{OPTIMIZERS[name].label}**: {OPTIMIZERS[name].summary}"
         for name in dict.fromkeys(name for name, _ in runs)))
-st.markdown(regimes_text(one, two, loss_name).replace("{n}", str(len(data[1]))))
+st.markdown(regimes_text(one, two, loss_name, len(data[1])))
 
 with st.expander("Keras code that draws the same paths"):
     if runs:
-        st.code(keras_script((inputs, data[1]), loss_name, start, steps, runs, paths),
+        st.code(descent_script(inputs, data[1], loss_name, start, steps, paths, labels),
                 language="python")
         st.caption("Each epoch is one full-batch step, so the weights after `steps` epochs are "
                    "the end of the path above (diverged runs end in inf or nan in Keras).")

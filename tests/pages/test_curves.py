@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from nn_core import defaults
 from nn_core.activations import ACTIVATIONS, activate, activation_derivative
+from nn_core.keras_code import curves_script
 from nn_core.losses import LOSSES, loss_gradient, loss_value
 from nn_core.network import format_keras, forward_pass
 from ui.figures import fixed
@@ -107,3 +108,15 @@ def test_follows_the_forward_page_after_a_switch() -> None:
     app.switch_page("pages/curves.py").run()
     assert app.multiselect(key="curves_activations__w").value == ["gelu"]
     assert not app.exception
+
+
+def test_keras_code_is_nn_cores_script_for_the_shown_settings(at: AppTest) -> None:
+    """tests/nn_core/test_keras_code.py runs ``curves_script``: it prints nn_core's numbers."""
+    f = forward_pass(defaults.FORWARD_WEIGHTS, defaults.FORWARD_INPUTS)
+    script = curves_script(
+        list(defaults.CURVES_ACTIVATIONS), {"N1": f.n1_in, "N2": f.n2_in, "Y": f.y_in},
+        (defaults.FORWARD_TARGET, f.y, list(defaults.CURVES_REGRESSION_LOSSES)),
+        (float(defaults.CURVES_BINARY_TARGET), defaults.CURVES_BINARY_PREDICTION,
+         ["binary_crossentropy", "hinge", "squared_hinge"]),
+    )
+    assert at.code[0].value.strip() == script.strip()

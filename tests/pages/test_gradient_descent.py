@@ -9,7 +9,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from nn_core import defaults
-from nn_core.descent import steps_to_reach, trajectory
+from nn_core.descent import Run, steps_to_reach, trajectories, trajectory
+from nn_core.keras_code import descent_script
 from ui.figures import fixed
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -142,3 +143,16 @@ def test_settings_survive_a_page_switch() -> None:
     assert results(app).to_string() == before
     assert "SGD + momentum (lr 0.01)" in before
     assert not app.exception
+
+
+def test_keras_code_is_nn_cores_script_for_the_shown_paths(at: AppTest) -> None:
+    """tests/nn_core/test_keras_code.py runs ``descent_script``: it ends where nn_core's do."""
+    runs = [Run("adam", defaults.DESCENT_LEARNING_RATE), Run("sgd", 0.01)]
+    paths = trajectories(runs, defaults.DESCENT_START, defaults.DESCENT_INPUTS,
+                         defaults.DESCENT_TARGETS, "mse", defaults.DESCENT_STEPS)
+    script = descent_script(defaults.DESCENT_INPUTS, defaults.DESCENT_TARGETS, "mse",
+                            defaults.DESCENT_START, defaults.DESCENT_STEPS, paths,
+                            ["Adam (lr 0.001)", "SGD (lr 0.01)"])
+    assert at.code[0].value.strip() == script.strip()
+    at.button(key="gd_course").click().run()
+    assert 'print("SGD' not in at.code[0].value and 'print("Adam (lr 0.001):"' in at.code[0].value

@@ -1,0 +1,75 @@
+"""The lesson pages' state modules: defaults, table reading and text, without running a page."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from nn_core import defaults
+from nn_core.activations import activate, activation_derivative
+from nn_core.losses import loss_gradient, loss_value
+from nn_core.network import WEIGHT_NAMES, format_keras
+from ui import curves_state, descent_state, forward_state
+
+
+@pytest.mark.parametrize(("module", "defaults_of"), [
+    (forward_state, forward_state.page_defaults),
+    (curves_state, lambda: curves_state.page_defaults(0.34, 1.8)),
+    (descent_state, descent_state.page_defaults),
+])
+def test_every_setting_lives_under_the_pages_prefix(module, defaults_of) -> None:
+    assert all(key.startswith(module.P) for key in defaults_of())
+
+
+def test_forward_defaults_are_the_lessons_and_steps_point_against_the_gradient() -> None:
+    state = forward_state.page_defaults()
+    assert [state["fwd_" + n] for n in WEIGHT_NAMES] == list(defaults.FORWARD_WEIGHTS)
+    assert forward_state.rounded([0.1]) == [float(np.float32(0.1))]
+    assert [forward_state.direction(g) for g in (0.5, -0.5, 0.0)] == [
+        "↓ decrease", "↑ increase", "· stays"]
+
+
+def test_curves_tables_come_from_nn_core() -> None:
+    names, marks = ["relu", "tanh"], {"N1": 2.154, "N2": -8.846}
+    table = curves_state.activation_table(names, marks).set_index("activation")
+    assert list(table.columns) == ["f(N1)", "f(N2)", "f'(N1)", "f'(N2)"]
+    assert table.loc["tanh", "f(N2)"] == format_keras(float(activate("tanh", [-8.846])[0]))
+    assert table.loc["relu", "f'(N2)"] == format_keras(
+        float(activation_derivative("relu", [-8.846])[0]))
+    values, grads = curves_state.loss_curves(["mse", "huber"], 0.5, np.array([-1.0, 2.0]))
+    for name in ("mse", "huber"):
+        for i, p in enumerate((-1.0, 2.0)):
+            assert values[name][i] == pytest.approx(loss_value(name, [[0.5]], [[p]]))
+            assert grads[name][i] == pytest.approx(loss_gradient(name, [[0.5]], [[p]])[0, 0])
+
+
+def test_descent_tables_are_read_or_rejected_with_the_bad_cell_named() -> None:
+    inputs, targets = descent_state.read_data(descent_state.default_data())
+    assert inputs.tolist() == [list(x) for x in defaults.DESCENT_INPUTS]
+    assert targets.tolist() == list(defaults.DESCENT_TARGETS)
+    assert descent_state.scaled_inputs((inputs, targets), 3.0).tolist() == [[3, 0], [0, 1]]
+    bad = pd.DataFrame({"x1": [1.0, 2.0], "x2": [0.0, "a"], "target": [1.0, 2.0]})
+    with pytest.raises(ValueError, match="Row 2, column x2"):
+        descent_state.read_data(bad)
+    with pytest.raises(ValueError, match="empty"):
+        descent_state.read_data(bad.iloc[:0])
+    runs = descent_state.runs_table([("adam", 0.001), ("sgd", 0.5)])
+    assert list(runs["optimizer"])[:2] == ["adam", "sgd"] and runs["show"].sum() == 2
+    assert descent_state.read_runs(runs) == [("adam", 0.001), ("sgd", 0.5)]
+    runs.loc[1, "learning rate"] = 0.0
+    with pytest.raises(ValueError, match=r"Optimizer row 2 .*above 0"):
+        descent_state.read_runs(runs)
+
+
+def test_descent_labels_and_text() -> None:
+    assert descent_state.path_labels([("sgd", 0.01), ("adam", 0.001), ("sgd", 0.01)]) == [
+        "SGD (lr 0.01)", "Adam (lr 0.001)", "SGD (lr 0.01) #2"]
+    text = descent_state.regimes_text(1.0, 2.0, "mae", 2)
+    assert "averages over the 2 samples" in text and "mae bends differently" in text
+    assert "flat" in descent_state.regimes_text(math.inf, math.inf, "mse", 2)
+    assert descent_state.course_text(None, np.array([1.0, -1.0]), (1.0, 1.0)) == (
+        "The course's Adam(0.001) needs more than 20000 steps to get within 0.01 of the minimum "
+        "(1, -1) from the start (1, 1) on these data.")

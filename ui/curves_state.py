@@ -1,0 +1,218 @@
+"""The curves page's settings, controls and sections (pages/curves.py).
+
+Settings live in Session State under ``curves_<name>`` (``ui.widgets``); the forward-pass
+page's settings (``fwd_<name>``) are read, never written. Every value comes from
+``nn_core.activations`` and ``nn_core.losses``; figures from ``ui.figures``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from nn_core import defaults
+from nn_core.activations import (
+    ACTIVATIONS,
+    ELEMENTWISE_ACTIVATIONS,
+    activate,
+    activation_derivative,
+)
+from nn_core.losses import BINARY_LOSSES, LOSSES, REGRESSION_LOSSES, loss_gradient
+from nn_core.network import WEIGHT_NAMES, format_keras, forward_pass
+from ui import figures, widgets
+from ui.figures import CurveMarker, fixed, short
+
+P = "curves_"  # Session State prefix of this page
+FWD = "fwd_"  # the forward-pass page's prefix: its settings are read, never written
+POINTS = defaults.CURVES_POINTS  # samples per curve
+
+
+def forward_values() -> tuple[dict[str, float], str, str, float, float]:
+    """The forward page's pre-activation values (N1, N2, Y), its activations, target and Y."""
+    state = st.session_state
+    weights = [state.get(FWD + n, d) for n, d in zip(WEIGHT_NAMES, defaults.FORWARD_WEIGHTS,
+                                                      strict=True)]
+    inputs = [state.get(FWD + "x1", defaults.FORWARD_INPUTS[0]),
+              state.get(FWD + "x2", defaults.FORWARD_INPUTS[1])]
+    hidden = state.get(FWD + "hidden", defaults.FORWARD_HIDDEN_ACTIVATION)
+    output = state.get(FWD + "output", defaults.FORWARD_OUTPUT_ACTIVATION)
+    target = float(state.get(FWD + "target", defaults.FORWARD_TARGET))
+    f = forward_pass(weights, inputs, hidden, output)
+    return {"N1": f.n1_in, "N2": f.n2_in, "Y": f.y_in}, hidden, output, target, f.y
+
+
+def page_defaults(target: float, prediction: float) -> dict[str, Any]:
+    """This page's settings on a first visit (losses start at the forward page's target and Y)."""
+    return {P + k: v for k, v in {
+        "activations": list(defaults.CURVES_ACTIVATIONS),
+        "x_range": defaults.CURVES_X_RANGE, "y_range": defaults.CURVES_Y_RANGE, "markers": True,
+        "reg_losses": list(defaults.CURVES_REGRESSION_LOSSES), "reg_target": target,
+        "reg_range": defaults.CURVES_REGRESSION_RANGE, "reg_prediction": prediction,
+        "bin_losses": list(BINARY_LOSSES), "bin_target": defaults.CURVES_BINARY_TARGET,
+        "bin_range": defaults.CURVES_BINARY_RANGE,
+        "bin_prediction": defaults.CURVES_BINARY_PREDICTION,
+    }.items()}
+
+
+def activation_controls() -> tuple[list[str], tuple[float, float], tuple[float, float], bool]:
+    """The activations to draw, the x and y ranges, and whether to mark the forward page."""
+    c1, c2, c3 = st.columns([3, 2, 2])
+    with c1:
+        chosen = widgets.persistent(st.multiselect, "Activations", P + "activations",
+                                    options=ELEMENTWISE_ACTIVATIONS)
+    with c2:
+        x_range = widgets.persistent(st.slider, "x range", P + "x_range", min_value=-20.0,
+                                     max_value=20.0, step=0.5)
+    with c3:
+        y_range = widgets.persistent(st.slider, "y range of f(x)", P + "y_range",
+                                     min_value=-20.0, max_value=20.0, step=0.5)
+    show_marks = widgets.persistent(
+        st.toggle, "Mark the forward-pass page's neurons (N1, N2 and Y before activation)",
+        P + "markers",
+    )
+    return chosen, x_range, y_range, show_marks
+
+
+def activation_section(chosen: list[str], x_range: tuple[float, float],
+                       y_range: tuple[float, float], marks: dict[str, float],
+                       hidden: str, output: str) -> None:
+    """f(x) and f'(x) of each chosen activation, the forward page's neurons marked (``marks``
+    empty: none), their values in a table, and what each activation is good for."""
+    xs = np.linspace(*x_range, POINTS)
+    values = {name: activate(name, xs) for name in chosen}
+    slopes = {name: activation_derivative(name, xs) for name in chosen}
+    shown = {k: v for k, v in marks.items() if x_range[0] <= v <= x_range[1]}
+    guides = {f"{k} = {short(v, 4)}": v for k, v in shown.items()}
+    fx_marks = [CurveMarker(n, k, v, float(activate(n, [v])[0]))
+                for n in chosen for k, v in shown.items()]
+    dfx_marks = [CurveMarker(n, k, v, float(activation_derivative(n, [v])[0]))
+                 for n in chosen for k, v in shown.items()]
+    left, right = st.columns(2)
+    left.plotly_chart(
+        figures.curves_figure(xs, values, markers=fx_marks, guides=guides, title="f(x)",
+                              y_title="f(x)", y_range=y_range),
+        key=P + "activations_figure",
+    )
+    right.plotly_chart(
+        figures.curves_figure(xs, slopes, markers=dfx_marks, guides=guides,
+                              title="derivative f'(x)", y_title="f'(x)",
+                              y_range=figures.robust_range(slopes, 0.0, 100.0)),
+        key=P + "derivatives_figure",
+    )
+    outside = [f"{k} = {short(v)}" for k, v in marks.items()
+               if not x_range[0] <= v <= x_range[1]]
+    if outside:
+        st.caption(f"Outside the x range, so not marked: {', '.join(outside)}.")
+    if marks:
+        st.caption(
+            f"On the forward-pass page N1 and N2 go through **{hidden}** and Y through "
+            f"**{output}**. Where a curve is flat its derivative is near 0 and almost no "
+            "error flows back through that neuron: it saturates."
+        )
+        st.dataframe(activation_table(chosen, marks), hide_index=True, width="stretch",
+                     key=P + "activation_table")
+    st.markdown("\n".join(f"- **{n}**: {ACTIVATIONS[n].summary}" for n in chosen))
+
+
+def activation_table(names: list[str], marks: dict[str, float]) -> pd.DataFrame:
+    """f and f' of each activation at each marked value, as Keras prints float32."""
+    return pd.DataFrame(
+        [[n] + [format_keras(float(activate(n, [v])[0])) for v in marks.values()]
+         + [format_keras(float(activation_derivative(n, [v])[0])) for v in marks.values()]
+         for n in names],
+        columns=["activation", *(f"f({k})" for k in marks), *(f"f'({k})" for k in marks)],
+    )
+
+
+def regression_controls() -> tuple[list[str], float, tuple[float, float], float]:
+    """Regression losses to draw, the target, the prediction range and the compared prediction."""
+    r1, r2, r3, r4 = st.columns([3, 1, 2, 1])
+    with r1:
+        names = widgets.persistent(st.multiselect, "Regression losses", P + "reg_losses",
+                                   options=REGRESSION_LOSSES)
+    with r2:
+        target = widgets.persistent(st.number_input, "Target", P + "reg_target", step=0.1,
+                                    format="%.6g")
+    with r3:
+        x_range = widgets.persistent(st.slider, "Prediction range", P + "reg_range",
+                                     min_value=-10.0, max_value=10.0, step=0.5)
+    with r4:
+        prediction = widgets.persistent(
+            st.number_input, "At prediction", P + "reg_prediction", step=0.1, format="%.6g",
+            help="The table below compares the losses here; it starts at the forward-pass "
+            "page's output Y.")
+    return names, float(target), x_range, float(prediction)
+
+
+def binary_controls() -> tuple[list[str], float, tuple[float, float], float]:
+    """Binary losses to draw, the 0/1 target, the prediction range and the compared prediction."""
+    b1, b2, b3, b4 = st.columns([3, 1, 2, 1])
+    with b1:
+        names = widgets.persistent(st.multiselect, "Binary losses", P + "bin_losses",
+                                   options=BINARY_LOSSES)
+    with b2:
+        target = widgets.persistent(st.radio, "Target", P + "bin_target", options=[0, 1],
+                                    horizontal=True)
+    with b3:
+        x_range = widgets.persistent(st.slider, "Prediction range", P + "bin_range",
+                                     min_value=-2.0, max_value=3.0, step=0.05)
+    with b4:
+        prediction = widgets.persistent(st.number_input, "At prediction", P + "bin_prediction",
+                                        step=0.05, format="%.6g")
+    return names, float(target), x_range, float(prediction)
+
+
+def loss_curves(names: list[str], target: float, predictions: np.ndarray
+                ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Loss of one sample and its derivative d loss / d prediction, for each prediction (n,)."""
+    values, grads = {}, {}
+    t = np.array([[target]])
+    column = np.asarray(predictions, float)[:, None]  # one sample per prediction
+    for name in names:
+        values[name] = np.asarray(LOSSES[name].fn(np.full_like(column, target), column))
+        grads[name] = np.array(
+            [np.asarray(loss_gradient(name, t, np.array([[p]]))).ravel()[0] for p in predictions]
+        )
+    return values, grads
+
+
+def loss_table(names: list[str], target: float, prediction: float) -> pd.DataFrame:
+    """Each loss and its gradient at one prediction, with what it is good for."""
+    values, grads = loss_curves(names, target, np.array([prediction]))
+    return pd.DataFrame({
+        "loss": names,
+        "value": [fixed(float(values[n][0])) for n in names],
+        "d loss / d prediction": [fixed(float(grads[n][0])) for n in names],
+        "good for": [LOSSES[n].summary for n in names],
+    })
+
+
+def loss_section(kind: str, names: list[str], target: float, x_range: tuple[float, float],
+                 prediction: float) -> None:
+    """Loss curves, their gradients and the table at one prediction."""
+    if x_range[0] >= x_range[1]:
+        st.error("The prediction range needs a lower end below its upper end.")
+        return
+    if not names:
+        st.info("Pick at least one loss to draw.")
+        return
+    xs = np.linspace(*x_range, POINTS)
+    values, grads = loss_curves(names, target, xs)
+    at_values, at_grads = loss_curves(names, target, np.array([prediction]))
+    guides = {f"target {short(target)}": target} if kind == "regression" else {}
+    guides[f"prediction {short(prediction)}"] = prediction
+    left, right = st.columns(2)
+    for column, curves, at, what in ((left, values, at_values, "loss"),
+                                     (right, grads, at_grads, "d loss / d prediction")):
+        markers = [CurveMarker(n, "", prediction, float(at[n][0])) for n in names]
+        column.plotly_chart(
+            figures.curves_figure(xs, curves, markers=markers, guides=guides,
+                                  title=f"{what}, target {short(target)}", x_title="prediction",
+                                  y_title=what, y_range=figures.robust_range(curves)),
+            key=f"{P}{kind}_{what}",
+        )
+    st.dataframe(loss_table(names, target, prediction), hide_index=True, width="stretch",
+                 key=f"{P}{kind}_table")
