@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
+# One BLAS thread per process: the server's NumPy work is many tiny matrix products (one drawing
+# through a CNN), where a second OpenBLAS thread on a busy 2-core host made a forward pass 8-15 ms
+# instead of 0.3 ms (benchmarks/bench_inference.py). Set before NumPy is first imported.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import streamlit as st
 
 st.set_page_config(page_title="Neural-network playground", page_icon="🧠", layout="wide")
