@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from nn_core.activations import activate
 from nn_core.specs import ModelSpec, layer_names, layer_shapes
 
 if TYPE_CHECKING:
@@ -29,19 +30,8 @@ class LayerOutput:
 
 
 def _activate(name: str, x: np.ndarray) -> np.ndarray:
-    """The activations a spec may use, as Keras computes them."""
-    if name == "relu":
-        return np.maximum(x, 0)
-    if name == "linear":
-        return x
-    if name == "softmax":
-        e = np.exp(x - x.max(axis=-1, keepdims=True))
-        return e / e.sum(axis=-1, keepdims=True)
-    if name == "sigmoid":
-        return 1 / (1 + np.exp(-x))
-    if name == "tanh":
-        return np.tanh(x)
-    raise ValueError(f"activation {name!r} is not supported by the NumPy forward pass")
+    """The layer's activation from the one table (nn_core.activations), kept in x's dtype."""
+    return activate(name, x).astype(x.dtype, copy=False)
 
 
 def conv2d(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray) -> np.ndarray:
