@@ -26,12 +26,12 @@ def home() -> None:
         st.page_link(page, label=f"**{page.title}**: {text}")
 
 
-FORWARD = st.Page("pages/forward_pass.py", title="Forward pass", icon="➡️", url_path="forward")
-CURVES = st.Page("pages/curves.py", title="Activations and losses", icon="📈", url_path="curves")
+FORWARD = st.Page("lessons/forward_pass.py", title="Forward pass", icon="➡️", url_path="forward")
+CURVES = st.Page("lessons/curves.py", title="Activations and losses", icon="📈", url_path="curves")
 DESCENT = st.Page(
-    "pages/gradient_descent.py", title="Gradient descent", icon="⛰️", url_path="descent"
+    "lessons/gradient_descent.py", title="Gradient descent", icon="⛰️", url_path="descent"
 )
-DIGITS = st.Page("pages/draw_digit.py", title="Draw a digit", icon="✍️", url_path="digits")
+DIGITS = st.Page("lessons/draw_digit.py", title="Draw a digit", icon="✍️", url_path="digits")
 LESSONS = (
     (FORWARD, "set the six weights of a 2-2-1 network and follow every neuron's value, the loss "
               "and one step of backpropagation."),

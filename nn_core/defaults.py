@@ -31,7 +31,7 @@ MNIST_SHA256: str = "06af5dfe73b70e3bc1c36439982b18a8d76803db9b544f6fdf838a37fbb
 SEED: int = 42
 
 # ---------------------------------------------------------------------------------------------
-# Draw a digit (pages/draw_digit.py, ui/digit_*.py): lessons 000-004, a CNN reads a drawing.
+# Draw a digit (lessons/draw_digit.py, ui/digit_*.py): lessons 000-004, a CNN reads a drawing.
 # ---------------------------------------------------------------------------------------------
 DIGIT_DEFAULT_MODEL: str = "assets/models/default"  # the shipped network, relative to the repo
 DIGIT_CANVAS_SIZE: int = 280  # px, square: 10× MNIST's 28×28
@@ -58,12 +58,12 @@ DIGIT_CUSTOM_OPTIMIZER: str = "adam"
 DIGIT_CUSTOM_LEARNING_RATE: float = 0.001
 
 # ---------------------------------------------------------------------------------------------
-# Forward pass page (pages/forward_pass.py, ui/forward_state.py).
+# Forward pass page (lessons/forward_pass.py, ui/forward_state.py).
 # ---------------------------------------------------------------------------------------------
 FORWARD_DTYPE: str = "float32"  # Keras's default floatx: the page computes and prints as Keras
 
 # ---------------------------------------------------------------------------------------------
-# Activation and loss curves page (pages/curves.py, ui/curves_state.py): first-visit settings.
+# Activation and loss curves page (lessons/curves.py, ui/curves_state.py): first-visit settings.
 # ---------------------------------------------------------------------------------------------
 CURVES_POINTS: int = 401  # samples per curve
 CURVES_ACTIVATIONS: tuple[str, ...] = ("linear", "sigmoid", "relu", "tanh")  # the lesson's four
@@ -76,7 +76,7 @@ CURVES_BINARY_RANGE: tuple[float, float] = (0.0, 1.0)
 CURVES_BINARY_PREDICTION: float = 0.8
 
 # ---------------------------------------------------------------------------------------------
-# Gradient-descent page (pages/gradient_descent.py, ui/descent_state.py).
+# Gradient-descent page (lessons/gradient_descent.py, ui/descent_state.py).
 # ---------------------------------------------------------------------------------------------
 DESCENT_TOLERANCE: float = 0.01  # "within 0.01 of the minimum", the page's measure of arrival
 DESCENT_COURSE_SEARCH_STEPS: int = 20_000  # how far the course's Adam is followed to count steps

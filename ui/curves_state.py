@@ -1,4 +1,4 @@
-"""The curves page's settings, controls and sections (pages/curves.py).
+"""The curves page's settings, controls and sections (lessons/curves.py).
 
 Settings live in Session State under ``curves_<name>`` (``ui.widgets``); the forward-pass
 page's settings (``fwd_<name>``) are read, never written. Every value comes from

@@ -1,5 +1,5 @@
 """The gradient-descent page's settings, scenario buttons, tables, cache and text
-(pages/gradient_descent.py).
+(lessons/gradient_descent.py).
 
 Settings live in Session State under ``gd_<name>`` (``ui.widgets``); every surface value, path
 and step count comes from ``nn_core.descent``, cached per input with ``st.cache_data``.

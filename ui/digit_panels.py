@@ -1,6 +1,6 @@
 """The digit page's panels: network chooser, canvas + prediction + feature maps, evaluation.
 
-Each panel draws Streamlit widgets for one section of ``pages/draw_digit.py``; figures come from
+Each panel draws Streamlit widgets for one section of ``lessons/draw_digit.py``; figures come from
 ``ui.digit_figures``, numbers from one NumPy forward pass (``nn_core.models.forward_layers``).
 Container and widget keys (``digit_*``) are what the browser tests select: keep them stable.
 """

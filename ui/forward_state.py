@@ -1,4 +1,4 @@
-"""The forward-pass page's settings, callbacks, controls and text (pages/forward_pass.py).
+"""The forward-pass page's settings, callbacks, controls and text (lessons/forward_pass.py).
 
 Every setting lives in Session State under ``fwd_<name>`` (``ui.widgets``); every number comes
 from ``nn_core.network`` in DTYPE and is written as NumPy prints it (``num``).

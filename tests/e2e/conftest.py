@@ -126,9 +126,9 @@ def page(new_context: Callable[[], BrowserContext]) -> Page:
 def app(app_url: str, browser: Browser, pytestconfig: pytest.Config) -> App:
     """The running app and the helpers the tests use on it.
 
-    The home page is opened once first: with a pages/ directory next to app.py, Streamlit runs
-    a server's first session in its old pages-directory mode, and a deep link then shows a
-    'Page not found' dialog (test_e2e_pages.py checks that case on a fresh server of its own).
+    The home page is opened once first, so that the server's first script run (imports, caches)
+    is not charged to whichever test happens to come first; test_e2e_pages.py checks a deep link
+    as the very first session of a fresh server of its own.
     """
     target = pytestconfig.getoption("--screenshots-to")
     app = App(app_url, (ROOT / target).resolve() if target else None)

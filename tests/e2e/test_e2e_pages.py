@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from e2e_support import PAGES, ROOT, App, serve_app
+from e2e_support import PAGES, App, serve_app
 from playwright.sync_api import BrowserContext, Page, expect
 
 pytestmark = pytest.mark.e2e
@@ -39,17 +39,15 @@ def test_home_links_every_page(app: App, page: Page) -> None:
     app.navigate(page, "")
 
 
-@pytest.mark.xfail(
-    (ROOT / "pages").is_dir(),
-    strict=True,
-    reason="with a pages/ directory next to app.py, Streamlit runs a server's first session in "
-    "its old pages-directory mode: a deep link shows 'Page not found' over an inert page "
-    "(renaming the folder, e.g. to lessons/, fixes it)",
-)
 def test_deep_link_on_a_freshly_started_server(
     tmp_path: Path, new_context: Callable[[], BrowserContext]
 ) -> None:
-    """The first student of a class may arrive through a link to a page, not the home page."""
+    """The first student of a class may arrive through a link to a page, not the home page.
+
+    Streamlit runs a server's first session in its old pages-directory mode when a folder named
+    ``pages/`` sits next to app.py, and a deep link then shows 'Page not found' over an inert
+    page; that is why the page scripts live in ``lessons/``.
+    """
     with serve_app(tmp_path / "runs", tmp_path / "server.log") as url:
         page = new_context().new_page()
         page.goto(f"{url}/forward")

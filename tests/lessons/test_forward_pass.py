@@ -23,7 +23,7 @@ from nn_core.network import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGE = str(ROOT / "pages" / "forward_pass.py")
+PAGE = str(ROOT / "lessons" / "forward_pass.py")
 TIMEOUT = 60
 LESSON = dict(weights=list(defaults.FORWARD_WEIGHTS), inputs=list(defaults.FORWARD_INPUTS),
               target=defaults.FORWARD_TARGET)
@@ -144,14 +144,14 @@ def test_a_huge_learning_rate_is_an_error_message_not_a_traceback(at: AppTest) -
 
 def test_settings_survive_a_page_switch() -> None:
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
-    app.switch_page("pages/forward_pass.py").run()
+    app.switch_page("lessons/forward_pass.py").run()
     app.number_input(key="fwd_w1__number").set_value(0.5).run()
     app.selectbox(key="fwd_hidden__w").set_value("tanh").run()
     app.number_input(key="fwd_lr__w").set_value(0.002).run()
     y = metric(app, "Y")
-    app.switch_page("pages/curves.py").run()
+    app.switch_page("lessons/curves.py").run()
     assert app.title[0].value == "Activation and loss curves"
-    app.switch_page("pages/forward_pass.py").run()
+    app.switch_page("lessons/forward_pass.py").run()
     assert app.number_input(key="fwd_w1__number").value == 0.5
     assert app.slider(key="fwd_w1__slider").value == 0.5
     assert app.selectbox(key="fwd_hidden__w").value == "tanh"

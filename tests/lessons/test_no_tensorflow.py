@@ -14,8 +14,8 @@ import textwrap
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGES = ("pages/forward_pass.py", "pages/curves.py", "pages/gradient_descent.py",
-         "pages/draw_digit.py")
+PAGES = ("lessons/forward_pass.py", "lessons/curves.py", "lessons/gradient_descent.py",
+         "lessons/draw_digit.py")
 
 SCRIPT = textwrap.dedent("""
     import base64, io, json, sys

@@ -22,7 +22,7 @@ from nn_core.digits import load_mnist, render_on_canvas
 from nn_core.models import ModelSpec, keras_code
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGE = ROOT / "pages" / "draw_digit.py"
+PAGE = ROOT / "lessons" / "draw_digit.py"
 TIMEOUT = 60
 CANVAS = "digit_canvas_0"  # the canvas key until the first "Clear" or ink change
 TRAIN_DEADLINE_S = 600
@@ -57,7 +57,7 @@ def whole_app() -> AppTest:
     """app.py with its navigation, switched to the digit page."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
     at.run()
-    return switch(at, "pages/draw_digit.py")
+    return switch(at, "lessons/draw_digit.py")
 
 
 def switch(at: AppTest, page: str) -> AppTest:
@@ -224,9 +224,9 @@ def test_drawing_and_settings_survive_a_page_switch(mnist_test) -> None:
     draw(at, render_on_canvas(x_test[3]))
     assert prediction(at) == str(y_test[3])
     drawn = at.session_state["digit_drawing"]["json"]
-    switch(at, "pages/forward_pass.py")
+    switch(at, "lessons/forward_pass.py")
     assert prediction(at) is None
-    switch(at, "pages/draw_digit.py")
+    switch(at, "lessons/draw_digit.py")
     assert prediction(at) == str(y_test[3])  # read from the kept drawing
     assert at.session_state["digit_seed"] == drawn  # the remounted canvas redraws it
     assert at.slider(key="digit_stroke_w").value == 31
@@ -257,11 +257,11 @@ def test_a_bad_custom_setting_shows_an_error(tmp_path, monkeypatch) -> None:
 def test_missing_shipped_model_and_mnist_warn_and_the_page_still_works(tmp_path,
                                                                         monkeypatch) -> None:
     # The page finds the shipped model next to itself: a copy in an empty tree has none.
-    (tmp_path / "pages").mkdir()
-    shutil.copy(PAGE, tmp_path / "pages" / "draw_digit.py")
+    (tmp_path / "lessons").mkdir()
+    shutil.copy(PAGE, tmp_path / "lessons" / "draw_digit.py")
     monkeypatch.setenv("NN_PLAYGROUND_RUNS", str(tmp_path / "runs"))
     monkeypatch.setattr("nn_core.digits.MNIST_ASSET", tmp_path / "no-mnist.npz")
-    at = AppTest.from_file(str(tmp_path / "pages" / "draw_digit.py"), default_timeout=TIMEOUT)
+    at = AppTest.from_file(str(tmp_path / "lessons" / "draw_digit.py"), default_timeout=TIMEOUT)
     at.run()
     assert not at.exception
     assert "The shipped model is missing" in texts(at.warning)
@@ -298,8 +298,8 @@ def test_training_a_tiny_custom_model_to_completion(tmp_path, monkeypatch, mnist
     _submit_tiny_custom_training(at)
     job_id = at.session_state["digit_job_id"]
     assert job_id is not None
-    switch(at, "pages/curves.py")  # the job keeps going while the student looks elsewhere
-    switch(at, "pages/draw_digit.py")
+    switch(at, "lessons/curves.py")  # the job keeps going while the student looks elsewhere
+    switch(at, "lessons/draw_digit.py")
     assert at.session_state["digit_job_id"] == job_id
     assert at.selectbox(key="digit_train_kind_w").value == "custom"  # the form kept its settings
     assert at.number_input(key="digit_train_f1_w").value == 4

@@ -16,7 +16,7 @@ from nn_core.network import format_keras, forward_pass
 from ui.figures import fixed
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGE = str(ROOT / "pages" / "curves.py")
+PAGE = str(ROOT / "lessons" / "curves.py")
 TIMEOUT = 60
 
 
@@ -92,10 +92,10 @@ def test_empty_choices_and_bad_ranges_are_messages(at: AppTest) -> None:
 
 def test_follows_the_forward_page_after_a_switch() -> None:
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
-    app.switch_page("pages/forward_pass.py").run()
+    app.switch_page("lessons/forward_pass.py").run()
     app.number_input(key="fwd_w1__number").set_value(1.0).run()
     app.selectbox(key="fwd_hidden__w").set_value("sigmoid").run()
-    app.switch_page("pages/curves.py").run()
+    app.switch_page("lessons/curves.py").run()
     weights = [1.0, *defaults.FORWARD_WEIGHTS[1:]]
     f = forward_pass(weights, defaults.FORWARD_INPUTS, "sigmoid")
     values = table(app, "activation").set_index("activation")
@@ -104,8 +104,8 @@ def test_follows_the_forward_page_after_a_switch() -> None:
     assert values.loc["linear", "f(Y)"] == format_keras(f.y_in)
     assert "go through **sigmoid**" in "\n".join(c.value for c in app.caption)
     app.multiselect(key="curves_activations__w").set_value(["gelu"]).run()
-    app.switch_page("pages/forward_pass.py").run()
-    app.switch_page("pages/curves.py").run()
+    app.switch_page("lessons/forward_pass.py").run()
+    app.switch_page("lessons/curves.py").run()
     assert app.multiselect(key="curves_activations__w").value == ["gelu"]
     assert not app.exception
 

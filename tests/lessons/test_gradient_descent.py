@@ -14,7 +14,7 @@ from nn_core.keras_code import descent_script
 from ui.figures import fixed
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGE = str(ROOT / "pages" / "gradient_descent.py")
+PAGE = str(ROOT / "lessons" / "gradient_descent.py")
 TIMEOUT = 60
 LESSON = dict(start=defaults.DESCENT_START, inputs=defaults.DESCENT_INPUTS,
               targets=defaults.DESCENT_TARGETS, loss="mse")
@@ -131,14 +131,14 @@ def test_bad_table_input_is_an_error_message(at: AppTest, key: str, state: dict,
 
 def test_settings_survive_a_page_switch() -> None:
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
-    app.switch_page("pages/gradient_descent.py").run()
+    app.switch_page("lessons/gradient_descent.py").run()
     app.session_state[RUNS] = edits({2: {"show": True}})
     app.session_state[DATA] = edits({1: {"target": 0.5}})
     app.run()
     app.selectbox(key="gd_loss__w").set_value("huber").run()
     before = results(app).to_string()
-    app.switch_page("pages/forward_pass.py").run()
-    app.switch_page("pages/gradient_descent.py").run()
+    app.switch_page("lessons/forward_pass.py").run()
+    app.switch_page("lessons/gradient_descent.py").run()
     assert app.selectbox(key="gd_loss__w").value == "huber"
     assert results(app).to_string() == before
     assert "SGD + momentum (lr 0.01)" in before
