@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import subprocess
-import sys
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -155,13 +153,3 @@ def test_unknown_name_raises_value_error() -> None:
     with pytest.raises(ValueError, match="Unknown activation"):
         activation_derivative("Sigmoid", [1.0])
 
-
-def test_import_does_not_load_tensorflow() -> None:
-    code = (
-        "import sys, nn_core.activations; "
-        "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    assert out.stdout.strip() == "[]"

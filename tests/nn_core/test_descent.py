@@ -32,21 +32,6 @@ START, MINIMUM = d.DESCENT_START, d.DESCENT_MINIMUM
 X3, Y3 = np.array([[1.0, 0.4], [0.2, -1.0], [-0.6, 0.8]]), np.array([0.5, -0.7, 0.3])
 
 
-@pytest.fixture
-def keras64():
-    """Keras with float64 layers and optimizer variables; restores the previous settings.
-
-    set_floatx alone is not enough: Keras fixes its global dtype policy the first time any
-    layer asks for it, so the policy is set too.
-    """
-    import keras
-
-    old = keras.config.floatx(), keras.config.dtype_policy()
-    keras.config.set_floatx("float64")
-    keras.config.set_dtype_policy("float64")
-    yield keras
-    keras.config.set_floatx(old[0])
-    keras.config.set_dtype_policy(old[1])
 
 
 def test_error_surface_equals_keras_loss(keras64):

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import subprocess
-import sys
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -234,13 +232,3 @@ def test_unknown_name_and_bad_input_raise_value_error() -> None:
     with pytest.raises(ValueError, match="does not fit"):
         loss_value("sparse_categorical_crossentropy", [0, 1], [[0.2, 0.3, 0.5]])
 
-
-def test_import_does_not_load_tensorflow() -> None:
-    code = (
-        "import sys, nn_core.losses; "
-        "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    assert out.stdout.strip() == "[]"

@@ -39,21 +39,6 @@ CASES32 = [(W, X)] + [(tuple(RNG.uniform(-2, 2, 6)), tuple(RNG.uniform(-10, 10, 
 F64 = "float64"
 
 
-@pytest.fixture
-def keras64():
-    """Keras with float64 layers (tight comparisons); restores the previous settings afterwards.
-
-    set_floatx alone is not enough: Keras fixes its global dtype policy the first time any
-    layer asks for it, so the policy is set too.
-    """
-    import keras
-
-    old = keras.config.floatx(), keras.config.dtype_policy()
-    keras.config.set_floatx("float64")
-    keras.config.set_dtype_policy("float64")
-    yield keras
-    keras.config.set_floatx(old[0])
-    keras.config.set_dtype_policy(old[1])
 
 
 @pytest.fixture
@@ -294,13 +279,6 @@ def test_keras_code_float64_prints_the_same_numbers():
     value, _ = loss_and_gradients(W, X, T, "relu", "sigmoid", "mae", dtype=F64)
     assert _run_script(code) == {"Y": f"{f.y:.7f}", "loss": f"{value:.7f}"}
 
-
-def test_import_does_not_load_tensorflow():
-    code = "import sys, nn_core.network, nn_core.descent; print('tensorflow' in sys.modules, " \
-           "'keras' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
-    assert out.stdout.split() == ["False", "False"]
 
 
 @pytest.mark.parametrize(("call", "message"), [

@@ -20,21 +20,6 @@ LIVELY_LR = {"sgd": 0.3, "momentum": 0.1, "nesterov": 0.1, "rmsprop": 0.002, "ad
 # than 0.002 reaches X3's minimum and bangs around it, where rounding differences grow)
 
 
-@pytest.fixture
-def keras64():
-    """Keras with float64 layers and optimizer variables; restores the previous settings.
-
-    set_floatx alone is not enough: Keras fixes its global dtype policy the first time any
-    layer asks for it, so the policy is set too.
-    """
-    import keras
-
-    old = keras.config.floatx(), keras.config.dtype_policy()
-    keras.config.set_floatx("float64")
-    keras.config.set_dtype_policy("float64")
-    yield keras
-    keras.config.set_floatx(old[0])
-    keras.config.set_dtype_policy(old[1])
 
 
 def _keras_path(keras, name, start, x, y, loss, steps, learning_rate=None, **hyper):
