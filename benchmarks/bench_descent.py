@@ -22,9 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
 
-from nn_core import defaults as d
-from nn_core.descent import error_surface, trajectories
-from nn_core.optimizers import OPTIMIZERS, Run, keras_optimizer
+from nn_core import course as d
+from nn_core.basics.descent import error_surface, trajectories
+from nn_core.basics.optimizers import OPTIMIZERS, Run, keras_optimizer
 
 STEPS = 1000
 X, Y = np.array(d.DESCENT_INPUTS), np.array(d.DESCENT_TARGETS)

@@ -32,11 +32,12 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from nn_core import defaults  # noqa: E402
-from nn_core.digits import load_mnist, preprocess_canvas, render_on_canvas  # noqa: E402
-from nn_core.models import ModelSpec, forward_layers, load_weights_npz  # noqa: E402
+from nn_core import course  # noqa: E402
+from nn_core.cnn.digits import load_mnist, preprocess_canvas, render_on_canvas  # noqa: E402
+from nn_core.cnn.numpy_forward import forward_layers  # noqa: E402
+from nn_core.cnn.specs import ModelSpec  # noqa: E402
+from nn_core.training.runs import DEFAULT_MODEL_DIR, load_weights_npz  # noqa: E402
 
-MODEL_DIR = ROOT / "assets" / "models" / "default"
 GOAL_MS = 10.0
 
 
@@ -59,10 +60,10 @@ def main() -> None:
     parser.add_argument("--drawings", type=int, default=200)
     args = parser.parse_args()
 
-    spec = ModelSpec.from_dict(json.loads((MODEL_DIR / "spec.json").read_text()))
-    weights = load_weights_npz(MODEL_DIR / "weights.npz")
+    spec = ModelSpec.from_dict(json.loads((DEFAULT_MODEL_DIR / "spec.json").read_text()))
+    weights = load_weights_npz(DEFAULT_MODEL_DIR / "weights.npz")
     _, (x_test, y_test) = load_mnist()
-    picked = np.random.default_rng(defaults.SEED).choice(len(x_test), args.drawings, replace=False)
+    picked = np.random.default_rng(course.SEED).choice(len(x_test), args.drawings, replace=False)
     canvases = [render_on_canvas(x_test[i]) for i in picked]
 
     def numpy_path(canvas: np.ndarray) -> np.ndarray:
@@ -76,7 +77,7 @@ def main() -> None:
 
     import keras
 
-    model = keras.saving.load_model(MODEL_DIR / "model.keras")
+    model = keras.saving.load_model(DEFAULT_MODEL_DIR / "model.keras")
 
     def keras_predict(canvas: np.ndarray) -> np.ndarray:
         return model.predict(preprocess_canvas(canvas)[None, ..., None], verbose=0)[0]

@@ -27,10 +27,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from nn_core.defaults import SEED  # noqa: E402
-from nn_core.jobs import JobRegistry  # noqa: E402
-from nn_core.models import PRESETS, ModelSpec, with_recipe  # noqa: E402
-from nn_core.training import VALIDATION_FRACTION, load_run  # noqa: E402
+from nn_core.cnn.presets import PRESETS  # noqa: E402
+from nn_core.cnn.specs import ModelSpec, with_recipe  # noqa: E402
+from nn_core.course import SEED  # noqa: E402
+from nn_core.training.jobs import JobRegistry  # noqa: E402
+from nn_core.training.runs import load_run  # noqa: E402
+from nn_core.training.worker import VALIDATION_FRACTION  # noqa: E402
 
 Rates = tuple[float, float]  # (images per wall-clock second, images per CPU-second)
 
@@ -57,8 +59,8 @@ def plain_fit(spec: ModelSpec, images: int) -> Rates:
     import keras
     import numpy as np
 
-    from nn_core.digits import load_mnist
-    from nn_core.models import build_keras_model
+    from nn_core.cnn.digits import load_mnist
+    from nn_core.cnn.keras_model import build_keras_model
 
     (x_train, y_train), _ = load_mnist()
     x = x_train[:images].astype(np.float32)[..., None] / 255

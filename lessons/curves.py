@@ -1,15 +1,15 @@
 """Activation functions and losses side by side, with their derivatives, as Keras computes them.
 
-Every value comes from ``nn_core.activations`` and ``nn_core.losses``; the markers show where
-the forward-pass page's current neurons sit on each activation curve. Settings, controls and
-sections live in ``ui.curves_state``, figures in ``ui.figures``.
+Every value comes from ``nn_core.basics.activations`` and ``nn_core.basics.losses``; the
+markers show where the forward-pass page's current neurons sit on each activation curve.
+Settings, controls and sections live in ``ui.curves_state``, figures in ``ui.figures``.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from nn_core.keras_code import curves_script
+from nn_core.basics.keras_code import curves_script
 from ui import widgets
 from ui.curves_state import (
     activation_controls,

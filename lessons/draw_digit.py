@@ -1,7 +1,7 @@
 """Draw a digit: a CNN trained on MNIST reads your drawing, layer by layer (lessons 000-004).
 
 TensorFlow never runs in this process (see issue 4): predictions and feature maps come from one
-NumPy forward pass (``nn_core.models.forward_layers``) over weights exported by a worker, and
+NumPy forward pass (``nn_core.cnn.numpy_forward``) over weights exported by a worker, and
 training runs in spawned processes owned by one process-wide ``JobRegistry``. The panels live in
 ``ui.digit_panels`` and ``ui.digit_training``, session state and cached loaders in
 ``ui.digit_state``, figures in ``ui.digit_figures``.
@@ -9,18 +9,13 @@ training runs in spawned processes owned by one process-wide ``JobRegistry``. Th
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import streamlit as st
 
-from nn_core.defaults import DIGIT_DEFAULT_MODEL
-from nn_core.models import keras_code
+from nn_core.cnn.keras_code import model_script
+from nn_core.training.runs import DEFAULT_MODEL_DIR
 from ui.digit_panels import drawing_section, evaluation_panel, model_panel
 from ui.digit_state import init_state, runs_dir
 from ui.digit_training import training_panel
-
-# The shipped network, found next to this page's repository (a copied page finds none).
-MODEL_DIR = Path(__file__).resolve().parents[1] / DIGIT_DEFAULT_MODEL
 
 init_state()
 st.title("Draw a digit")
@@ -30,7 +25,7 @@ st.write("Draw a digit and watch a convolutional network trained on MNIST read i
 runs = runs_dir()
 
 st.subheader("1. Choose a network")
-model = model_panel(runs, MODEL_DIR)
+model = model_panel(runs, DEFAULT_MODEL_DIR)
 
 # 2. Draw a digit, 3. Inside the network: a fragment, so a stroke reruns only that part.
 drawing_section(model)
@@ -48,4 +43,4 @@ training_panel(runs)
 
 if model is not None:
     with st.expander("Keras code of this network"):
-        st.code(keras_code(model.spec), language="python")
+        st.code(model_script(model.spec), language="python")

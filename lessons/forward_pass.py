@@ -1,6 +1,6 @@
 """Lesson 002's 2-2-1 network: set every weight and input, follow each neuron's value, the loss,
-its gradient, and one step of training. Every number comes from ``nn_core.network``, in float32
-as Keras computes by default, and is written as NumPy prints a float32 (``format_keras``).
+its gradient, and one step of training. Every number comes from ``nn_core.basics.network``,
+in float32 as Keras computes by default, and is written as NumPy prints a float32.
 Settings, callbacks, controls and text live in ``ui.forward_state``, figures in ``ui.figures``.
 """
 
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from nn_core.keras_code import training_step_script
-from nn_core.network import forward_pass, keras_code, loss_and_gradients, training_step
+from nn_core.basics.keras_code import forward_script, training_step_script
+from nn_core.basics.network import forward_pass, loss_and_gradients, training_step
 from ui import figures, widgets
 from ui.forward_state import (
     DTYPE,
@@ -85,7 +85,7 @@ st.markdown("**The chain rule, for w5 and w1** (every factor from nn_core, the r
 st.latex(latex_chain(s, f, grads))
 
 with st.expander("Keras code that reproduces these numbers"):
-    st.code(keras_code(**net_args(s)) + training_step_script(s["loss"], s["target"], s["lr"]),
+    st.code(forward_script(**net_args(s)) + training_step_script(s["loss"], s["target"], s["lr"]),
             language="python")
     st.caption("Runs as is with the playground's requirements, at Keras's default float32; it "
                "prints the Y and loss shown above and the weights after one training step.")

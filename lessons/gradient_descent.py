@@ -1,7 +1,7 @@
 """Gradient descent over the 3D error surface of lesson 002's two-weight model.
 
 One neuron, ``Dense(1, use_bias=False)``: y = x1*w1 + x2*w2. Every surface value, path and step
-count comes from ``nn_core.descent``, which copies Keras's optimizers update for update.
+count comes from ``nn_core.basics.descent``, which copies Keras's optimizers update for update.
 Settings, scenario buttons, tables and text live in ``ui.descent_state``, figures in
 ``ui.figures``.
 """
@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from nn_core.descent import loss_and_gradient, lr_thresholds, mse_minimum
-from nn_core.keras_code import descent_script
-from nn_core.optimizers import OPTIMIZERS
+from nn_core.basics.descent import loss_and_gradient, lr_thresholds, mse_minimum
+from nn_core.basics.keras_code import descent_script
+from nn_core.basics.optimizers import OPTIMIZERS
 from ui import figures, widgets
 from ui.descent_state import (
     P,

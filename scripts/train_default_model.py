@@ -9,7 +9,7 @@ training differs from the lesson so that the model copes with how people draw: l
 augmentation in the tf.data pipeline (random shifts ±3 px, rotations ±12°, zoom ±10%, and stroke
 thickness: 2×2/3×3 dilation or 2×2 erosion of some digits), Adam with a cosine-decayed learning
 rate, batch 128. The saved model is the plain preset. Seeded with ``keras.utils.set_random_seed``
-(defaults.SEED); TensorFlow on CPU is not bit-for-bit reproducible, so accuracy may differ in the
+(course.SEED); TensorFlow on CPU is not bit-for-bit reproducible, so accuracy may differ in the
 last decimal between runs. Validation uses the last 5,000 training digits; the test set is only
 used for the final figures. Writes the run-directory layout of nn_core/training.py: spec.json,
 model.keras, weights.npz, history.json, result.json, checkpoints/epoch_XX.npz (a few epochs).
@@ -33,12 +33,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from nn_core import defaults  # noqa: E402
-from nn_core.digits import load_mnist  # noqa: E402
-from nn_core.models import PRESETS, Recipe, build_keras_model  # noqa: E402
-from nn_core.training import score_predictions  # noqa: E402
+from nn_core import course  # noqa: E402
+from nn_core.cnn.digits import load_mnist  # noqa: E402
+from nn_core.cnn.keras_model import build_keras_model  # noqa: E402
+from nn_core.cnn.presets import PRESETS  # noqa: E402
+from nn_core.cnn.specs import Recipe  # noqa: E402
+from nn_core.training.runs import DEFAULT_MODEL_DIR, score_predictions  # noqa: E402
 
-OUT_DIR = ROOT / "assets" / "models" / "default"
 VALIDATION = 5000
 AUGMENT = {"shift_px": 3.0, "rotation_deg": 12.0, "zoom": 0.10,
            "dilate_2x2": 0.15, "dilate_3x3": 0.10, "erode_2x2": 0.10}
@@ -96,18 +97,18 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--learning-rate", type=float, default=0.002)
     parser.add_argument("--limit", type=int, default=None, help="fewer digits (smoke test)")
-    parser.add_argument("--out", type=Path, default=OUT_DIR)
+    parser.add_argument("--out", type=Path, default=DEFAULT_MODEL_DIR)
     args = parser.parse_args()
 
     import keras
 
-    keras.utils.set_random_seed(defaults.SEED)
+    keras.utils.set_random_seed(course.SEED)
     (x_all, y_all), (x_test, y_test) = load_mnist()
     x_all = (x_all.astype(np.float32) / 255)[..., None]
     x_test = (x_test.astype(np.float32) / 255)[..., None]
     x_train, y_train = x_all[:-VALIDATION][: args.limit], y_all[:-VALIDATION][: args.limit]
     x_val, y_val = x_all[-VALIDATION:], y_all[-VALIDATION:]
-    train, val = make_datasets(x_train, y_train, x_val, y_val, args.batch_size, defaults.SEED)
+    train, val = make_datasets(x_train, y_train, x_val, y_val, args.batch_size, course.SEED)
 
     recipe = Recipe("adam", args.learning_rate, args.batch_size, args.epochs)
     spec = replace(PRESETS["cnn_104202"], recipe=recipe)
@@ -135,11 +136,11 @@ def main() -> None:
 
     test_loss = float(model.evaluate(x_test, y_test, batch_size=1000, verbose=0)[0])
     history = {k: [float(v) for v in values] for k, values in fit.history.items()}
-    result = {  # the keys of nn_core.training's runs, plus how this model was trained
+    result = {  # the keys of nn_core.training.runs's runs, plus how this model was trained
         **score_predictions(model.predict(x_test, batch_size=1000, verbose=0), y_test),
         "test_loss": test_loss, "train_images": len(x_train), "val_images": VALIDATION,
         "validation": f"the last {VALIDATION} training images", "epochs": args.epochs,
-        "epochs_run": args.epochs, "batch_size": args.batch_size, "seed": defaults.SEED,
+        "epochs_run": args.epochs, "batch_size": args.batch_size, "seed": course.SEED,
         "seconds": round(seconds, 1),
         "images_per_second": round(len(x_train) * args.epochs / seconds),
         "training": {"optimizer": "adam", "learning_rate": args.learning_rate,

@@ -2,7 +2,7 @@
 
 Settings live in Session State under ``curves_<name>`` (``ui.widgets``); the forward-pass
 page's settings (``fwd_<name>``) are read, never written. Every value comes from
-``nn_core.activations`` and ``nn_core.losses``; figures from ``ui.figures``.
+``nn_core.basics.activations`` and ``nn_core.basics.losses``; figures from ``ui.figures``.
 """
 
 from __future__ import annotations
@@ -13,33 +13,33 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from nn_core import defaults
-from nn_core.activations import (
+from nn_core import course
+from nn_core.basics.activations import (
     ACTIVATIONS,
     ELEMENTWISE_ACTIVATIONS,
     activate,
     activation_derivative,
 )
-from nn_core.losses import BINARY_LOSSES, LOSSES, REGRESSION_LOSSES, loss_gradient
-from nn_core.network import WEIGHT_NAMES, format_keras, forward_pass
+from nn_core.basics.losses import BINARY_LOSSES, LOSSES, REGRESSION_LOSSES, loss_gradient
+from nn_core.basics.network import WEIGHT_NAMES, format_keras, forward_pass
 from ui import figures, widgets
 from ui.figures import CurveMarker, fixed, short
 
 P = "curves_"  # Session State prefix of this page
 FWD = "fwd_"  # the forward-pass page's prefix: its settings are read, never written
-POINTS = defaults.CURVES_POINTS  # samples per curve
+POINTS = course.CURVES_POINTS  # samples per curve
 
 
 def forward_values() -> tuple[dict[str, float], str, str, float, float]:
     """The forward page's pre-activation values (N1, N2, Y), its activations, target and Y."""
     state = st.session_state
-    weights = [state.get(FWD + n, d) for n, d in zip(WEIGHT_NAMES, defaults.FORWARD_WEIGHTS,
+    weights = [state.get(FWD + n, d) for n, d in zip(WEIGHT_NAMES, course.FORWARD_WEIGHTS,
                                                       strict=True)]
-    inputs = [state.get(FWD + "x1", defaults.FORWARD_INPUTS[0]),
-              state.get(FWD + "x2", defaults.FORWARD_INPUTS[1])]
-    hidden = state.get(FWD + "hidden", defaults.FORWARD_HIDDEN_ACTIVATION)
-    output = state.get(FWD + "output", defaults.FORWARD_OUTPUT_ACTIVATION)
-    target = float(state.get(FWD + "target", defaults.FORWARD_TARGET))
+    inputs = [state.get(FWD + "x1", course.FORWARD_INPUTS[0]),
+              state.get(FWD + "x2", course.FORWARD_INPUTS[1])]
+    hidden = state.get(FWD + "hidden", course.FORWARD_HIDDEN_ACTIVATION)
+    output = state.get(FWD + "output", course.FORWARD_OUTPUT_ACTIVATION)
+    target = float(state.get(FWD + "target", course.FORWARD_TARGET))
     f = forward_pass(weights, inputs, hidden, output)
     return {"N1": f.n1_in, "N2": f.n2_in, "Y": f.y_in}, hidden, output, target, f.y
 
@@ -47,13 +47,13 @@ def forward_values() -> tuple[dict[str, float], str, str, float, float]:
 def page_defaults(target: float, prediction: float) -> dict[str, Any]:
     """This page's settings on a first visit (losses start at the forward page's target and Y)."""
     return {P + k: v for k, v in {
-        "activations": list(defaults.CURVES_ACTIVATIONS),
-        "x_range": defaults.CURVES_X_RANGE, "y_range": defaults.CURVES_Y_RANGE, "markers": True,
-        "reg_losses": list(defaults.CURVES_REGRESSION_LOSSES), "reg_target": target,
-        "reg_range": defaults.CURVES_REGRESSION_RANGE, "reg_prediction": prediction,
-        "bin_losses": list(BINARY_LOSSES), "bin_target": defaults.CURVES_BINARY_TARGET,
-        "bin_range": defaults.CURVES_BINARY_RANGE,
-        "bin_prediction": defaults.CURVES_BINARY_PREDICTION,
+        "activations": list(course.CURVES_ACTIVATIONS),
+        "x_range": course.CURVES_X_RANGE, "y_range": course.CURVES_Y_RANGE, "markers": True,
+        "reg_losses": list(course.CURVES_REGRESSION_LOSSES), "reg_target": target,
+        "reg_range": course.CURVES_REGRESSION_RANGE, "reg_prediction": prediction,
+        "bin_losses": list(BINARY_LOSSES), "bin_target": course.CURVES_BINARY_TARGET,
+        "bin_range": course.CURVES_BINARY_RANGE,
+        "bin_prediction": course.CURVES_BINARY_PREDICTION,
     }.items()}
 
 

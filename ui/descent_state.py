@@ -2,7 +2,7 @@
 (lessons/gradient_descent.py).
 
 Settings live in Session State under ``gd_<name>`` (``ui.widgets``); every surface value, path
-and step count comes from ``nn_core.descent``, cached per input with ``st.cache_data``.
+and step count comes from ``nn_core.basics.descent``, cached per input with ``st.cache_data``.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from nn_core import defaults
-from nn_core.descent import (
+from nn_core import course
+from nn_core.basics.descent import (
     Trajectory,
     error_surface,
     lr_thresholds,
@@ -23,14 +23,14 @@ from nn_core.descent import (
     trajectories,
     trajectory,
 )
-from nn_core.losses import LOSSES, REGRESSION_LOSSES
-from nn_core.optimizers import OPTIMIZERS, Run
+from nn_core.basics.losses import LOSSES, REGRESSION_LOSSES
+from nn_core.basics.optimizers import OPTIMIZERS, Run
 from ui import figures, widgets
 from ui.figures import fixed, short
 
 P = "gd_"  # Session State prefix of this page
-TOLERANCE = defaults.DESCENT_TOLERANCE
-COURSE_SEARCH_STEPS = defaults.DESCENT_COURSE_SEARCH_STEPS
+TOLERANCE = course.DESCENT_TOLERANCE
+COURSE_SEARCH_STEPS = course.DESCENT_COURSE_SEARCH_STEPS
 DATA_COLUMNS = ("x1", "x2", "target")
 RUN_COLUMNS = ("show", "optimizer", "learning rate")
 
@@ -38,7 +38,7 @@ RUN_COLUMNS = ("show", "optimizer", "learning rate")
 def default_data() -> pd.DataFrame:
     """Lesson 002's two data points: inputs (n, 2) and targets (n,) as one editable table."""
     return pd.DataFrame(
-        [[*x, t] for x, t in zip(defaults.DESCENT_INPUTS, defaults.DESCENT_TARGETS, strict=True)],
+        [[*x, t] for x, t in zip(course.DESCENT_INPUTS, course.DESCENT_TARGETS, strict=True)],
         columns=list(DATA_COLUMNS), dtype=float,
     )
 
@@ -54,30 +54,30 @@ def runs_table(rows: list[tuple[str, float]], others: bool = True) -> pd.DataFra
 
 
 def page_defaults() -> dict[str, Any]:
-    """The lesson's setup (nn_core.defaults) plus plain SGD at Keras's default lr to compare."""
-    course = (defaults.DESCENT_OPTIMIZER, defaults.DESCENT_LEARNING_RATE)
+    """The lesson's setup (nn_core.course) plus plain SGD at Keras's default lr to compare."""
+    adam = (course.DESCENT_OPTIMIZER, course.DESCENT_LEARNING_RATE)
     sgd = ("sgd", OPTIMIZERS["sgd"].defaults["learning_rate"])
     return {P + k: v for k, v in {
-        "data": default_data(), "runs": runs_table([course, sgd]), "loss": defaults.DESCENT_LOSS,
-        "scale": defaults.DESCENT_SCALE, "start_w1": defaults.DESCENT_START[0],
-        "start_w2": defaults.DESCENT_START[1], "steps": defaults.DESCENT_STEPS,
-        "step": defaults.DESCENT_STEPS, "log_y": defaults.DESCENT_LOG_Y,
+        "data": default_data(), "runs": runs_table([adam, sgd]), "loss": course.DESCENT_LOSS,
+        "scale": course.DESCENT_SCALE, "start_w1": course.DESCENT_START[0],
+        "start_w2": course.DESCENT_START[1], "steps": course.DESCENT_STEPS,
+        "step": course.DESCENT_STEPS, "log_y": course.DESCENT_LOG_Y,
     }.items()}
 
 
 def on_course() -> None:
     """Button: exactly the lesson, Adam(0.001) alone on the default data, mse, start (1, 1)."""
     widgets.reset_state(page_defaults() | {
-        P + "runs": runs_table([(defaults.DESCENT_OPTIMIZER, defaults.DESCENT_LEARNING_RATE)]),
+        P + "runs": runs_table([(course.DESCENT_OPTIMIZER, course.DESCENT_LEARNING_RATE)]),
     })
 
 
 def on_ravine() -> None:
     """Button: input 1 scaled by 3 turns the bowl into a ravine; SGD, momentum and Adam race."""
-    steps = defaults.DESCENT_RAVINE_STEPS
+    steps = course.DESCENT_RAVINE_STEPS
     widgets.reset_state(page_defaults() | {
-        P + "scale": defaults.DESCENT_RAVINE_SCALE,
-        P + "runs": runs_table(list(defaults.DESCENT_RAVINE_RUNS)),
+        P + "scale": course.DESCENT_RAVINE_SCALE,
+        P + "runs": runs_table(list(course.DESCENT_RAVINE_RUNS)),
         P + "steps": steps, P + "step": steps,
     })
 
@@ -94,7 +94,7 @@ def on_regimes() -> None:
     rates = (0.5 * one, one, 0.5 * (one + two), 1.25 * two)
     state[P + "runs"] = runs_table([("sgd", r) for r in rates], others=False)
     state[P + "loss"] = "mse"
-    state[P + "steps"] = state[P + "step"] = defaults.DESCENT_REGIME_STEPS
+    state[P + "steps"] = state[P + "step"] = course.DESCENT_REGIME_STEPS
     widgets.bump_editor(P + "runs")
 
 
@@ -143,10 +143,10 @@ def controls() -> tuple[pd.DataFrame, pd.DataFrame, float, str, tuple[float, flo
                                        options=REGRESSION_LOSSES)
         st.caption(LOSSES[loss_name].summary)
         st.markdown("**Start point** (the red point)")
-        start = (widgets.slider_number("w1", P + "start_w1", *defaults.DESCENT_RANGE, 0.05),
-                 widgets.slider_number("w2", P + "start_w2", *defaults.DESCENT_RANGE, 0.05))
+        start = (widgets.slider_number("w1", P + "start_w1", *course.DESCENT_RANGE, 0.05),
+                 widgets.slider_number("w2", P + "start_w2", *course.DESCENT_RANGE, 0.05))
         steps = int(widgets.persistent(st.number_input, "Steps", P + "steps", min_value=1,
-                                       max_value=defaults.DESCENT_MAX_STEPS, step=100))
+                                       max_value=course.DESCENT_MAX_STEPS, step=100))
     return runs_df, data_df, scale, loss_name, start, steps
 
 
@@ -204,15 +204,15 @@ def as_tuple(array: np.ndarray) -> tuple:
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def cached_surface(inputs: tuple, targets: tuple, loss: str) -> tuple[np.ndarray, ...]:
-    """nn_core.descent.error_surface over the lesson's square (w1 (r,), w2 (r,), Z (r, r))."""
-    return error_surface(np.array(inputs), np.array(targets), loss, defaults.DESCENT_RANGE,
-                         defaults.DESCENT_RESOLUTION)
+    """The error surface over the lesson's square: w1 (r,), w2 (r,), Z (r, r)."""
+    return error_surface(np.array(inputs), np.array(targets), loss, course.DESCENT_RANGE,
+                         course.DESCENT_RESOLUTION)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def cached_paths(runs: tuple, start: tuple, inputs: tuple, targets: tuple, loss: str,
                  steps: int) -> list[Trajectory]:
-    """nn_core.descent.trajectories for every shown optimizer, stepping together."""
+    """nn_core.basics.descent.trajectories for every shown optimizer, stepping together."""
     return trajectories([Run(name, lr) for name, lr in runs], start, np.array(inputs),
                         np.array(targets), loss, steps)
 
@@ -221,8 +221,8 @@ def cached_paths(runs: tuple, start: tuple, inputs: tuple, targets: tuple, loss:
 def course_steps(start: tuple, inputs: tuple, targets: tuple, loss: str,
                  minimum: tuple) -> int | None:
     """Steps the course's Adam(0.001) needs to get within TOLERANCE of ``minimum``."""
-    traj = trajectory(defaults.DESCENT_OPTIMIZER, start, np.array(inputs), np.array(targets),
-                      loss, COURSE_SEARCH_STEPS, defaults.DESCENT_LEARNING_RATE)
+    traj = trajectory(course.DESCENT_OPTIMIZER, start, np.array(inputs), np.array(targets),
+                      loss, COURSE_SEARCH_STEPS, course.DESCENT_LEARNING_RATE)
     return steps_to_reach(traj, minimum, TOLERANCE)
 
 
@@ -254,14 +254,14 @@ def path_warnings(labels: list[str], paths: list[Trajectory], two: float, loss: 
     """A warning for each path that diverged or ends outside the plotted square."""
     for label, p in zip(labels, paths, strict=True):
         if p.diverged:
-            left_at = figures.inside_count(p.weights, defaults.DESCENT_RANGE)
+            left_at = figures.inside_count(p.weights, course.DESCENT_RANGE)
             where = (f"it leaves the plot at step {left_at}" if left_at < len(p.weights)
                      else "it never left the plot")
             advice = (f"Lower its learning rate below {short(two)}, mse's divergence threshold "
                       "on these inputs." if loss == "mse" else "Try a smaller learning rate.")
             st.warning(f"{label} diverged at step {p.diverged_at}: its weights ran past ±10⁶ or "
                        f"its loss stopped being a finite number ({where}). {advice}")
-        elif figures.inside_count(p.weights[-1:], defaults.DESCENT_RANGE) == 0:
+        elif figures.inside_count(p.weights[-1:], course.DESCENT_RANGE) == 0:
             growing = "and its loss is growing" if p.losses[-1] > p.losses[0] else "for now"
             st.warning(f"{label} ends outside the plot at ({short(p.weights[-1, 0], 4)}, "
                        f"{short(p.weights[-1, 1], 4)}) {growing}.")

@@ -1,7 +1,7 @@
 """The digit page's panels: network chooser, canvas + prediction + feature maps, evaluation.
 
 Each panel draws Streamlit widgets for one section of ``lessons/draw_digit.py``; figures come from
-``ui.digit_figures``, numbers from one NumPy forward pass (``nn_core.models.forward_layers``).
+``ui.digit_figures``, numbers from one NumPy forward pass (``nn_core.cnn.numpy_forward``).
 Container and widget keys (``digit_*``) are what the browser tests select: keep them stable.
 """
 
@@ -15,17 +15,12 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from nn_core.defaults import DIGIT_CANVAS_SIZE, DIGIT_INKS, DIGIT_MISTAKES_SHOWN, DIGIT_STROKE_WIDTH
-from nn_core.digits import preprocess_canvas
-from nn_core.models import (
-    KERAS_OPTIMIZERS,
-    LayerOutput,
-    ModelSpec,
-    count_params,
-    forward_layers,
-    layer_shapes,
-)
-from nn_core.training import TrainedModel, list_runs
+from nn_core.cnn.digits import preprocess_canvas
+from nn_core.cnn.numpy_forward import LayerOutput, forward_layers
+from nn_core.cnn.presets import TRAINING_OPTIMIZERS
+from nn_core.cnn.specs import ModelSpec, count_params, layer_shapes
+from nn_core.course import DIGIT_CANVAS_SIZE, DIGIT_INKS, DIGIT_MISTAKES_SHOWN, DIGIT_STROKE_WIDTH
+from nn_core.training.runs import TrainedModel, list_runs
 from ui import digit_figures as figs
 from ui.digit_state import (
     checkpoint,
@@ -54,7 +49,7 @@ LAYER_HELP = MappingProxyType({
 def recipe_text(spec: ModelSpec) -> str:
     """'Adam (learning rate 0.001), batch 128, 10 epochs'."""
     r = spec.recipe
-    return (f"{KERAS_OPTIMIZERS.get(r.optimizer, r.optimizer)} (learning rate "
+    return (f"{TRAINING_OPTIMIZERS.get(r.optimizer, r.optimizer)} (learning rate "
             f"{r.learning_rate:g}), batch {r.batch_size}, {r.epochs} epoch"
             f"{'s' if r.epochs != 1 else ''}")
 

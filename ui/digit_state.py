@@ -7,7 +7,6 @@ session state. Heavy objects (runs, checkpoints, MNIST's test set, the one ``Job
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,10 +14,10 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from nn_core import digits
-from nn_core.defaults import DIGIT_INKS, DIGIT_TEST_DIGITS, SEED
-from nn_core.jobs import JobRegistry, JobStatus
-from nn_core.training import RUNS_DIR, TrainedModel, load_checkpoint, load_run
+from nn_core.cnn import digits
+from nn_core.course import DIGIT_INKS, DIGIT_TEST_DIGITS, SEED
+from nn_core.training.jobs import JobRegistry, JobStatus
+from nn_core.training.runs import TrainedModel, default_runs_dir, load_run, load_weights_npz
 
 
 # ---------------------------------------------------------------------------------------------
@@ -143,7 +142,7 @@ def record_trace(status: JobStatus) -> dict[str, list[float]] | None:
 # ---------------------------------------------------------------------------------------------
 def runs_dir() -> Path:
     """Where training runs are saved (env NN_PLAYGROUND_RUNS, read on every run for tests)."""
-    return Path(os.environ.get("NN_PLAYGROUND_RUNS") or RUNS_DIR)
+    return default_runs_dir()
 
 
 @st.cache_resource(show_spinner=False)
@@ -168,7 +167,7 @@ def load_model(path: str | Path) -> TrainedModel:
 @st.cache_resource(show_spinner=False, max_entries=64)
 def checkpoint(path: str) -> list[np.ndarray]:
     """Weights after one epoch (checkpoints/epoch_XX.npz)."""
-    return load_checkpoint(path)
+    return load_weights_npz(path)
 
 
 @st.cache_resource(show_spinner="Loading the MNIST test set…")

@@ -12,9 +12,10 @@ from typing import Any
 
 import streamlit as st
 
-from nn_core import defaults as d
-from nn_core.jobs import ACTIVE_STATES, JobRegistry, JobStatus
-from nn_core.models import OPTIMIZERS, POOLINGS, PRESETS, count_params, custom_spec, with_recipe
+from nn_core import course as d
+from nn_core.cnn.presets import POOLINGS, PRESETS, TRAINING_OPTIMIZERS, custom_spec
+from nn_core.cnn.specs import count_params, with_recipe
+from nn_core.training.jobs import ACTIVE_STATES, JobRegistry, JobStatus
 from ui import digit_figures as figs
 from ui.digit_state import kept, record_trace, registry
 
@@ -73,7 +74,7 @@ def train_form(runs_dir: Path) -> None:
                      step=32)
         optimizer = kept(c[2].selectbox, "Optimizer", f"digit_train_optimizer_{suffix}",
                          recipe.optimizer if recipe else d.DIGIT_CUSTOM_OPTIMIZER,
-                         options=OPTIMIZERS)
+                         options=TRAINING_OPTIMIZERS)
         lr = kept(c[3].number_input, "Learning rate", f"digit_train_lr_{suffix}",
                   float(recipe.learning_rate if recipe else d.DIGIT_CUSTOM_LEARNING_RATE),
                   min_value=0.0, step=0.0005, format="%.5f")

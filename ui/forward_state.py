@@ -1,7 +1,7 @@
 """The forward-pass page's settings, callbacks, controls and text (lessons/forward_pass.py).
 
 Every setting lives in Session State under ``fwd_<name>`` (``ui.widgets``); every number comes
-from ``nn_core.network`` in DTYPE and is written as NumPy prints it (``num``).
+from ``nn_core.basics.network`` in DTYPE and is written as NumPy prints it (``num``).
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from nn_core import defaults
-from nn_core.activations import ACTIVATIONS, ELEMENTWISE_ACTIVATIONS, activation_derivative
-from nn_core.losses import BINARY_LOSSES, LOSSES, REGRESSION_LOSSES, loss_gradient
-from nn_core.network import (
+from nn_core import course
+from nn_core.basics.activations import ACTIVATIONS, ELEMENTWISE_ACTIVATIONS, activation_derivative
+from nn_core.basics.losses import BINARY_LOSSES, LOSSES, REGRESSION_LOSSES, loss_gradient
+from nn_core.basics.network import (
     WEIGHT_NAMES,
     ForwardResult,
     format_keras,
@@ -28,7 +28,7 @@ from ui import figures, widgets
 from ui.figures import short, tex
 
 P = "fwd_"  # Session State prefix of this page
-DTYPE = defaults.FORWARD_DTYPE
+DTYPE = course.FORWARD_DTYPE
 LOSS_CHOICES: tuple[str, ...] = REGRESSION_LOSSES + BINARY_LOSSES
 SETTINGS: tuple[str, ...] = (*WEIGHT_NAMES, "x1", "x2", "target", "hidden", "output", "loss", "lr")
 # what each setting may be when it arrives in the URL (?w1=0.5&hidden=relu ...)
@@ -39,13 +39,13 @@ URL_SPEC: Mapping[str, Any] = MappingProxyType({
 
 
 def page_defaults() -> dict[str, Any]:
-    """The lesson's worked example (nn_core.defaults), under this page's keys."""
-    values = dict(zip(WEIGHT_NAMES, defaults.FORWARD_WEIGHTS, strict=True))
+    """The lesson's worked example (nn_core.course), under this page's keys."""
+    values = dict(zip(WEIGHT_NAMES, course.FORWARD_WEIGHTS, strict=True))
     values |= {
-        "x1": defaults.FORWARD_INPUTS[0], "x2": defaults.FORWARD_INPUTS[1],
-        "target": defaults.FORWARD_TARGET, "hidden": defaults.FORWARD_HIDDEN_ACTIVATION,
-        "output": defaults.FORWARD_OUTPUT_ACTIVATION, "loss": defaults.FORWARD_LOSS,
-        "lr": defaults.FORWARD_LEARNING_RATE,
+        "x1": course.FORWARD_INPUTS[0], "x2": course.FORWARD_INPUTS[1],
+        "target": course.FORWARD_TARGET, "hidden": course.FORWARD_HIDDEN_ACTIVATION,
+        "output": course.FORWARD_OUTPUT_ACTIVATION, "loss": course.FORWARD_LOSS,
+        "lr": course.FORWARD_LEARNING_RATE,
     }
     state = {P + k: v for k, v in values.items()}
     return state | {P + "history": [], P + "last_step": None, P + "step_error": None}
@@ -77,7 +77,7 @@ def weights_of(s: dict[str, Any]) -> list[float]:
 
 
 def net_args(s: dict[str, Any]) -> dict[str, Any]:
-    """Keyword arguments of nn_core.network's loss functions for these settings."""
+    """Keyword arguments of nn_core.basics.network's loss functions for these settings."""
     return {"weights": weights_of(s), "inputs": [s["x1"], s["x2"]], "target": s["target"],
             "hidden": s["hidden"], "output": s["output"], "loss": s["loss"], "dtype": DTYPE}
 
@@ -88,7 +88,7 @@ def signature(s: dict[str, Any]) -> tuple:
 
 
 def on_train_step() -> None:
-    """Button callback: w <- w - lr * dL/dw (nn_core.network.training_step), loss before/after."""
+    """Button callback: one step w <- w - lr * dL/dw, with the loss before and after."""
     s = current()
     state = st.session_state
     state[P + "step_error"] = None
@@ -136,9 +136,9 @@ def controls() -> None:
     col_in, col_hidden, col_out = st.columns(3, gap="large")
     with col_in:
         st.subheader("Inputs and target")
-        widgets.slider_number("x1", P + "x1", *defaults.INPUT_RANGE, 0.1)
-        widgets.slider_number("x2", P + "x2", *defaults.INPUT_RANGE, 0.1)
-        widgets.slider_number("target", P + "target", *defaults.INPUT_RANGE, 0.01,
+        widgets.slider_number("x1", P + "x1", *course.INPUT_RANGE, 0.1)
+        widgets.slider_number("x2", P + "x2", *course.INPUT_RANGE, 0.1)
+        widgets.slider_number("target", P + "target", *course.INPUT_RANGE, 0.01,
                               help="The value the network should output (y_real in the lesson).")
         loss_name = widgets.persistent(st.selectbox, "Loss", P + "loss", options=LOSS_CHOICES)
         st.caption(LOSSES[loss_name].summary)
@@ -148,14 +148,14 @@ def controls() -> None:
                                     options=ELEMENTWISE_ACTIVATIONS)
         st.caption(ACTIVATIONS[hidden].summary)
         for name in WEIGHT_NAMES[:4]:
-            widgets.slider_number(name, P + name, *defaults.WEIGHT_RANGE, 0.01)
+            widgets.slider_number(name, P + name, *course.WEIGHT_RANGE, 0.01)
     with col_out:
         st.subheader("Output layer: Y")
         output = widgets.persistent(st.selectbox, "Output activation", P + "output",
                                     options=ELEMENTWISE_ACTIVATIONS)
         st.caption(ACTIVATIONS[output].summary)
         for name in WEIGHT_NAMES[4:]:
-            widgets.slider_number(name, P + name, *defaults.WEIGHT_RANGE, 0.01)
+            widgets.slider_number(name, P + name, *course.WEIGHT_RANGE, 0.01)
 
 
 def metrics(s: dict[str, Any], f: ForwardResult, exact: ForwardResult, loss: float) -> None:

@@ -22,7 +22,8 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, Playwright, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support import ROOT
+
 ARTIFACTS = ROOT / "artifacts"  # git-ignored
 SCREENSHOTS = ARTIFACTS / "screenshots"
 

@@ -4,11 +4,11 @@ and one feature-map grid per convolution and pooling layer."""
 from __future__ import annotations
 
 import pytest
-from e2e_support import ROOT, App
 from playwright.sync_api import Locator, Page, expect
 
-from nn_core.models import layer_shapes
-from nn_core.training import load_run
+from nn_core.cnn.specs import layer_shapes
+from nn_core.training.runs import DEFAULT_MODEL_DIR, load_run
+from tests.e2e.e2e_support import App
 
 pytestmark = pytest.mark.e2e
 
@@ -63,7 +63,7 @@ def test_feature_maps_show_one_grid_per_layer(app: App, page: Page) -> None:
     expect(prediction(page)).to_have_text("4")
     app.wait_idle(page)
 
-    spec = load_run(ROOT / "assets" / "models" / "default").spec  # the shipped default model
+    spec = load_run(DEFAULT_MODEL_DIR).spec  # the shipped default model
     layers = [(layer, shape) for layer, shape in zip(spec.layers, layer_shapes(spec), strict=True)
               if layer.kind in ("conv", "maxpool", "avgpool")]  # fmt: skip
     grids = page.locator('[class*="st-key-digit_fmap_"]')

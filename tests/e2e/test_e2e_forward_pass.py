@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from e2e_support import App
 from playwright.sync_api import Locator, Page, expect
 
-from nn_core import defaults
-from nn_core.network import forward_pass
+from nn_core import course
+from nn_core.basics.network import forward_pass
+from tests.e2e.e2e_support import App
 
 pytestmark = pytest.mark.e2e
 
@@ -26,7 +26,7 @@ def test_default_shows_the_lessons_numbers(app: App, page: Page) -> None:
     y = app.metric(page, "Y")
     expect(y).to_have_text(re.compile(r"^-?\d"))  # the first run has filled the metrics
     # Lesson 002's worked example, to the lesson's decimals, and exactly what nn_core computes.
-    lesson = forward_pass(defaults.FORWARD_WEIGHTS, defaults.FORWARD_INPUTS)
+    lesson = forward_pass(course.FORWARD_WEIGHTS, course.FORWARD_INPUTS)
     for label, value, decimals, computed in (("Y", 1.8263, 4, lesson.y),
                                              ("N1", 2.154, 3, lesson.n1),
                                              ("N2", -8.846, 3, lesson.n2)):  # fmt: skip
@@ -39,7 +39,7 @@ def test_default_shows_the_lessons_numbers(app: App, page: Page) -> None:
 def test_typing_weights_updates_y_as_nn_core_computes(app: App, page: Page) -> None:
     app.open(page, "forward")
     y = app.metric(page, "Y")
-    weights = list(defaults.FORWARD_WEIGHTS)
+    weights = list(course.FORWARD_WEIGHTS)
 
     for name, index, value, key in (("w1", 0, 0.5, "Enter"), ("w6", 5, -0.75, "Tab")):
         before = y.inner_text()
@@ -49,7 +49,7 @@ def test_typing_weights_updates_y_as_nn_core_computes(app: App, page: Page) -> N
         field.press(key)  # Enter confirms; Tab leaves the field, which confirms too
         expect(y).not_to_have_text(before)
         app.wait_idle(page)
-        expected = forward_pass(weights, defaults.FORWARD_INPUTS)
+        expected = forward_pass(weights, course.FORWARD_INPUTS)
         assert_shows(y, expected.y)
         assert_shows(app.metric(page, "N1"), expected.n1)
         # The slider beside the entry follows the typed value.

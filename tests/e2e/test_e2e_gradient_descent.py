@@ -7,11 +7,11 @@ import math
 import re
 
 import pytest
-from e2e_support import App
 from playwright.sync_api import Page, expect
 
-from nn_core import defaults
-from nn_core.descent import steps_to_reach, trajectory
+from nn_core import course
+from nn_core.basics.descent import steps_to_reach, trajectory
+from tests.e2e.e2e_support import App
 
 pytestmark = pytest.mark.e2e
 
@@ -20,9 +20,9 @@ ADAM = "Adam (lr 0.001)"
 
 def course_steps() -> int:
     """Steps the course's Adam(0.001) needs to get within 0.01 of (1, -1), by nn_core."""
-    path = trajectory("adam", defaults.DESCENT_START, defaults.DESCENT_INPUTS,
-                      defaults.DESCENT_TARGETS, "mse", 20_000, 0.001)  # fmt: skip
-    steps = steps_to_reach(path, defaults.DESCENT_MINIMUM, 0.01)
+    path = trajectory("adam", course.DESCENT_START, course.DESCENT_INPUTS,
+                      course.DESCENT_TARGETS, "mse", 20_000, 0.001)  # fmt: skip
+    steps = steps_to_reach(path, course.DESCENT_MINIMUM, 0.01)
     assert steps is not None
     return steps
 
@@ -38,8 +38,8 @@ def test_surface_and_path_render(app: App, page: Page) -> None:
     kinds = {t["type"] for t in traces}
     assert {"surface", "scatter3d"} <= kinds, kinds
     paths = [t for t in traces if t["type"] == "scatter3d" and t["name"] == ADAM]
-    assert paths and len(paths[0]["x"]) == defaults.DESCENT_STEPS + 1
-    assert (paths[0]["x"][0], paths[0]["y"][0]) == defaults.DESCENT_START
+    assert paths and len(paths[0]["x"]) == course.DESCENT_STEPS + 1
+    assert (paths[0]["x"][0], paths[0]["y"][0]) == course.DESCENT_START
     expect(charts.nth(1).locator(".contour").first).to_be_attached()  # the contour map
 
 
@@ -71,15 +71,15 @@ def test_course_preset_reaches_the_minimum(app: App, page: Page) -> None:
     expect(row).to_contain_text(str(needed))  # steps to within 0.01
     final = re.search(r"\((-?\d\.\d+), (-?\d\.\d+)\)", row.inner_text())
     assert final, row.inner_text()
-    assert math.dist((float(final[1]), float(final[2])), defaults.DESCENT_MINIMUM) < 0.01
+    assert math.dist((float(final[1]), float(final[2])), course.DESCENT_MINIMUM) < 0.01
 
     # The path plotly drew ends at the minimum, and the step marker sits on its end.
     traces = app.plotly_traces(page.locator(".js-plotly-plot").first)
     path = next(t for t in traces if t["name"] == ADAM)
     assert len(path["x"]) == total + 1
-    assert math.dist((path["x"][-1], path["y"][-1]), defaults.DESCENT_MINIMUM) < 0.01
+    assert math.dist((path["x"][-1], path["y"][-1]), course.DESCENT_MINIMUM) < 0.01
     minimum = next(t for t in traces if t["name"] == "minimum")
-    assert (minimum["x"][0], minimum["y"][0]) == defaults.DESCENT_MINIMUM
+    assert (minimum["x"][0], minimum["y"][0]) == course.DESCENT_MINIMUM
     # The README's picture: the step count, the scrubber, the 3D surface and the contour map.
     page.get_by_text("The course's Adam(0.001) needs").evaluate(
         "el => el.scrollIntoView({block: 'start'})"

@@ -8,10 +8,11 @@ import time
 from collections.abc import Callable
 
 import pytest
-from e2e_support import LATENCIES, App
 from playwright.sync_api import BrowserContext, Locator, Page, expect
 
-from nn_core.models import PRESETS, count_params
+from nn_core.cnn.presets import PRESETS
+from nn_core.cnn.specs import count_params
+from tests.e2e.e2e_support import LATENCIES, App
 
 pytestmark = pytest.mark.e2e
 

@@ -6,8 +6,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from e2e_support import PAGES, App, serve_app
 from playwright.sync_api import BrowserContext, Page, expect
+
+from tests.e2e.e2e_support import PAGES, App, serve_app
 
 pytestmark = pytest.mark.e2e
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from e2e_support import App
 from playwright.sync_api import Page, expect
 
-from nn_core.models import count_params, custom_spec
+from nn_core.cnn.presets import custom_spec
+from nn_core.cnn.specs import count_params
+from tests.e2e.e2e_support import App
 
 pytestmark = pytest.mark.e2e
 

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from nn_core import defaults
-from nn_core.activations import ACTIVATIONS, activate, activation_derivative
-from nn_core.keras_code import curves_script
-from nn_core.losses import LOSSES, loss_gradient, loss_value
-from nn_core.network import format_keras, forward_pass
+from nn_core import course
+from nn_core.basics.activations import ACTIVATIONS, activate, activation_derivative
+from nn_core.basics.keras_code import curves_script
+from nn_core.basics.losses import LOSSES, loss_gradient, loss_value
+from nn_core.basics.network import format_keras, forward_pass
+from tests.support import ROOT
 from ui.figures import fixed
 
-ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "lessons" / "curves.py")
 TIMEOUT = 60
 
@@ -37,7 +35,7 @@ def at() -> AppTest:
 
 
 def test_defaults_mark_the_forward_pages_neurons(at: AppTest) -> None:
-    f = forward_pass(defaults.FORWARD_WEIGHTS, defaults.FORWARD_INPUTS)
+    f = forward_pass(course.FORWARD_WEIGHTS, course.FORWARD_INPUTS)
     values = table(at, "activation").set_index("activation")
     assert list(values.index) == ["linear", "sigmoid", "relu", "tanh"]
     for name in values.index:
@@ -54,8 +52,8 @@ def test_defaults_mark_the_forward_pages_neurons(at: AppTest) -> None:
 
 def test_loss_tables_at_the_forward_pages_prediction(at: AppTest) -> None:
     regression, binary = loss_tables(at)
-    t, y = np.array([[defaults.FORWARD_TARGET]]), forward_pass(
-        defaults.FORWARD_WEIGHTS, defaults.FORWARD_INPUTS).y
+    t, y = np.array([[course.FORWARD_TARGET]]), forward_pass(
+        course.FORWARD_WEIGHTS, course.FORWARD_INPUTS).y
     for row in regression.itertuples(index=False):
         assert row[1] == fixed(loss_value(row[0], t, np.array([[y]])))
         assert row[2] == fixed(float(loss_gradient(row[0], t, np.array([[y]]))[0, 0]))
@@ -96,8 +94,8 @@ def test_follows_the_forward_page_after_a_switch() -> None:
     app.number_input(key="fwd_w1__number").set_value(1.0).run()
     app.selectbox(key="fwd_hidden__w").set_value("sigmoid").run()
     app.switch_page("lessons/curves.py").run()
-    weights = [1.0, *defaults.FORWARD_WEIGHTS[1:]]
-    f = forward_pass(weights, defaults.FORWARD_INPUTS, "sigmoid")
+    weights = [1.0, *course.FORWARD_WEIGHTS[1:]]
+    f = forward_pass(weights, course.FORWARD_INPUTS, "sigmoid")
     values = table(app, "activation").set_index("activation")
     assert values.loc["linear", "f(N1)"] == format_keras(f.n1_in)
     assert values.loc["sigmoid", "f(N1)"] == format_keras(f.n1)
@@ -112,11 +110,11 @@ def test_follows_the_forward_page_after_a_switch() -> None:
 
 def test_keras_code_is_nn_cores_script_for_the_shown_settings(at: AppTest) -> None:
     """tests/nn_core/test_keras_code.py runs ``curves_script``: it prints nn_core's numbers."""
-    f = forward_pass(defaults.FORWARD_WEIGHTS, defaults.FORWARD_INPUTS)
+    f = forward_pass(course.FORWARD_WEIGHTS, course.FORWARD_INPUTS)
     script = curves_script(
-        list(defaults.CURVES_ACTIVATIONS), {"N1": f.n1_in, "N2": f.n2_in, "Y": f.y_in},
-        (defaults.FORWARD_TARGET, f.y, list(defaults.CURVES_REGRESSION_LOSSES)),
-        (float(defaults.CURVES_BINARY_TARGET), defaults.CURVES_BINARY_PREDICTION,
+        list(course.CURVES_ACTIVATIONS), {"N1": f.n1_in, "N2": f.n2_in, "Y": f.y_in},
+        (course.FORWARD_TARGET, f.y, list(course.CURVES_REGRESSION_LOSSES)),
+        (float(course.CURVES_BINARY_TARGET), course.CURVES_BINARY_PREDICTION,
          ["binary_crossentropy", "hinge", "squared_hinge"]),
     )
     assert at.code[0].value.strip() == script.strip()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import shutil
 import time
 from pathlib import Path
 
@@ -18,10 +17,12 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from nn_core.digits import load_mnist, render_on_canvas
-from nn_core.models import ModelSpec, keras_code
+from nn_core.cnn.digits import load_mnist, render_on_canvas
+from nn_core.cnn.keras_code import model_script
+from nn_core.cnn.specs import ModelSpec
+from nn_core.training.runs import DEFAULT_MODEL_DIR
+from tests.support import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 PAGE = ROOT / "lessons" / "draw_digit.py"
 TIMEOUT = 60
 CANVAS = "digit_canvas_0"  # the canvas key until the first "Clear" or ink change
@@ -103,7 +104,7 @@ def test_page_renders_with_the_shipped_model() -> None:
     assert [w for w in at.warning] == []
     assert at.title[0].value == "Draw a digit"
     model = at.selectbox(key="digit_model_w")
-    assert Path(model.value) == ROOT / "assets" / "models" / "default"
+    assert Path(model.value) == DEFAULT_MODEL_DIR
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Test accuracy"].endswith("%")
     assert float(metrics["Test accuracy"].rstrip("%")) >= 99.0
@@ -140,7 +141,7 @@ def test_feature_maps_one_grid_per_conv_and_pool_layer(mnist_test) -> None:
     draw(at, render_on_canvas(x_test[0]))
     titles = [spec["layout"]["title"]["text"] for spec in chart_specs(at)
               if spec["layout"].get("title")]
-    spec = json.loads((ROOT / "assets/models/default/spec.json").read_text())
+    spec = json.loads((DEFAULT_MODEL_DIR / "spec.json").read_text())
     kinds = [layer["kind"] for layer in spec["layers"]]
     grids = [t for t in titles if " → " in t and "×" in t.split(" → ")[1]
              and t.split(" → ")[0].startswith(("conv2d", "max_pooling2d", "average_pooling2d"))]
@@ -256,12 +257,10 @@ def test_a_bad_custom_setting_shows_an_error(tmp_path, monkeypatch) -> None:
 
 def test_missing_shipped_model_and_mnist_warn_and_the_page_still_works(tmp_path,
                                                                         monkeypatch) -> None:
-    # The page finds the shipped model next to itself: a copy in an empty tree has none.
-    (tmp_path / "lessons").mkdir()
-    shutil.copy(PAGE, tmp_path / "lessons" / "draw_digit.py")
     monkeypatch.setenv("NN_PLAYGROUND_RUNS", str(tmp_path / "runs"))
-    monkeypatch.setattr("nn_core.digits.MNIST_ASSET", tmp_path / "no-mnist.npz")
-    at = AppTest.from_file(str(tmp_path / "lessons" / "draw_digit.py"), default_timeout=TIMEOUT)
+    monkeypatch.setattr("nn_core.training.runs.DEFAULT_MODEL_DIR", tmp_path / "no-model")
+    monkeypatch.setattr("nn_core.cnn.digits.MNIST_ASSET", tmp_path / "no-mnist.npz")
+    at = AppTest.from_file(str(PAGE), default_timeout=TIMEOUT)
     at.run()
     assert not at.exception
     assert "The shipped model is missing" in texts(at.warning)
@@ -357,9 +356,9 @@ def test_a_second_session_waits_in_the_queue_and_both_can_cancel(tmp_path, monke
 
 
 def test_the_keras_code_is_the_chosen_networks_script() -> None:
-    # keras_code itself is run by real Keras in tests/nn_core/test_models.py.
+    # model_script itself is run by real Keras in tests/nn_core/test_models.py.
     at = new_app()
-    spec = ModelSpec.from_dict(json.loads((ROOT / "assets/models/default/spec.json").read_text()))
-    assert at.code[0].value == keras_code(spec).rstrip("\n")  # st.code drops the last newline
+    spec = ModelSpec.from_dict(json.loads((DEFAULT_MODEL_DIR / "spec.json").read_text()))
+    assert at.code[0].value == model_script(spec).rstrip("\n")  # st.code drops the last newline
     params = next(m.value for m in at.metric if m.label == "Parameters")
     assert f"# {params} trainable parameters" in at.code[0].value

@@ -1,4 +1,4 @@
-"""AppTests of the forward-pass page: real Streamlit, numbers checked against nn_core.network.
+"""AppTests of the forward-pass page: real Streamlit, numbers checked against the network core.
 
 The page computes in float32, as Keras does by default, and writes every number as NumPy prints
 a float32 (``format_keras``): the strings on the page are the strings Keras prints.
@@ -7,26 +7,19 @@ a float32 (``format_keras``): the strings on the page are the strings Keras prin
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from nn_core import defaults
-from nn_core.keras_code import training_step_script
-from nn_core.network import (
-    format_keras,
-    forward_pass,
-    keras_code,
-    loss_and_gradients,
-    training_step,
-)
+from nn_core import course
+from nn_core.basics.keras_code import forward_script, training_step_script
+from nn_core.basics.network import format_keras, forward_pass, loss_and_gradients, training_step
+from tests.support import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "lessons" / "forward_pass.py")
 TIMEOUT = 60
-LESSON = dict(weights=list(defaults.FORWARD_WEIGHTS), inputs=list(defaults.FORWARD_INPUTS),
-              target=defaults.FORWARD_TARGET)
+LESSON = dict(weights=list(course.FORWARD_WEIGHTS), inputs=list(course.FORWARD_INPUTS),
+              target=course.FORWARD_TARGET)
 
 
 def page_text(at: AppTest) -> str:
@@ -102,7 +95,7 @@ def test_changing_a_weight_changes_y_as_nn_core_says(at: AppTest) -> None:
 
 
 def test_training_steps_lower_the_loss_and_reset_restores(at: AppTest) -> None:
-    lr = defaults.FORWARD_LEARNING_RATE  # the page's default: no need to change it
+    lr = course.FORWARD_LEARNING_RATE  # the page's default: no need to change it
     assert at.number_input(key="fwd_lr__w").value == lr
     start, _ = loss_and_gradients(**LESSON)
     at.button(key="fwd_step").click().run()
@@ -118,13 +111,13 @@ def test_training_steps_lower_the_loss_and_reset_restores(at: AppTest) -> None:
     assert at.number_input(key="fwd_w1__number").value == w2[0]  # the float32 weight, exactly
     at.button(key="fwd_reset").click().run()
     assert metric(at, "loss (mse)") == shown(start) and metric(at, "Y") == "1.8262999"
-    assert at.number_input(key="fwd_w1__number").value == defaults.FORWARD_WEIGHTS[0]
-    assert at.number_input(key="fwd_lr__w").value == defaults.FORWARD_LEARNING_RATE
+    assert at.number_input(key="fwd_w1__number").value == course.FORWARD_WEIGHTS[0]
+    assert at.number_input(key="fwd_lr__w").value == course.FORWARD_LEARNING_RATE
     assert not at.exception
 
 
 def test_the_default_step_shows_what_nn_core_computes(at: AppTest) -> None:
-    lr = defaults.FORWARD_LEARNING_RATE
+    lr = course.FORWARD_LEARNING_RATE
     at.button(key="fwd_step").click().run()
     after, _ = loss_and_gradients(**(LESSON | {"weights": training_step(**LESSON,
                                                                         learning_rate=lr)}))
@@ -164,7 +157,7 @@ def test_a_shared_link_opens_on_its_settings() -> None:
     app = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
     app.query_params.update({"w1": "0.5", "hidden": "relu", "output": "relu", "w2": "abc"})
     app.run()
-    weights = [0.5, *defaults.FORWARD_WEIGHTS[1:]]
+    weights = [0.5, *course.FORWARD_WEIGHTS[1:]]
     assert metric(app, "Y") == shown(forward_pass(weights, LESSON["inputs"], "relu", "relu").y)
     assert "w2='abc'" in app.warning[0].value
     assert app.query_params["w1"] == "0.5" and app.query_params["w2"] == "0.15"  # the URL now
@@ -181,9 +174,9 @@ def test_keras_code_is_nn_cores_script_for_the_shown_settings(at: AppTest) -> No
     at.button(key="fwd_step").click().run()  # float32 weights, written with their own digits
     weights = [at.session_state[f"fwd_w{i}"] for i in range(1, 7)]
     args = dict(LESSON, weights=weights, hidden="relu", output="linear", loss="mse")
-    lr = defaults.FORWARD_LEARNING_RATE
+    lr = course.FORWARD_LEARNING_RATE
     code = at.code[0].value
-    script = keras_code(**args) + training_step_script("mse", LESSON["target"], lr)
+    script = forward_script(**args) + training_step_script("mse", LESSON["target"], lr)
     assert code.strip() == script.strip()  # st.code drops the final newline
     table = at.dataframe[0].value
     assert all(w in code for w in table["value"])

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from nn_core import defaults
-from nn_core.descent import Run, steps_to_reach, trajectories, trajectory
-from nn_core.keras_code import descent_script
+from nn_core import course
+from nn_core.basics.descent import steps_to_reach, trajectories, trajectory
+from nn_core.basics.keras_code import descent_script
+from nn_core.basics.optimizers import Run
+from tests.support import ROOT
 from ui.figures import fixed
 
-ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "lessons" / "gradient_descent.py")
 TIMEOUT = 60
-LESSON = dict(start=defaults.DESCENT_START, inputs=defaults.DESCENT_INPUTS,
-              targets=defaults.DESCENT_TARGETS, loss="mse")
+LESSON = dict(start=course.DESCENT_START, inputs=course.DESCENT_INPUTS,
+              targets=course.DESCENT_TARGETS, loss="mse")
 RUNS, DATA = "gd_runs__editor0", "gd_data__editor0"
 
 
@@ -47,18 +46,18 @@ def at() -> AppTest:
 
 
 def test_defaults_are_the_lesson_with_sgd_beside_adam(at: AppTest) -> None:
-    adam = trajectory("adam", **LESSON, steps=defaults.DESCENT_STEPS,
-                      learning_rate=defaults.DESCENT_LEARNING_RATE)
-    sgd = trajectory("sgd", **LESSON, steps=defaults.DESCENT_STEPS, learning_rate=0.01)
+    adam = trajectory("adam", **LESSON, steps=course.DESCENT_STEPS,
+                      learning_rate=course.DESCENT_LEARNING_RATE)
+    sgd = trajectory("sgd", **LESSON, steps=course.DESCENT_STEPS, learning_rate=0.01)
     table = results(at)
     assert list(table["optimizer"]) == ["Adam (lr 0.001)", "SGD (lr 0.01)"]
     assert final_weights(at, 0) == pytest.approx(tuple(adam.weights[-1]), abs=1e-6)
-    assert final_weights(at, 1) == pytest.approx(defaults.DESCENT_MINIMUM, abs=1e-6)
+    assert final_weights(at, 1) == pytest.approx(course.DESCENT_MINIMUM, abs=1e-6)
     arrived = next(c for c in table.columns if c.startswith("steps to within"))
-    assert table[arrived].iloc[1] == str(steps_to_reach(sgd, defaults.DESCENT_MINIMUM))
+    assert table[arrived].iloc[1] == str(steps_to_reach(sgd, course.DESCENT_MINIMUM))
     # the page names the steps the course's Adam(0.001) needs, as nn_core counts them
-    course = trajectory("adam", **LESSON, steps=20_000, learning_rate=0.001)
-    needed = steps_to_reach(course, defaults.DESCENT_MINIMUM, 0.01)
+    course_adam = trajectory("adam", **LESSON, steps=20_000, learning_rate=0.001)
+    needed = steps_to_reach(course_adam, course.DESCENT_MINIMUM, 0.01)
     assert f"needs **{needed} steps** to get within 0.01 of the minimum (1, -1)" in at.info[0].value
     text = "\n".join(m.value for m in at.markdown)
     assert "lr < 1 rolls smoothly down" in text and "lr > 2 oscillates ever wider" in text
@@ -79,7 +78,7 @@ def test_course_settings_end_near_the_minimum(at: AppTest) -> None:
 def test_a_diverging_learning_rate_is_labelled_not_an_error(at: AppTest) -> None:
     at.session_state[RUNS] = edits({1: {"learning rate": 2.5}})
     at.run()
-    sgd = trajectory("sgd", **LESSON, steps=defaults.DESCENT_STEPS, learning_rate=2.5)
+    sgd = trajectory("sgd", **LESSON, steps=course.DESCENT_STEPS, learning_rate=2.5)
     assert sgd.diverged
     assert not at.exception and not at.error
     warning = at.warning[0].value
@@ -147,11 +146,11 @@ def test_settings_survive_a_page_switch() -> None:
 
 def test_keras_code_is_nn_cores_script_for_the_shown_paths(at: AppTest) -> None:
     """tests/nn_core/test_keras_code.py runs ``descent_script``: it ends where nn_core's do."""
-    runs = [Run("adam", defaults.DESCENT_LEARNING_RATE), Run("sgd", 0.01)]
-    paths = trajectories(runs, defaults.DESCENT_START, defaults.DESCENT_INPUTS,
-                         defaults.DESCENT_TARGETS, "mse", defaults.DESCENT_STEPS)
-    script = descent_script(defaults.DESCENT_INPUTS, defaults.DESCENT_TARGETS, "mse",
-                            defaults.DESCENT_START, defaults.DESCENT_STEPS, paths,
+    runs = [Run("adam", course.DESCENT_LEARNING_RATE), Run("sgd", 0.01)]
+    paths = trajectories(runs, course.DESCENT_START, course.DESCENT_INPUTS,
+                         course.DESCENT_TARGETS, "mse", course.DESCENT_STEPS)
+    script = descent_script(course.DESCENT_INPUTS, course.DESCENT_TARGETS, "mse",
+                            course.DESCENT_START, course.DESCENT_STEPS, paths,
                             ["Adam (lr 0.001)", "SGD (lr 0.01)"])
     assert at.code[0].value.strip() == script.strip()
     at.button(key="gd_course").click().run()

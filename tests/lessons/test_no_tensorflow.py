@@ -11,9 +11,9 @@ import json
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support import ROOT
+
 PAGES = ("lessons/forward_pass.py", "lessons/curves.py", "lessons/gradient_descent.py",
          "lessons/draw_digit.py")
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import pkgutil
 import subprocess
 import sys
-from pathlib import Path
 
 import nn_core
+from tests.support import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
-MODULES = sorted(f"nn_core.{m.name}" for m in pkgutil.iter_modules(nn_core.__path__))
+MODULES = sorted(m.name for m in pkgutil.walk_packages(nn_core.__path__, "nn_core."))
 
 CHECK = """
 import importlib, sys
@@ -22,8 +21,10 @@ for name in sys.argv[1:]:
 
 
 def test_every_module_is_found() -> None:
-    assert {"nn_core.activations", "nn_core.losses", "nn_core.network", "nn_core.descent",
-            "nn_core.digits", "nn_core.models", "nn_core.training", "nn_core.jobs"} <= set(MODULES)
+    assert {"nn_core.basics.activations", "nn_core.basics.losses", "nn_core.basics.network",
+            "nn_core.basics.descent", "nn_core.cnn.digits", "nn_core.cnn.presets",
+            "nn_core.cnn.layers", "nn_core.training.worker", "nn_core.training.jobs",
+            "nn_core.course"} <= set(MODULES)
 
 
 def test_no_nn_core_module_imports_tensorflow_or_keras() -> None:

@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nn_core import defaults
-from nn_core.activations import activate, activation_derivative
-from nn_core.losses import loss_gradient, loss_value
-from nn_core.network import WEIGHT_NAMES, format_keras
+from nn_core import course
+from nn_core.basics.activations import activate, activation_derivative
+from nn_core.basics.losses import loss_gradient, loss_value
+from nn_core.basics.network import WEIGHT_NAMES, format_keras
 from ui import curves_state, descent_state, forward_state
 
 
@@ -26,7 +26,7 @@ def test_every_setting_lives_under_the_pages_prefix(module, defaults_of) -> None
 
 def test_forward_defaults_are_the_lessons_and_steps_point_against_the_gradient() -> None:
     state = forward_state.page_defaults()
-    assert [state["fwd_" + n] for n in WEIGHT_NAMES] == list(defaults.FORWARD_WEIGHTS)
+    assert [state["fwd_" + n] for n in WEIGHT_NAMES] == list(course.FORWARD_WEIGHTS)
     assert forward_state.rounded([0.1]) == [float(np.float32(0.1))]
     assert [forward_state.direction(g) for g in (0.5, -0.5, 0.0)] == [
         "↓ decrease", "↑ increase", "· stays"]
@@ -48,8 +48,8 @@ def test_curves_tables_come_from_nn_core() -> None:
 
 def test_descent_tables_are_read_or_rejected_with_the_bad_cell_named() -> None:
     inputs, targets = descent_state.read_data(descent_state.default_data())
-    assert inputs.tolist() == [list(x) for x in defaults.DESCENT_INPUTS]
-    assert targets.tolist() == list(defaults.DESCENT_TARGETS)
+    assert inputs.tolist() == [list(x) for x in course.DESCENT_INPUTS]
+    assert targets.tolist() == list(course.DESCENT_TARGETS)
     assert descent_state.scaled_inputs((inputs, targets), 3.0).tolist() == [[3, 0], [0, 1]]
     bad = pd.DataFrame({"x1": [1.0, 2.0], "x2": [0.0, "a"], "target": [1.0, 2.0]})
     with pytest.raises(ValueError, match="Row 2, column x2"):

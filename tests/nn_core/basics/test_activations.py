@@ -1,18 +1,17 @@
-"""nn_core.activations against keras.activations and tf.GradientTape, in float64."""
+"""nn_core.basics.activations against keras.activations and tf.GradientTape, in float64."""
 
 from __future__ import annotations
 
 import contextlib
 import warnings
 from collections.abc import Iterator
-from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from nn_core.activations import (
+from nn_core.basics.activations import (
     ACTIVATIONS,
     ALIASES,
     ELEMENTWISE_ACTIVATIONS,
@@ -22,7 +21,6 @@ from nn_core.activations import (
     softmax_jacobian,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
 TOL = {"rtol": 1e-6, "atol": 1e-12}
 REQUIRED = ("linear", "sigmoid", "relu", "tanh", "elu", "selu", "softplus", "softsign",
             "hard_sigmoid", "exponential", "leaky_relu", "gelu", "silu", "swish", "softmax")

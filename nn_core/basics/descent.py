@@ -1,8 +1,8 @@
 """Gradient descent on lesson 002's two-weight model y = X @ w (Dense(1, use_bias=False)).
 
 The model's side: Keras's loss and its gradient, the error surface, trajectories and the SGD
-thresholds. The optimizers (Keras 3's update rules, step for step) live in nn_core.optimizers;
-their public names are re-exported here.
+thresholds. The optimizers (Keras 3's update rules, step for step) live in
+nn_core.basics.optimizers; this module only uses them.
 """
 
 from __future__ import annotations
@@ -14,14 +14,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import ArrayLike
 
-from nn_core.losses import BINARY_LOSSES, LOSSES, REGRESSION_LOSSES, Loss, elementwise_loss
-from nn_core.optimizers import OPTIMIZERS, Optimizer, Run, Stepper, keras_optimizer
+from nn_core.basics.losses import LOSSES, ONE_OUTPUT_LOSSES, Loss, elementwise_loss
+from nn_core.basics.optimizers import Run, Stepper
 
-__all__ = ["DIVERGENCE_LIMIT", "MAX_STEPS", "ONE_OUTPUT_LOSSES", "OPTIMIZERS", "Optimizer", "Run",
-           "Trajectory", "error_surface", "keras_optimizer", "loss_and_gradient", "lr_thresholds",
-           "mse_minimum", "steps_to_reach", "trajectories", "trajectory"]
-
-ONE_OUTPUT_LOSSES: tuple[str, ...] = REGRESSION_LOSSES + BINARY_LOSSES  # losses for one output
 DIVERGENCE_LIMIT = 1e6  # |w| beyond this counts as diverged (the plot shows [-1.5, 1.5]^2)
 MAX_STEPS = 100_000
 

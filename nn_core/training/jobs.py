@@ -1,8 +1,9 @@
 """Process-wide registry of background training jobs: dedup, a FIFO queue, progress, cancel.
 
 Each job trains in a process from ``multiprocessing.get_context("spawn")`` running
-``nn_core.training.train_model``, so TensorFlow never enters the web server's process. A daemon
-thread drains the progress queues, starts queued jobs when a slot frees and notices dead workers.
+``nn_core.training.worker.train_model``, so TensorFlow never enters the web server's process.
+A daemon thread drains the progress queues, starts queued jobs when a slot frees and notices
+dead workers.
 """
 
 from __future__ import annotations
@@ -14,28 +15,76 @@ import os
 import queue
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from nn_core.models import ModelSpec
-from nn_core.runs import (
-    ACTIVE_STATES,
-    MAX_TRAIN_LIMIT,
-    MIN_TRAIN_LIMIT,
-    JobStatus,
-    check_train_limit,
-    default_runs_dir,
-    finished_run,
-    run_dir_name,
-)
-from nn_core.training import start_worker
+from nn_core.cnn.specs import ModelSpec
+from nn_core.training.runs import check_train_limit, default_runs_dir, finished_run, run_dir_name
+from nn_core.training.worker import start_worker
 
-__all__ = ["ACTIVE_STATES", "CANCEL_GRACE_S", "MAX_TRAIN_LIMIT", "MIN_TRAIN_LIMIT", "JobRegistry",
-           "JobStatus", "run_dir_name"]
-
+ACTIVE_STATES = ("queued", "running")  # a job's other states (done, failed, cancelled) are final
 CANCEL_GRACE_S = 5.0  # after this, a worker that ignored the cancel event is terminated
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    """A snapshot of one job for the page; ``history`` holds per-epoch lists (loss, val_loss..)."""
+
+    job_id: str
+    spec: ModelSpec
+    train_limit: int | None
+    run_dir: Path
+    epochs: int
+    state: str = "queued"  # queued | running | done | failed | cancelled
+    queue_position: int | None = None  # 1-based while queued
+    epoch: int = 0  # the epoch in progress (1-based), or the last one finished
+    batch: int = 0  # batches finished in ``epoch``
+    batches: int = 0  # batches per epoch (0 until the worker has loaded TensorFlow and data)
+    history: dict[str, list[float]] = field(default_factory=dict)
+    loss: float | None = None  # running mean over the current epoch, as Keras's progress bar
+    accuracy: float | None = None
+    elapsed_s: float = 0.0  # since the worker started
+    eta_s: float | None = None  # from the measured batch rate
+    error: str | None = None
+    test_accuracy: float | None = None
+    pid: int | None = None  # the worker process, while it has one
+
+    @property
+    def name(self) -> str:
+        """The spec's short name, e.g. 'cnn_34826' or 'custom'."""
+        return self.spec.name
+
+    @property
+    def title(self) -> str:
+        """The spec's readable title."""
+        return self.spec.title
+
+    @property
+    def progress(self) -> float:
+        """Fraction of all batches of all epochs done, in [0, 1]."""
+        if self.state == "done":
+            return 1.0
+        if not self.batches:
+            return 0.0
+        done = (self.epoch - 1) * self.batches + self.batch
+        return min(1.0, done / (self.epochs * self.batches))
+
+    def updated(self, msg: dict[str, Any]) -> JobStatus:
+        """The snapshot after one worker message; the registry sets the states."""
+        kind = msg["type"]
+        if kind == "begin":
+            return replace(self, batches=msg["batches"], epoch=1)
+        if kind == "batch":
+            return replace(self, epoch=msg["epoch"], batch=msg["batch"], loss=msg["loss"],
+                           accuracy=msg["accuracy"])
+        if kind == "epoch":
+            history = {k: [*self.history.get(k, []), v] for k, v in msg["logs"].items()}
+            return replace(self, epoch=msg["epoch"], batch=self.batches, history=history)
+        if kind == "done":
+            return replace(self, test_accuracy=msg["test_accuracy"])
+        return self
 
 
 @dataclass

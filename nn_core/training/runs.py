@@ -1,9 +1,9 @@
-"""Training runs as plain data: the run-directory layout, its NumPy readers, and job snapshots.
+"""Training runs as plain data: the run-directory layout and its NumPy readers.
 
-A run directory (``RUNS_DIR/<run_dir_name>``, or the shipped assets/models/default/) holds
-spec.json, model.keras, weights.npz (``model.get_weights()`` as arr_0..), history.json,
+A run directory (``default_runs_dir()/<run_dir_name>``, or the shipped ``DEFAULT_MODEL_DIR``)
+holds spec.json, model.keras, weights.npz (``model.get_weights()`` as arr_0..), history.json,
 result.json (written last: its presence marks a finished run) and checkpoints/epoch_XX.npz.
-Everything here is NumPy/JSON only; the worker that writes runs is nn_core.training.
+Everything here is NumPy/JSON only; the worker that writes runs is nn_core.training.worker.
 """
 
 from __future__ import annotations
@@ -11,24 +11,25 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from nn_core.models import ModelSpec, load_weights_npz
+from nn_core.cnn.specs import ModelSpec
+
+REPO = Path(__file__).resolve().parents[2]
+DEFAULT_MODEL_DIR = REPO / "assets" / "models" / "default"  # the shipped network (a run folder)
 
 
 def default_runs_dir() -> Path:
-    """Where runs live: env NN_PLAYGROUND_RUNS, else <repo>/runs (git-ignored)."""
-    return Path(os.environ.get("NN_PLAYGROUND_RUNS") or Path(__file__).parents[1] / "runs")
+    """Where runs live: env NN_PLAYGROUND_RUNS (read on every call), else <repo>/runs."""
+    return Path(os.environ.get("NN_PLAYGROUND_RUNS") or REPO / "runs")
 
 
-RUNS_DIR = default_runs_dir()  # at import time; the registry and list_runs re-read the env
 MAX_MISTAKES = 200  # misclassified test indices kept in result.json
 RUN_FILES = ("result.json", "model.keras", "weights.npz", "history.json")  # removal order
-ACTIVE_STATES = ("queued", "running")  # a job's other states (done, failed, cancelled) are final
 MAX_TRAIN_LIMIT = 60_000
 MIN_TRAIN_LIMIT = 20  # leaves 18 training and 2 validation images
 
@@ -43,65 +44,6 @@ class TrainedModel:
     result: dict[str, Any]
     checkpoints: list[Path]
     run_dir: Path
-
-
-@dataclass(frozen=True)
-class JobStatus:
-    """A snapshot of one job for the page; ``history`` holds per-epoch lists (loss, val_loss..)."""
-
-    job_id: str
-    spec: ModelSpec
-    train_limit: int | None
-    run_dir: Path
-    epochs: int
-    state: str = "queued"  # queued | running | done | failed | cancelled
-    queue_position: int | None = None  # 1-based while queued
-    epoch: int = 0  # the epoch in progress (1-based), or the last one finished
-    batch: int = 0  # batches finished in ``epoch``
-    batches: int = 0  # batches per epoch (0 until the worker has loaded TensorFlow and data)
-    history: dict[str, list[float]] = field(default_factory=dict)
-    loss: float | None = None  # running mean over the current epoch, as Keras's progress bar
-    accuracy: float | None = None
-    elapsed_s: float = 0.0  # since the worker started
-    eta_s: float | None = None  # from the measured batch rate
-    error: str | None = None
-    test_accuracy: float | None = None
-    pid: int | None = None  # the worker process, while it has one
-
-    @property
-    def name(self) -> str:
-        """The spec's short name, e.g. 'cnn_34826' or 'custom'."""
-        return self.spec.name
-
-    @property
-    def title(self) -> str:
-        """The spec's readable title."""
-        return self.spec.title
-
-    @property
-    def progress(self) -> float:
-        """Fraction of all batches of all epochs done, in [0, 1]."""
-        if self.state == "done":
-            return 1.0
-        if not self.batches:
-            return 0.0
-        done = (self.epoch - 1) * self.batches + self.batch
-        return min(1.0, done / (self.epochs * self.batches))
-
-    def updated(self, msg: dict[str, Any]) -> JobStatus:
-        """The snapshot after one worker message (nn_core.training); the registry sets states."""
-        kind = msg["type"]
-        if kind == "begin":
-            return replace(self, batches=msg["batches"], epoch=1)
-        if kind == "batch":
-            return replace(self, epoch=msg["epoch"], batch=msg["batch"], loss=msg["loss"],
-                           accuracy=msg["accuracy"])
-        if kind == "epoch":
-            history = {k: [*self.history.get(k, []), v] for k, v in msg["logs"].items()}
-            return replace(self, epoch=msg["epoch"], batch=self.batches, history=history)
-        if kind == "done":
-            return replace(self, test_accuracy=msg["test_accuracy"])
-        return self
 
 
 def check_train_limit(train_limit: int | None) -> int | None:
@@ -166,9 +108,15 @@ def finished_run(run_dir: Path, spec: ModelSpec) -> TrainedModel | None:
     return run
 
 
-def load_checkpoint(path: str | Path) -> list[np.ndarray]:
-    """Weights saved after one epoch (checkpoints/epoch_XX.npz), in get_weights() order."""
-    return load_weights_npz(path)
+def load_weights_npz(path: str | Path) -> list[np.ndarray]:
+    """Arrays arr_0..arr_k of an ``np.savez(path, *model.get_weights())`` file, in order:
+    a run's weights.npz or one epoch's checkpoints/epoch_XX.npz."""
+    with np.load(Path(path)) as data:
+        count = len(data.files)
+        try:
+            return [data[f"arr_{i}"] for i in range(count)]
+        except KeyError as exc:
+            raise ValueError(f"{path}: expected arrays arr_0..arr_{count - 1}") from exc
 
 
 def list_runs(runs_dir: str | Path | None = None) -> list[Path]:

@@ -1,8 +1,8 @@
 """Keras scripts the lesson pages show: the same numbers as nn_core, computed by Keras itself.
 
 Text only: nothing here imports Keras or TensorFlow; the generated scripts do, when a student
-(or tests/nn_core/test_keras_code.py) runs them. The forward pass's own script is
-``nn_core.network.keras_code``; ``training_step_script`` continues it with one training step.
+(or tests/nn_core/basics/test_keras_code.py) runs them. ``forward_script`` builds the 2-2-1
+network and ``training_step_script`` continues it with one training step.
 """
 
 from __future__ import annotations
@@ -12,14 +12,63 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
-from nn_core.descent import Trajectory
-from nn_core.optimizers import OPTIMIZERS
+from nn_core.basics.descent import Trajectory
+from nn_core.basics.network import (
+    as_vector,
+    check_activation,
+    check_loss,
+    dtype_of,
+    format_keras,
+    to_keras_weights,
+)
+from nn_core.basics.optimizers import OPTIMIZERS
 
-__all__ = ["curves_script", "descent_script", "training_step_script"]
+
+def forward_script(
+    weights: Sequence[float],
+    inputs: Sequence[float],
+    target: float,
+    hidden: str = "linear",
+    output: str = "linear",
+    loss: str = "mse",
+    dtype: str = "float32",
+) -> str:
+    """A runnable Keras script: builds this network, prints ``Y = ...`` and ``loss = ...``."""
+    check_loss(loss)
+    f64 = dtype_of(dtype) is np.float64
+    check_activation(hidden, "hidden")
+    check_activation(output, "output")
+    w = as_vector(weights, 6, "weights", dtype)
+    x, t = as_vector(inputs, 2, "inputs", dtype), as_vector([target], 1, "target", dtype)
+    lit = np.vectorize(lambda v: format_keras(v, dtype), otypes=[str])  # dtype's own digits
+    k1, k2, x, t = (str(lit(a).tolist()).replace("'", "") for a in (*to_keras_weights(w), x, t))
+    setup = ('keras.config.set_floatx("float64")  # float64, so every digit matches the page\n'
+             'keras.config.set_dtype_policy("float64")\n\n') if f64 else ""
+    show = ('print(f"Y = {y_pred[0, 0]:.7f}")\nprint(f"loss = {float(loss):.7f}")' if f64 else
+            'print("Y =", y_pred[0, 0])  # float32: NumPy prints the shortest exact digits\n'
+            'print("loss =", loss)')
+    return f"""import numpy as np
+import keras
+
+{setup}model = keras.Sequential([
+    keras.Input((2,)),
+    keras.layers.Dense(2, use_bias=False, activation="{hidden}"),
+    keras.layers.Dense(1, use_bias=False, activation="{output}"),
+])
+# Keras layout: [[w1, w3], [w2, w4]] and [[w5], [w6]]
+model.set_weights([
+    np.array({k1}),
+    np.array({k2}),
+])
+x = np.array([{x}])
+y_pred = model.predict(x, verbose=0)
+loss = np.mean(keras.losses.get("{loss}")(np.array([{t}]), y_pred))
+{show}
+"""
 
 
 def training_step_script(loss: str, target: float, learning_rate: float) -> str:
-    """Lines appended to ``network.keras_code``'s script: one SGD step, then the six weights."""
+    """Lines appended to ``forward_script``'s script: one SGD step, then the six weights."""
     return f"""
 # One training step, as the page's button: w <- w - lr * dL/dw (plain SGD, one sample)
 model.compile(optimizer=keras.optimizers.SGD(learning_rate={float(learning_rate)!r}), loss="{loss}")

@@ -7,25 +7,23 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from nn_core import defaults
-from nn_core.activations import activate, activation_derivative
-from nn_core.descent import Run, trajectories
-from nn_core.keras_code import curves_script, descent_script, training_step_script
-from nn_core.losses import loss_gradient, loss_value
-from nn_core.network import (
-    format_keras,
-    forward_pass,
-    keras_code,
-    loss_and_gradients,
-    training_step,
+from nn_core import course
+from nn_core.basics.activations import activate, activation_derivative
+from nn_core.basics.descent import trajectories
+from nn_core.basics.keras_code import (
+    curves_script,
+    descent_script,
+    forward_script,
+    training_step_script,
 )
-
-ROOT = Path(__file__).resolve().parents[2]
+from nn_core.basics.losses import loss_gradient, loss_value
+from nn_core.basics.network import format_keras, forward_pass, loss_and_gradients, training_step
+from nn_core.basics.optimizers import Run
+from tests.support import ROOT
 
 
 def run_script(code: str) -> str:
@@ -54,12 +52,12 @@ def test_descent_script_needs_one_label_per_path() -> None:
 def test_forward_script_prints_y_loss_and_the_step_as_nn_core() -> None:
     """Character for character at Keras's float32 (relu hidden layer, where TensorFlow's float32
     kernels round exactly; its sigmoid can be an ulp away), weights that are float32 values."""
-    lesson = dict(inputs=list(defaults.FORWARD_INPUTS), target=defaults.FORWARD_TARGET,
+    lesson = dict(inputs=list(course.FORWARD_INPUTS), target=course.FORWARD_TARGET,
                   hidden="relu", output="linear", loss="mse")
-    start = [0.37, *defaults.FORWARD_WEIGHTS[1:]]
-    lr = defaults.FORWARD_LEARNING_RATE
+    start = [0.37, *course.FORWARD_WEIGHTS[1:]]
+    lr = course.FORWARD_LEARNING_RATE
     weights = training_step(start, **lesson, learning_rate=lr).tolist()  # as after a click
-    code = keras_code(weights, **lesson) + training_step_script("mse", lesson["target"], lr)
+    code = forward_script(weights, **lesson) + training_step_script("mse", lesson["target"], lr)
     assert "set_floatx" not in code  # Keras's defaults
     out = run_script(code)
     printed = dict(re.findall(r"^(Y|loss) = (\S+)$", out, re.M))
@@ -70,10 +68,10 @@ def test_forward_script_prints_y_loss_and_the_step_as_nn_core() -> None:
 
 
 def test_curves_script_prints_nn_cores_activations_and_losses() -> None:
-    f = forward_pass(defaults.FORWARD_WEIGHTS, defaults.FORWARD_INPUTS)
+    f = forward_pass(course.FORWARD_WEIGHTS, course.FORWARD_INPUTS)
     marks = {"N1": f.n1_in, "N2": f.n2_in, "Y": f.y_in}
     names = ["linear", "relu", "tanh", "elu"]
-    regression = (defaults.FORWARD_TARGET, f.y, ["mse", "huber"])
+    regression = (course.FORWARD_TARGET, f.y, ["mse", "huber"])
     binary = (1.0, 0.8, ["binary_crossentropy", "hinge"])
     out = run_script(curves_script(names, marks, regression, binary))
     x = np.array(list(marks.values()))

@@ -33,7 +33,6 @@ SEED: int = 42
 # ---------------------------------------------------------------------------------------------
 # Draw a digit (lessons/draw_digit.py, ui/digit_*.py): lessons 000-004, a CNN reads a drawing.
 # ---------------------------------------------------------------------------------------------
-DIGIT_DEFAULT_MODEL: str = "assets/models/default"  # the shipped network, relative to the repo
 DIGIT_CANVAS_SIZE: int = 280  # px, square: 10× MNIST's 28×28
 DIGIT_INKS: tuple[tuple[str, str, str], ...] = (  # (label, ink, background); the first is default
     ("White ink on black", "#FFFFFF", "#000000"),

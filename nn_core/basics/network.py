@@ -14,13 +14,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from nn_core.activations import ELEMENTWISE_ACTIVATIONS, activate, activation_derivative
-from nn_core.losses import BINARY_LOSSES, REGRESSION_LOSSES, loss_gradient, loss_value
+from nn_core.basics.activations import ELEMENTWISE_ACTIVATIONS, activate, activation_derivative
+from nn_core.basics.losses import ONE_OUTPUT_LOSSES, loss_gradient, loss_value
 
 if TYPE_CHECKING:
     import keras
 
-ONE_OUTPUT_LOSSES: tuple[str, ...] = REGRESSION_LOSSES + BINARY_LOSSES  # losses for one output
 WEIGHT_NAMES: tuple[str, ...] = ("w1", "w2", "w3", "w4", "w5", "w6")
 DTYPES: dict[str, type[np.floating]] = {"float32": np.float32, "float64": np.float64}
 
@@ -37,20 +36,20 @@ class ForwardResult:
     y: float
 
 
-def _dtype(dtype: str) -> type[np.floating]:
+def dtype_of(dtype: str) -> type[np.floating]:
     """The NumPy scalar type of "float32" (Keras's default floatx) or "float64"."""
     if dtype not in DTYPES:
         raise ValueError(f"unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}")
     return DTYPES[dtype]
 
 
-def _vector(values: Sequence[float], size: int, what: str, dtype: str = "float64") -> np.ndarray:
+def as_vector(values: Sequence[float], size: int, what: str, dtype: str = "float64") -> np.ndarray:
     """Finite vector (size,) rounded to ``dtype``, or a ValueError naming ``what``."""
     arr = np.asarray(values, dtype=np.float64).reshape(-1)
     if arr.size != size:
         raise ValueError(f"{what}: expected {size} numbers, got {arr.size}")
     with np.errstate(over="ignore"):
-        out = arr.astype(_dtype(dtype))
+        out = arr.astype(dtype_of(dtype))
     if not np.all(np.isfinite(out)):
         raise ValueError(f"{what}: every value must be finite in {dtype}, got {arr.tolist()}")
     return out
@@ -59,17 +58,17 @@ def _vector(values: Sequence[float], size: int, what: str, dtype: str = "float64
 def format_keras(value: float, dtype: str = "float32") -> str:
     """``value`` as NumPy/Keras print it in ``dtype``: the shortest digits that round-trip."""
     with np.errstate(over="ignore"):
-        return str(_dtype(dtype)(value))
+        return str(dtype_of(dtype)(value))
 
 
-def _check_activation(name: str, layer: str) -> None:
+def check_activation(name: str, layer: str) -> None:
     """Only elementwise activations have the per-neuron derivative backprop uses."""
     if name not in ELEMENTWISE_ACTIVATIONS:
         raise ValueError(f"unknown {layer} activation {name!r}; choose one of "
                          f"{', '.join(ELEMENTWISE_ACTIVATIONS)}")
 
 
-def _check_loss(name: str) -> None:
+def check_loss(name: str) -> None:
     """A single-output network takes regression or binary losses only."""
     if name not in ONE_OUTPUT_LOSSES:
         raise ValueError(f"unknown loss {name!r} for one output; choose one of "
@@ -98,9 +97,9 @@ def forward_pass(
     dtype: str = "float32",
 ) -> ForwardResult:
     """Run the 2-2-1 network on one input (2,) with weights w1..w6 (6,), keeping every value."""
-    w, x = _vector(weights, 6, "weights", dtype), _vector(inputs, 2, "inputs", dtype)
-    _check_activation(hidden, "hidden")
-    _check_activation(output, "output")
+    w, x = as_vector(weights, 6, "weights", dtype), as_vector(inputs, 2, "inputs", dtype)
+    check_activation(hidden, "hidden")
+    check_activation(output, "output")
     n1_in, n2_in = _dot(x[0], w[0], x[1], w[1]), _dot(x[0], w[2], x[1], w[3])
     n1, n2 = _act(hidden, n1_in), _act(hidden, n2_in)
     y_in = _dot(n1, w[4], n2, w[5])
@@ -117,10 +116,10 @@ def loss_and_gradients(
     dtype: str = "float32",
 ) -> tuple[float, np.ndarray]:
     """Loss against ``target`` and dL/dw for w1..w6 (6,) by the chain rule, each value in dtype."""
-    _check_loss(loss)
-    dt = _dtype(dtype)
-    t = _vector([target], 1, "target", dtype)[0]
-    w, x = _vector(weights, 6, "weights", dtype), _vector(inputs, 2, "inputs", dtype)
+    check_loss(loss)
+    dt = dtype_of(dtype)
+    t = as_vector([target], 1, "target", dtype)[0]
+    w, x = as_vector(weights, 6, "weights", dtype), as_vector(inputs, 2, "inputs", dtype)
     f = forward_pass(w, x, hidden, output, dtype)
     y, n1, n2 = dt(f.y), dt(f.n1), dt(f.n2)
     with np.errstate(over="ignore"):  # Keras's mse rounds t - y, then its square; others once
@@ -149,14 +148,14 @@ def training_step(
     if not (math.isfinite(learning_rate) and learning_rate >= 0):
         raise ValueError(f"learning_rate must be a finite number >= 0, got {learning_rate}")
     _, grads = loss_and_gradients(weights, inputs, target, hidden, output, loss, dtype)
-    w = _vector(weights, 6, "weights", dtype)
+    w = as_vector(weights, 6, "weights", dtype)
     with np.errstate(over="ignore", invalid="ignore"):  # a huge lr overflows, as in Keras
         return (w - grads.astype(w.dtype) * w.dtype.type(learning_rate)).astype(np.float64)
 
 
 def to_keras_weights(weights: Sequence[float]) -> list[np.ndarray]:
     """w1..w6 (6,) -> Keras layout [kernel (2, 2), kernel (2, 1)] (rows: inputs, columns: units)."""
-    w1, w2, w3, w4, w5, w6 = _vector(weights, 6, "weights")
+    w1, w2, w3, w4, w5, w6 = as_vector(weights, 6, "weights")
     return [np.array([[w1, w3], [w2, w4]]), np.array([[w5], [w6]])]
 
 
@@ -167,58 +166,15 @@ def from_keras_weights(arrays: Sequence[np.ndarray]) -> np.ndarray:
     k1, k2 = np.asarray(arrays[0], dtype=np.float64), np.asarray(arrays[1], dtype=np.float64)
     if k1.shape != (2, 2) or k2.shape != (2, 1):
         raise ValueError(f"expected kernels of shape (2, 2) and (2, 1), got {k1.shape}, {k2.shape}")
-    return _vector([k1[0, 0], k1[1, 0], k1[0, 1], k1[1, 1], k2[0, 0], k2[1, 0]], 6, "weights")
+    return as_vector([k1[0, 0], k1[1, 0], k1[0, 1], k1[1, 1], k2[0, 0], k2[1, 0]], 6, "weights")
 
 
-def build_keras_model(hidden: str = "linear", output: str = "linear") -> keras.Sequential:
+def build_keras_network(hidden: str = "linear", output: str = "linear") -> keras.Sequential:
     """The same network as a keras.Sequential (imports Keras here, never at module import)."""
-    _check_activation(hidden, "hidden")
-    _check_activation(output, "output")
+    check_activation(hidden, "hidden")
+    check_activation(output, "output")
     import keras
 
     return keras.Sequential([keras.Input((2,)),
                              keras.layers.Dense(2, use_bias=False, activation=hidden),
                              keras.layers.Dense(1, use_bias=False, activation=output)])
-
-
-def keras_code(
-    weights: Sequence[float],
-    inputs: Sequence[float],
-    target: float,
-    hidden: str = "linear",
-    output: str = "linear",
-    loss: str = "mse",
-    dtype: str = "float32",
-) -> str:
-    """A runnable Keras script: builds this network, prints ``Y = ...`` and ``loss = ...``."""
-    _check_loss(loss)
-    f64 = _dtype(dtype) is np.float64
-    _check_activation(hidden, "hidden")
-    _check_activation(output, "output")
-    w = _vector(weights, 6, "weights", dtype)
-    x, t = _vector(inputs, 2, "inputs", dtype), _vector([target], 1, "target", dtype)
-    lit = np.vectorize(lambda v: format_keras(v, dtype), otypes=[str])  # dtype's own digits
-    k1, k2, x, t = (str(lit(a).tolist()).replace("'", "") for a in (*to_keras_weights(w), x, t))
-    setup = ('keras.config.set_floatx("float64")  # float64, so every digit matches the page\n'
-             'keras.config.set_dtype_policy("float64")\n\n') if f64 else ""
-    show = ('print(f"Y = {y_pred[0, 0]:.7f}")\nprint(f"loss = {float(loss):.7f}")' if f64 else
-            'print("Y =", y_pred[0, 0])  # float32: NumPy prints the shortest exact digits\n'
-            'print("loss =", loss)')
-    return f"""import numpy as np
-import keras
-
-{setup}model = keras.Sequential([
-    keras.Input((2,)),
-    keras.layers.Dense(2, use_bias=False, activation="{hidden}"),
-    keras.layers.Dense(1, use_bias=False, activation="{output}"),
-])
-# Keras layout: [[w1, w3], [w2, w4]] and [[w5], [w6]]
-model.set_weights([
-    np.array({k1}),
-    np.array({k2}),
-])
-x = np.array([{x}])
-y_pred = model.predict(x, verbose=0)
-loss = np.mean(keras.losses.get("{loss}")(np.array([{t}]), y_pred))
-{show}
-"""

@@ -13,12 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from nn_core import jobs, runs
-from nn_core.jobs import JobRegistry
-from nn_core.models import custom_spec
-from nn_core.runs import JobStatus, run_dir_name
+from nn_core.cnn.presets import custom_spec
+from nn_core.training.jobs import JobRegistry, JobStatus
+from nn_core.training.runs import run_dir_name
+from tests.support import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 TINY = custom_spec(conv_filters=(4,), dense_units=16, dropout_rate=0.0, epochs=2, batch_size=32)
 DEADLINE_S = 120.0
 
@@ -28,8 +27,8 @@ sys.path.insert(0, {root!r})
 page = types.ModuleType("__main__")  # what Streamlit installs while a page script runs
 page.__file__ = {page!r}
 sys.modules["__main__"] = page
-from nn_core.jobs import JobRegistry
-from nn_core.models import custom_spec
+from nn_core.cnn.presets import custom_spec
+from nn_core.training.jobs import JobRegistry
 spec = custom_spec(conv_filters=(4,), dense_units=16, dropout_rate=0.0, epochs=2, batch_size=32)
 registry = JobRegistry(runs_dir={runs!r}, max_concurrent=2)
 first, again = registry.start(spec, 300), registry.start(spec, 300)
@@ -168,9 +167,3 @@ def test_bad_requests_and_settings(registry: JobRegistry, monkeypatch: pytest.Mo
     registry.max_concurrent = 0  # keep the next start queued: no worker for a unit test
     assert registry.start(TINY, 60_000) == registry.start(TINY) == f"{run_dir_name(TINY, None)}.1"
     assert registry.status(registry.start(TINY)).queue_position == 1
-
-
-def test_jobs_still_exports_the_job_snapshot() -> None:
-    for name in ("ACTIVE_STATES", "JobStatus", "run_dir_name", "MAX_TRAIN_LIMIT",
-                 "MIN_TRAIN_LIMIT"):
-        assert getattr(jobs, name) is getattr(runs, name), name

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from nn_core.activations import sigmoid, softplus
+from nn_core.basics.activations import sigmoid, softplus
 
 EPSILON = 1e-7  # keras.config.epsilon()
 # Keras builds two constants as float32 tensors, so float64 runs see them rounded to float32:
@@ -253,6 +253,7 @@ REGRESSION_LOSSES: tuple[str, ...] = tuple(
     k for k, v in LOSSES.items() if v.kind == "regression" and k != "cosine_similarity"
 )
 BINARY_LOSSES: tuple[str, ...] = tuple(k for k, v in LOSSES.items() if v.kind == "binary")
+ONE_OUTPUT_LOSSES: tuple[str, ...] = REGRESSION_LOSSES + BINARY_LOSSES  # one output's losses
 
 
 def get_loss(name: str) -> Loss:

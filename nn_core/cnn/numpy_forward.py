@@ -7,14 +7,11 @@ the weights a worker exported (``model.get_weights()`` order). Tests hold it equ
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
-from nn_core.activations import activate
-from nn_core.specs import ModelSpec, layer_names, layer_shapes
+from nn_core.cnn.specs import ModelSpec, layer_names, layer_shapes
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -27,29 +24,6 @@ class LayerOutput:
     name: str
     kind: str
     values: np.ndarray
-
-
-def _activate(name: str, x: np.ndarray) -> np.ndarray:
-    """The layer's activation from the one table (nn_core.activations), kept in x's dtype."""
-    return activate(name, x).astype(x.dtype, copy=False)
-
-
-def conv2d(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray) -> np.ndarray:
-    """'valid' Conv2D by im2col: x (N, H, W, C), kernel (k, k, C, F) -> (N, H-k+1, W-k+1, F)."""
-    k, _, c, f = kernel.shape
-    windows = sliding_window_view(x, (k, k), axis=(1, 2))  # (N, Ho, Wo, C, k, k)
-    n, ho, wo = windows.shape[:3]
-    cols = windows.reshape(n * ho * wo, c * k * k)
-    out = cols @ kernel.transpose(2, 0, 1, 3).reshape(c * k * k, f)
-    return (out + bias).reshape(n, ho, wo, f)
-
-
-def pool2d(x: np.ndarray, size: int, kind: str) -> np.ndarray:
-    """Max/avg pooling, pool = stride = ``size``, 'valid': (N, H, W, C) -> (N, H//s, W//s, C)."""
-    n, h, w, c = x.shape
-    ho, wo = h // size, w // size
-    blocks = x[:, : ho * size, : wo * size].reshape(n, ho, size, wo, size, c)
-    return blocks.max(axis=(2, 4)) if kind == "maxpool" else blocks.mean(axis=(2, 4))
 
 
 def _as_batch(images: np.ndarray, dtype: np.dtype) -> np.ndarray:
@@ -74,7 +48,7 @@ def forward_layers(spec: ModelSpec, weights: Sequence[np.ndarray],
     arithmetic runs in their dtype (float32 for trained models). Dropout is the identity.
     """
     shapes = layer_shapes(spec)
-    params = [layer for layer in spec.layers if layer.kind in ("conv", "dense")]
+    params = [layer for layer in spec.layers if layer.kind_info.has_weights]
     if len(weights) != 2 * len(params):
         raise ValueError(f"{spec.name} needs {2 * len(params)} weight arrays, got {len(weights)}")
     dtype = np.result_type(*weights, np.float32)
@@ -82,7 +56,9 @@ def forward_layers(spec: ModelSpec, weights: Sequence[np.ndarray],
     outputs: list[LayerOutput] = []
     arrays = iter(np.asarray(w, dtype) for w in weights)
     for layer, name, shape in zip(spec.layers, layer_names(spec), shapes, strict=True):
-        if layer.kind in ("conv", "dense"):
+        kind = layer.kind_info
+        kernel = bias = None
+        if kind.has_weights:
             kernel, bias = next(arrays), next(arrays)
             if layer.kind == "conv":
                 expected = (layer.kernel, layer.kernel, x.shape[-1], layer.size)
@@ -91,12 +67,7 @@ def forward_layers(spec: ModelSpec, weights: Sequence[np.ndarray],
             if kernel.shape != expected or bias.shape != (layer.size,):
                 raise ValueError(f"{name}: kernel {kernel.shape} / bias {bias.shape} do not fit "
                                  f"{expected} / {(layer.size,)}")
-            x = conv2d(x, kernel, bias) if layer.kind == "conv" else x @ kernel + bias
-            x = _activate(layer.activation, x)
-        elif layer.kind in ("maxpool", "avgpool"):
-            x = pool2d(x, layer.kernel, layer.kind)
-        elif layer.kind == "flatten":
-            x = x.reshape(len(x), -1)  # NHWC order, as keras.layers.Flatten
+        x = kind.forward(layer, x, kernel, bias)
         assert x.shape[1:] == shape
         outputs.append(LayerOutput(name=name, kind=layer.kind, values=x))
     return outputs
@@ -111,13 +82,3 @@ def predict_proba(spec: ModelSpec, weights: Sequence[np.ndarray], images: np.nda
     chunks = [forward_layers(spec, weights, x[i: i + batch_size])[-1].values
               for i in range(0, len(x), batch_size)]
     return np.concatenate(chunks) if chunks else np.zeros((0, 10), np.float32)
-
-
-def load_weights_npz(path: str | Path) -> list[np.ndarray]:
-    """Arrays arr_0..arr_k of an ``np.savez(path, *model.get_weights())`` file, in order."""
-    with np.load(Path(path)) as data:
-        count = len(data.files)
-        try:
-            return [data[f"arr_{i}"] for i in range(count)]
-        except KeyError as exc:
-            raise ValueError(f"{path}: expected arrays arr_0..arr_{count - 1}") from exc

@@ -9,12 +9,9 @@ import warnings
 import numpy as np
 import pytest
 
-from nn_core import defaults as d
-from nn_core import descent
-from nn_core.descent import (
-    ONE_OUTPUT_LOSSES,
-    OPTIMIZERS,
-    Run,
+from nn_core import course as d
+from nn_core.basics import descent
+from nn_core.basics.descent import (
     error_surface,
     loss_and_gradient,
     lr_thresholds,
@@ -23,7 +20,8 @@ from nn_core.descent import (
     trajectories,
     trajectory,
 )
-from nn_core.losses import LOSSES, elementwise_loss
+from nn_core.basics.losses import LOSSES, ONE_OUTPUT_LOSSES, elementwise_loss
+from nn_core.basics.optimizers import OPTIMIZERS, Run
 
 X, Y = np.array(d.DESCENT_INPUTS), np.array(d.DESCENT_TARGETS)
 START, MINIMUM = d.DESCENT_START, d.DESCENT_MINIMUM

@@ -7,32 +7,19 @@ import os
 import subprocess
 import sys
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
-from nn_core import defaults
-from nn_core.digits import load_mnist
-from nn_core.models import (
-    KERAS_OPTIMIZERS,
-    PRESETS,
-    LayerSpec,
-    ModelSpec,
-    build_keras_model,
-    count_params,
-    custom_spec,
-    forward_layers,
-    keras_code,
-    layer_shapes,
-    load_weights_npz,
-    predict_proba,
-    with_recipe,
-)
-
-ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_DIR = ROOT / "assets" / "models" / "default"
+from nn_core import course
+from nn_core.cnn.digits import load_mnist
+from nn_core.cnn.keras_code import model_script
+from nn_core.cnn.keras_model import build_keras_model
+from nn_core.cnn.numpy_forward import forward_layers, predict_proba
+from nn_core.cnn.presets import PRESETS, TRAINING_OPTIMIZERS, custom_spec
+from nn_core.cnn.specs import LayerSpec, ModelSpec, count_params, layer_shapes, with_recipe
+from nn_core.training.runs import DEFAULT_MODEL_DIR, load_weights_npz
 
 # 34,826 and 104,202 are the course's own figures (lessons 003 and 004); the others by hand:
 # lenet 60 + 880 + 48,120 + 10,164 + 850; mnist_cnn 320 + 18,496 + 1,179,776 + 1,290;
@@ -48,7 +35,7 @@ def digits() -> np.ndarray:
     return x_test[:8].astype(np.float32) / 255
 
 
-def random_weights(model: Any, dtype: str, seed: int = defaults.SEED) -> list[np.ndarray]:
+def random_weights(model: Any, dtype: str, seed: int = course.SEED) -> list[np.ndarray]:
     """He-scaled random kernels and non-zero biases, so every layer's arithmetic shows."""
     rng = np.random.default_rng(seed)
     arrays = []
@@ -193,9 +180,9 @@ def test_forward_rejects_bad_input(digits: np.ndarray) -> None:
 @pytest.fixture(scope="module")
 def shipped() -> tuple[ModelSpec, list[np.ndarray], dict]:
     """The default model in assets/models/default: spec, weights, result.json."""
-    spec = ModelSpec.from_dict(json.loads((DEFAULT_DIR / "spec.json").read_text()))
-    weights = load_weights_npz(DEFAULT_DIR / "weights.npz")
-    return spec, weights, json.loads((DEFAULT_DIR / "result.json").read_text())
+    spec = ModelSpec.from_dict(json.loads((DEFAULT_MODEL_DIR / "spec.json").read_text()))
+    weights = load_weights_npz(DEFAULT_MODEL_DIR / "weights.npz")
+    return spec, weights, json.loads((DEFAULT_MODEL_DIR / "result.json").read_text())
 
 
 def test_shipped_model_files(shipped: tuple[ModelSpec, list[np.ndarray], dict]) -> None:
@@ -204,16 +191,16 @@ def test_shipped_model_files(shipped: tuple[ModelSpec, list[np.ndarray], dict]) 
     assert [w.shape for w in weights] == [(3, 3, 1, 32), (32,), (3, 3, 32, 64), (64,),
                                           (3, 3, 64, 128), (128,), (1152, 10), (10,)]
     assert sum(w.size for w in weights) == 104_202
-    history = json.loads((DEFAULT_DIR / "history.json").read_text())
+    history = json.loads((DEFAULT_MODEL_DIR / "history.json").read_text())
     assert set(history) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
     assert all(len(v) == result["epochs"] for v in history.values())
     confusion = np.array(result["confusion"])
     assert confusion.shape == (10, 10) and confusion.sum() == 10_000
     assert np.trace(confusion) / 10_000 == pytest.approx(result["test_accuracy"])
     assert len(result["mistakes"]) == 10_000 - np.trace(confusion)
-    size = sum(p.stat().st_size for p in DEFAULT_DIR.rglob("*") if p.is_file())
+    size = sum(p.stat().st_size for p in DEFAULT_MODEL_DIR.rglob("*") if p.is_file())
     assert size < 5_000_000
-    checkpoints = sorted((DEFAULT_DIR / "checkpoints").glob("epoch_*.npz"))
+    checkpoints = sorted((DEFAULT_MODEL_DIR / "checkpoints").glob("epoch_*.npz"))
     assert checkpoints and checkpoints[-1].name == f"epoch_{result['epochs']:02d}.npz"
     for last, final in zip(load_weights_npz(checkpoints[-1]), weights, strict=True):
         np.testing.assert_array_equal(last, final)
@@ -223,7 +210,7 @@ def test_shipped_keras_file_holds_the_same_weights(
         shipped: tuple[ModelSpec, list[np.ndarray], dict]) -> None:
     import keras
 
-    model = keras.saving.load_model(DEFAULT_DIR / "model.keras")
+    model = keras.saving.load_model(DEFAULT_MODEL_DIR / "model.keras")
     for a, b in zip(model.get_weights(), shipped[1], strict=True):
         np.testing.assert_array_equal(a, b)
 
@@ -240,7 +227,7 @@ def test_shipped_model_accuracy_in_numpy(
 
 
 def _keras_build_part(code: str) -> str:
-    """``keras_code``'s script without the MNIST download, fit and evaluate (run at home)."""
+    """``model_script``'s script without the MNIST download, fit and evaluate (run at home)."""
     skipped = ("(x_train", "x_", "y_", "model.fit", "          validation_split", "test_loss",
                "print(")
     return "\n".join(line for line in code.splitlines() if not line.startswith(skipped))
@@ -249,12 +236,12 @@ def _keras_build_part(code: str) -> str:
 def test_keras_code_builds_and_compiles_the_network_in_keras(tmp_path) -> None:
     # Real Keras in a fresh process (this one stays free of TensorFlow): every preset, the
     # shipped network and one custom network per optimizer are built and compiled by the script.
-    shipped_spec = ModelSpec.from_dict(json.loads((DEFAULT_DIR / "spec.json").read_text()))
+    shipped_spec = ModelSpec.from_dict(json.loads((DEFAULT_MODEL_DIR / "spec.json").read_text()))
     customs = [custom_spec(conv_filters=(4,), kernel_size=5, pooling="avg", dense_units=0,
                            dropout_rate=0.0, optimizer=name, learning_rate=0.0025)
                for name in ("adam", "sgd", "rmsprop", "adadelta", "adagrad", "adamax", "nadam")]
     specs = [*PRESETS.values(), shipped_spec, *customs]
-    scripts = [_keras_build_part(keras_code(spec)) for spec in specs]
+    scripts = [_keras_build_part(model_script(spec)) for spec in specs]
     runner = tmp_path / "build.py"
     runner.write_text(
         "import json, sys\n"
@@ -270,20 +257,20 @@ def test_keras_code_builds_and_compiles_the_network_in_keras(tmp_path) -> None:
                           env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     assert proc.returncode == 0, proc.stderr[-2000:]
     for i, spec in enumerate(specs):
-        optimizer = KERAS_OPTIMIZERS[spec.recipe.optimizer]
+        optimizer = TRAINING_OPTIMIZERS[spec.recipe.optimizer]
         assert f"PARAMS {i} {count_params(spec)} {optimizer}\n" in proc.stdout, proc.stdout[-2000:]
-    code = keras_code(shipped_spec)
+    code = model_script(shipped_spec)
     recipe = shipped_spec.recipe
     assert f"Conv2D({shipped_spec.layers[0].size}, (3, 3)" in code
     assert f"learning_rate={recipe.learning_rate!r})" in code
-    assert "Adadelta(learning_rate=1.0)" in keras_code(PRESETS["mnist_cnn"])  # a float, not 1
+    assert "Adadelta(learning_rate=1.0)" in model_script(PRESETS["mnist_cnn"])  # a float, not 1
     assert f"batch_size={recipe.batch_size}, epochs={recipe.epochs}" in code
     assert f"# {count_params(shipped_spec):,} trainable parameters" in code
-    assert "AveragePooling2D((2, 2))" in keras_code(customs[0])
+    assert "AveragePooling2D((2, 2))" in model_script(customs[0])
 
 
 def test_keras_code_one_hot_targets_for_a_categorical_loss() -> None:
     spec = PRESETS["lenet"]
     categorical = replace(spec, recipe=replace(spec.recipe, loss="categorical_crossentropy"))
-    assert "to_categorical" not in keras_code(spec)
-    assert "y_train = keras.utils.to_categorical(y_train, 10)" in keras_code(categorical)
+    assert "to_categorical" not in model_script(spec)
+    assert "y_train = keras.utils.to_categorical(y_train, 10)" in model_script(categorical)

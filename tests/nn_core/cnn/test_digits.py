@@ -9,17 +9,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nn_core import defaults, digits
-from nn_core.digits import (
+from nn_core import course
+from nn_core.cnn import digits
+from nn_core.cnn.digits import (
     MNIST_ASSET,
     MnistUnavailable,
     load_mnist,
     preprocess_canvas,
     render_on_canvas,
 )
-from nn_core.models import ModelSpec, load_weights_npz, predict_proba
+from nn_core.cnn.numpy_forward import predict_proba
+from nn_core.cnn.specs import ModelSpec
+from nn_core.training.runs import DEFAULT_MODEL_DIR, load_weights_npz
 
-DEFAULT_DIR = Path(__file__).resolve().parents[2] / "assets" / "models" / "default"
 TRANSPARENT = (0, 0, 0, 0)
 STYLES = {  # name -> render_on_canvas keyword arguments
     "white_on_black": {},
@@ -38,7 +40,7 @@ def mnist() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray
 
 
 def test_asset_is_the_published_mnist(mnist: tuple) -> None:
-    assert hashlib.sha256(MNIST_ASSET.read_bytes()).hexdigest() == defaults.MNIST_SHA256
+    assert hashlib.sha256(MNIST_ASSET.read_bytes()).hexdigest() == course.MNIST_SHA256
     (x_train, y_train), (x_test, y_test) = mnist
     assert x_train.shape == (60_000, 28, 28) and x_test.shape == (10_000, 28, 28)
     assert x_train.dtype == y_train.dtype == np.uint8 and y_test.shape == (10_000,)
@@ -153,14 +155,14 @@ def test_render_on_canvas() -> None:
 
 @pytest.fixture(scope="module")
 def shipped() -> tuple[ModelSpec, list[np.ndarray]]:
-    spec = ModelSpec.from_dict(json.loads((DEFAULT_DIR / "spec.json").read_text()))
-    return spec, load_weights_npz(DEFAULT_DIR / "weights.npz")
+    spec = ModelSpec.from_dict(json.loads((DEFAULT_MODEL_DIR / "spec.json").read_text()))
+    return spec, load_weights_npz(DEFAULT_MODEL_DIR / "weights.npz")
 
 
 @pytest.mark.parametrize("style", list(STYLES))
 def test_shipped_model_reads_drawn_digits(style: str, mnist: tuple, shipped: tuple) -> None:
     _, (x_test, y_test) = mnist
-    picked = np.random.default_rng(defaults.SEED).choice(len(x_test), 1000, replace=False)
+    picked = np.random.default_rng(course.SEED).choice(len(x_test), 1000, replace=False)
     images = np.stack([preprocess_canvas(render_on_canvas(x_test[i], **STYLES[style]))
                        for i in picked])
     accuracy = (predict_proba(*shipped, images).argmax(axis=1) == y_test[picked]).mean()

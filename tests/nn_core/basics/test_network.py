@@ -15,16 +15,16 @@ import sys
 import numpy as np
 import pytest
 
-from nn_core import defaults as d
-from nn_core.activations import ELEMENTWISE_ACTIVATIONS
-from nn_core.network import (
-    ONE_OUTPUT_LOSSES,
+from nn_core import course as d
+from nn_core.basics.activations import ELEMENTWISE_ACTIVATIONS
+from nn_core.basics.keras_code import forward_script
+from nn_core.basics.losses import ONE_OUTPUT_LOSSES
+from nn_core.basics.network import (
     WEIGHT_NAMES,
-    build_keras_model,
+    build_keras_network,
     format_keras,
     forward_pass,
     from_keras_weights,
-    keras_code,
     loss_and_gradients,
     to_keras_weights,
     training_step,
@@ -41,21 +41,8 @@ F64 = "float64"
 
 
 
-@pytest.fixture
-def keras32():
-    """Keras at its defaults (float32), whatever ran before; restores the previous settings."""
-    import keras
-
-    old = keras.config.floatx(), keras.config.dtype_policy()
-    keras.config.set_floatx("float32")
-    keras.config.set_dtype_policy("float32")
-    yield keras
-    keras.config.set_floatx(old[0])
-    keras.config.set_dtype_policy(old[1])
-
-
 def _model(keras64, hidden: str, output: str, weights):
-    model = build_keras_model(hidden, output)
+    model = build_keras_network(hidden, output)
     model.set_weights(to_keras_weights(weights))
     return model
 
@@ -114,7 +101,7 @@ def _predict(model, x) -> np.float32:
 
 @pytest.mark.parametrize("act", ["linear", "relu"])
 def test_float32_equals_keras_predict_bit_for_bit(keras32, act):
-    model = build_keras_model(act, act)
+    model = build_keras_network(act, act)
     first_layer = keras32.Model(model.inputs[0], model.layers[0].output)
     for weights, x in CASES32:
         model.set_weights(to_keras_weights(weights))
@@ -128,7 +115,7 @@ def test_float32_equals_keras_predict_bit_for_bit(keras32, act):
 def test_float32_equals_keras_predict_within_float32_rounding(keras32, hidden):
     """TensorFlow's float32 tanh, sigmoid, gelu ... are not correctly rounded (up to ~9 ulp,
     tiny results flushed to zero); ours are float64 rounded once, so they agree to ~1e-6."""
-    model = build_keras_model(hidden, "linear")
+    model = build_keras_network(hidden, "linear")
     first_layer = keras32.Model(model.inputs[0], model.layers[0].output)
     for weights, x in CASES32[:5]:
         model.set_weights(to_keras_weights(weights))
@@ -142,7 +129,7 @@ def test_float32_equals_keras_predict_within_float32_rounding(keras32, hidden):
 @pytest.mark.parametrize("output", ["linear", "sigmoid", "relu", "tanh"])
 @pytest.mark.parametrize("hidden", ELEMENTWISE_ACTIVATIONS)
 def test_keras_model_equals_forward_pass(keras64, hidden, output):
-    model = build_keras_model(hidden, output)
+    model = build_keras_network(hidden, output)
     first_layer = keras64.Model(model.inputs[0], model.layers[0].output)
     for weights, x in CASES:
         model.set_weights(to_keras_weights(weights))
@@ -173,7 +160,7 @@ def _tape_gradients(keras_, model, weights, x, target, loss):
 @pytest.mark.parametrize("act", ["linear", "relu"])
 @pytest.mark.parametrize("loss", ["mse", "mae"])
 def test_float32_loss_and_gradients_equal_gradient_tape_bit_for_bit(keras32, act, loss):
-    model = build_keras_model(act, act)
+    model = build_keras_network(act, act)
     for weights, x in CASES32:
         value, grads = loss_and_gradients(weights, x, T, act, act, loss)
         k_value, k_grads = _tape_gradients(keras32, model, weights, x, T, loss)
@@ -188,7 +175,7 @@ def test_float32_loss_and_gradients_equal_gradient_tape(keras32, hidden, output,
     """Within float32 rounding: TensorFlow's float32 kernels are a few ulp off, and a difference
     such as log_cosh's or (t - Y) can lose digits, so the tolerance is relative to the largest
     value involved."""
-    model = build_keras_model(hidden, output)
+    model = build_keras_network(hidden, output)
     for weights, x in CASES[:2]:
         value, grads = loss_and_gradients(weights, x, T, hidden, output, loss)
         k_value, k_grads = _tape_gradients(keras32, model, weights, x, T, loss)
@@ -198,7 +185,7 @@ def test_float32_loss_and_gradients_equal_gradient_tape(keras32, hidden, output,
 
 @pytest.mark.parametrize("loss", ONE_OUTPUT_LOSSES)
 def test_gradients_equal_gradient_tape_for_every_loss(keras64, loss):
-    model = build_keras_model("tanh", "sigmoid")
+    model = build_keras_network("tanh", "sigmoid")
     for weights, x in CASES[:2]:
         value, grads = loss_and_gradients(weights, x, T, "tanh", "sigmoid", loss, F64)
         k_value, k_grads = _tape_gradients(keras64, model, weights, x, T, loss)
@@ -209,7 +196,7 @@ def test_gradients_equal_gradient_tape_for_every_loss(keras64, loss):
 @pytest.mark.parametrize("hidden", ELEMENTWISE_ACTIVATIONS)
 @pytest.mark.parametrize(("output", "loss"), [("linear", "mse"), ("relu", "mae")])
 def test_gradients_equal_gradient_tape_for_every_activation(keras64, hidden, output, loss):
-    model = build_keras_model(hidden, output)
+    model = build_keras_network(hidden, output)
     for weights, x in CASES:
         value, grads = loss_and_gradients(weights, x, T, hidden, output, loss, F64)
         k_value, k_grads = _tape_gradients(keras64, model, weights, x, T, loss)
@@ -265,7 +252,7 @@ def _run_script(code: str) -> dict[str, str]:
 
 
 def test_keras_code_float32_prints_exactly_the_page_s_strings():
-    code = keras_code(W, X, T, "relu", "relu", "mse")
+    code = forward_script(W, X, T, "relu", "relu", "mse")
     assert "set_floatx" not in code and "set_dtype_policy" not in code  # Keras's defaults
     value, _ = loss_and_gradients(W, X, T, "relu", "relu", "mse")
     y = forward_pass(W, X, "relu", "relu").y
@@ -274,7 +261,7 @@ def test_keras_code_float32_prints_exactly_the_page_s_strings():
 
 
 def test_keras_code_float64_prints_the_same_numbers():
-    code = keras_code(W, X, T, "relu", "sigmoid", "mae", dtype=F64)
+    code = forward_script(W, X, T, "relu", "sigmoid", "mae", dtype=F64)
     f = forward_pass(W, X, "relu", "sigmoid", dtype=F64)
     value, _ = loss_and_gradients(W, X, T, "relu", "sigmoid", "mae", dtype=F64)
     assert _run_script(code) == {"Y": f"{f.y:.7f}", "loss": f"{value:.7f}"}
@@ -296,11 +283,11 @@ def test_keras_code_float64_prints_the_same_numbers():
     (lambda: training_step(W, X, T, learning_rate=np.inf), "learning_rate"),
     (lambda: from_keras_weights([np.zeros((2, 2))]), "2 weight arrays"),
     (lambda: from_keras_weights([np.zeros((2, 2)), np.zeros((2, 2))]), "shape"),
-    (lambda: build_keras_model("nope", "linear"), "hidden activation"),
-    (lambda: keras_code(W, X, T, loss="nope"), "unknown loss"),
+    (lambda: build_keras_network("nope", "linear"), "hidden activation"),
+    (lambda: forward_script(W, X, T, loss="nope"), "unknown loss"),
     (lambda: forward_pass(W, X, dtype="float16"), "unknown dtype"),
-    (lambda: keras_code(W, X, T, dtype="bfloat16"), "unknown dtype"),
-    (lambda: keras_code(W, (1.0, 2.0, 3.0), T), "2 numbers"),
+    (lambda: forward_script(W, X, T, dtype="bfloat16"), "unknown dtype"),
+    (lambda: forward_script(W, (1.0, 2.0, 3.0), T), "2 numbers"),
     (lambda: forward_pass((1e39, *W[1:]), X), "finite in float32"),
 ])
 def test_bad_input_raises_value_error(call, message):

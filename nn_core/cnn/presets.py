@@ -1,39 +1,27 @@
-"""The course's MNIST networks (presets), user-made networks, and their Keras builder.
+"""The course's MNIST networks (presets) and the networks a student makes in the form.
 
-Specs are plain data (``nn_core.specs``); Keras is imported only inside ``build_keras_model``;
-inference runs in NumPy (``nn_core.numpy_forward``). Both are re-exported here.
+Specs are plain data (``nn_core.cnn.specs``); Keras builds them in ``nn_core.cnn.keras_model``
+and NumPy runs them in ``nn_core.cnn.numpy_forward``.
 """
 
 from __future__ import annotations
 
 from types import MappingProxyType
-from typing import Any
 
 import numpy as np
 
-from nn_core.numpy_forward import LayerOutput, forward_layers, load_weights_npz, predict_proba
-from nn_core.specs import (
+from nn_core.cnn.specs import (
     FLATTEN,
-    INPUT_SHAPE,
     OUTPUT,
     LayerSpec,
     ModelSpec,
     Recipe,
     conv,
-    count_params,
     dense,
     dropout,
-    layer_names,
     layer_shapes,
     pool,
-    with_recipe,
 )
-
-__all__ = [
-    "PRESETS", "LayerOutput", "LayerSpec", "ModelSpec", "Recipe", "build_keras_model",
-    "count_params", "custom_spec", "forward_layers", "keras_code", "layer_names", "layer_shapes",
-    "load_weights_npz", "predict_proba", "with_recipe",
-]
 
 
 def _preset(name: str, title: str, lesson: str, layers: list[LayerSpec],
@@ -61,36 +49,7 @@ PRESETS: dict[str, ModelSpec] = {spec.name: spec for spec in (
             Recipe("adam", 0.001, 128, 15)),
 )}
 
-def build_keras_model(spec: ModelSpec, compile_model: bool = True) -> Any:
-    """keras.Sequential for ``spec`` with input (28, 28, 1), compiled with the spec's recipe."""
-    import keras
-
-    layer_shapes(spec)  # validates the layer order and spatial sizes
-    made = [keras.Input(shape=INPUT_SHAPE, name="image")]
-    for layer, name in zip(spec.layers, layer_names(spec), strict=True):
-        if layer.kind == "conv":
-            made.append(keras.layers.Conv2D(layer.size, layer.kernel,
-                                            activation=layer.activation, name=name))
-        elif layer.kind in ("maxpool", "avgpool"):
-            pooling = {"maxpool": keras.layers.MaxPooling2D,
-                       "avgpool": keras.layers.AveragePooling2D}[layer.kind]
-            made.append(pooling(layer.kernel, name=name))
-        elif layer.kind == "dropout":
-            made.append(keras.layers.Dropout(layer.rate, name=name))
-        elif layer.kind == "flatten":
-            made.append(keras.layers.Flatten(name=name))
-        else:
-            made.append(keras.layers.Dense(layer.size, activation=layer.activation, name=name))
-    model = keras.Sequential(made, name=spec.name)
-    if compile_model:
-        optimizer_class = type(keras.optimizers.get(spec.recipe.optimizer))
-        optimizer = optimizer_class(learning_rate=spec.recipe.learning_rate)
-        model.compile(optimizer=optimizer, loss=spec.recipe.loss, metrics=["accuracy"])
-    return model
-
-
-OPTIMIZERS = ("adam", "sgd", "rmsprop", "adadelta", "adagrad", "adamax", "nadam")
-KERAS_OPTIMIZERS = MappingProxyType({  # identifier -> class name in keras.optimizers
+TRAINING_OPTIMIZERS = MappingProxyType({  # the form's choices: identifier -> keras.optimizers class
     "adam": "Adam", "sgd": "SGD", "rmsprop": "RMSprop", "adadelta": "Adadelta",
     "adagrad": "Adagrad", "adamax": "Adamax", "nadam": "Nadam"})
 POOLINGS = ("max", "avg", "none")
@@ -131,8 +90,9 @@ def custom_spec(conv_filters: tuple[int, ...] | list[int] = (32, 64), kernel_siz
         raise ValueError(f"kernel_size must be 3 or 5, got {kernel_size}")
     if pooling not in POOLINGS:
         raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
+    if optimizer not in TRAINING_OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {tuple(TRAINING_OPTIMIZERS)}, got "
+                         f"{optimizer!r}")
     for field, value in (("dense_units", dense_units), ("dropout", dropout_rate),
                          ("epochs", epochs), ("batch_size", batch_size),
                          ("learning_rate", learning_rate)):
@@ -154,43 +114,3 @@ def custom_spec(conv_filters: tuple[int, ...] | list[int] = (32, 64), kernel_siz
                    Recipe(optimizer, float(learning_rate), int(batch_size), int(epochs)))
     layer_shapes(spec)  # the spatial size must stay positive
     return spec
-
-
-def _keras_layer_line(layer: LayerSpec) -> str:
-    """One ``layers.X(...)`` line of the script's Sequential list."""
-    if layer.kind == "conv":
-        return (f"    layers.Conv2D({layer.size}, ({layer.kernel}, {layer.kernel}), "
-                f"activation=\"{layer.activation}\"),")
-    if layer.kind in ("maxpool", "avgpool"):
-        name = "MaxPooling2D" if layer.kind == "maxpool" else "AveragePooling2D"
-        return f"    layers.{name}(({layer.kernel}, {layer.kernel})),"
-    if layer.kind == "dropout":
-        return f"    layers.Dropout({layer.rate:g}),"
-    if layer.kind == "flatten":
-        return "    layers.Flatten(),"
-    return f"    layers.Dense({layer.size}, activation=\"{layer.activation}\"),"
-
-
-def keras_code(spec: ModelSpec) -> str:
-    """A runnable Keras script that builds and trains ``spec``: text only, shown on the page."""
-    r = spec.recipe
-    lines = ["import keras", "from keras import layers", "",
-             "# MNIST: 60,000 training and 10,000 test images of 28×28 grey pixels",
-             "(x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()",
-             "x_train = x_train.reshape(-1, 28, 28, 1).astype(\"float32\") / 255",
-             "x_test = x_test.reshape(-1, 28, 28, 1).astype(\"float32\") / 255"]
-    if not r.loss.startswith("sparse"):
-        lines += ["y_train = keras.utils.to_categorical(y_train, 10)",
-                  "y_test = keras.utils.to_categorical(y_test, 10)"]
-    lines += ["", "model = keras.Sequential([", "    keras.Input(shape=(28, 28, 1)),",
-              *(_keras_layer_line(layer) for layer in spec.layers)]
-    optimizer = KERAS_OPTIMIZERS.get(r.optimizer, r.optimizer)
-    lr = float(r.learning_rate)  # written with repr: 1.0, not 1 (Keras 3 rejects an int)
-    lines += ["])", f"model.summary()  # {count_params(spec):,} trainable parameters", "",
-              f"model.compile(optimizer=keras.optimizers.{optimizer}(learning_rate={lr!r}),",
-              f"              loss=\"{r.loss}\", metrics=[\"accuracy\"])",
-              f"model.fit(x_train, y_train, batch_size={r.batch_size}, epochs={r.epochs},",
-              "          validation_split=0.1)",
-              "test_loss, test_accuracy = model.evaluate(x_test, y_test)",
-              "print(f\"test accuracy: {test_accuracy:.4f}\")"]
-    return "\n".join(lines) + "\n"

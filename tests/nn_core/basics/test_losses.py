@@ -1,18 +1,17 @@
-"""nn_core.losses against keras.losses (functions and classes) and tf.GradientTape, in float64."""
+"""The losses against keras.losses (functions and classes) and tf.GradientTape, in float64."""
 
 from __future__ import annotations
 
 import contextlib
 import warnings
 from collections.abc import Iterator
-from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from nn_core.losses import (
+from nn_core.basics.losses import (
     BINARY_LOSSES,
     LOSSES,
     REGRESSION_LOSSES,
@@ -20,7 +19,6 @@ from nn_core.losses import (
     loss_value,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
 TOL = {"rtol": 1e-6, "atol": 1e-12}
 CLASSES = {  # table key -> the keras.losses class whose default reduction loss_value matches
     "mae": "MeanAbsoluteError",

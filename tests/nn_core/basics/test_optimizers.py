@@ -1,14 +1,14 @@
-"""Every optimizer of nn_core.optimizers equals keras.optimizers step by step (Dense(1) model)."""
+"""Every optimizer of the core equals keras.optimizers step by step (Dense(1) model)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from nn_core import defaults as d
-from nn_core import descent, optimizers
-from nn_core.descent import steps_to_reach, trajectory
-from nn_core.optimizers import OPTIMIZERS, keras_optimizer
+from nn_core import course as d
+from nn_core.basics import optimizers
+from nn_core.basics.descent import steps_to_reach, trajectory
+from nn_core.basics.optimizers import OPTIMIZERS, keras_optimizer
 
 X, Y = np.array(d.DESCENT_INPUTS), np.array(d.DESCENT_TARGETS)
 START, MINIMUM = d.DESCENT_START, d.DESCENT_MINIMUM
@@ -113,11 +113,6 @@ def test_course_adam_reaches_the_minimum(keras64):
     np.testing.assert_allclose(traj.weights[:4171], k_weights, rtol=1e-9, atol=1e-12)
     near = np.linalg.norm(k_weights - MINIMUM, axis=1) <= 0.01
     assert near[4169] and not near[:4169].any()
-
-
-def test_descent_re_exports_the_optimizers():
-    for name in ("OPTIMIZERS", "Optimizer", "Run", "keras_optimizer"):
-        assert getattr(descent, name) is getattr(optimizers, name)
 
 
 @pytest.mark.parametrize(("call", "message"), [

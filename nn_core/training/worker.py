@@ -1,9 +1,9 @@
 """The training worker: fits a model on MNIST in a spawned process and reports its progress.
 
 ``start_worker`` spawns ``train_model`` (the only code here that imports Keras) without
-re-running the parent's ``__main__``; the worker writes the run directory of nn_core.runs and
-sends messages: started, begin, batch (at most ~5 a second), epoch, then done / cancelled /
-failed. The run readers are re-exported here from nn_core.runs.
+re-running the parent's ``__main__``; the worker writes the run directory of
+nn_core.training.runs and sends messages: started, begin, batch (at most ~5 a second), epoch,
+then done / cancelled / failed.
 """
 
 from __future__ import annotations
@@ -21,25 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from nn_core.defaults import SEED
-from nn_core.models import ModelSpec
-from nn_core.runs import (
-    MAX_MISTAKES,
-    RUN_FILES,
-    RUNS_DIR,
-    TrainedModel,
-    default_runs_dir,
-    list_runs,
-    load_checkpoint,
-    load_run,
-    prepare_run_dir,
-    score_predictions,
-    write_json,
-)
-
-__all__ = ["BATCH_MESSAGE_INTERVAL_S", "MAX_MISTAKES", "RUNS_DIR", "RUN_FILES",
-           "VALIDATION_FRACTION", "TrainedModel", "default_runs_dir", "list_runs",
-           "load_checkpoint", "load_run", "score_predictions", "start_worker", "train_model"]
+from nn_core.cnn.specs import ModelSpec
+from nn_core.course import SEED
+from nn_core.training.runs import prepare_run_dir, score_predictions, write_json
 
 VALIDATION_FRACTION = 0.1  # the last 10% of the (possibly limited) training images
 BATCH_MESSAGE_INTERVAL_S = 0.2  # at most ~5 batch messages per second
@@ -108,7 +92,7 @@ def train_model(spec_dict: dict[str, Any], run_dir: str | Path, progress_queue: 
 
 def _load_data(spec: ModelSpec, train_limit: int | None, data_path: str | Path | None) -> tuple:
     """(x_fit, y_fit, x_val, y_val, x_test, y_test_fit, y_test): images (N, 28, 28, 1) in [0, 1]."""
-    from nn_core.digits import MNIST_ASSET, MnistUnavailable, load_mnist
+    from nn_core.cnn.digits import MNIST_ASSET, MnistUnavailable, load_mnist
 
     try:
         (x_train, y_train), (x_test, y_test) = load_mnist(*([data_path] if data_path else []))
@@ -141,7 +125,7 @@ def _train(spec: ModelSpec, run_dir: Path, out: Any, cancel: Any, train_limit: i
         return
     import keras
 
-    from nn_core.models import build_keras_model
+    from nn_core.cnn.keras_model import build_keras_model
 
     keras.utils.set_random_seed(seed)
     model = build_keras_model(spec)

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-MNIST_ASSET: Path = Path(__file__).resolve().parents[1] / "assets" / "mnist.npz"
+MNIST_ASSET: Path = Path(__file__).resolve().parents[2] / "assets" / "mnist.npz"
 DIGIT_BOX = 20  # MNIST's size-normalisation box, in pixels
 CENTRE = 14.0  # where MNIST's centres of mass lie (row, column), measured on the test set
 INK_THRESHOLD = 24  # ink: differs from the background by more than this (0-255, of the strongest)

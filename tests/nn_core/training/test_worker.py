@@ -1,4 +1,4 @@
-"""The training worker, called in this process (no spawn), and nn_core.runs's readers of runs."""
+"""The training worker, called in this process (no spawn), and the readers of run folders."""
 
 from __future__ import annotations
 
@@ -10,13 +10,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nn_core import runs, training
-from nn_core.digits import MNIST_ASSET, load_mnist
-from nn_core.models import custom_spec, predict_proba, with_recipe
-from nn_core.runs import list_runs, load_checkpoint, load_run, score_predictions
-from nn_core.training import train_model
+from nn_core.cnn.digits import MNIST_ASSET, load_mnist
+from nn_core.cnn.numpy_forward import predict_proba
+from nn_core.cnn.presets import custom_spec
+from nn_core.cnn.specs import with_recipe
+from nn_core.training import worker
+from nn_core.training.runs import (
+    DEFAULT_MODEL_DIR,
+    list_runs,
+    load_run,
+    load_weights_npz,
+    score_predictions,
+)
+from nn_core.training.worker import train_model
 
-ROOT = Path(__file__).resolve().parents[2]
 TINY = custom_spec(conv_filters=(4,), dense_units=16, dropout_rate=0.0, epochs=2, batch_size=32)
 
 
@@ -73,7 +80,7 @@ def test_run_dir_is_loadable_and_numpy_matches_its_accuracy(
     assert run.spec == TINY and run.run_dir == run_dir
     assert [len(v) for v in run.history.values()] == [2, 2, 2, 2]
     assert [p.name for p in run.checkpoints] == ["epoch_01.npz", "epoch_02.npz"]
-    for saved, final in zip(load_checkpoint(run.checkpoints[-1]), run.weights, strict=True):
+    for saved, final in zip(load_weights_npz(run.checkpoints[-1]), run.weights, strict=True):
         np.testing.assert_array_equal(saved, final)
     result = run.result
     assert (result["train_limit"], result["train_images"], result["epochs_run"]) == (300, 270, 2)
@@ -150,8 +157,8 @@ def test_damaged_mnist_file_fails_naming_the_file(tmp_path: Path) -> None:
 
 
 def test_out_of_memory_is_named() -> None:
-    assert training._error_line(MemoryError()).startswith("out of memory while training")
-    assert training._error_line(ValueError("bad\n  value")) == "ValueError: bad value"
+    assert worker._error_line(MemoryError()).startswith("out of memory while training")
+    assert worker._error_line(ValueError("bad\n  value")) == "ValueError: bad value"
 
 
 def test_score_predictions_counts_confusion_and_mistakes() -> None:
@@ -167,16 +174,10 @@ def test_load_run_rejects_an_unfinished_dir(tmp_path: Path) -> None:
     assert list_runs(tmp_path / "nowhere") == []
 
 
-@pytest.mark.skipif(not (ROOT / "assets/models/default/result.json").exists(),
+@pytest.mark.skipif(not (DEFAULT_MODEL_DIR / "result.json").exists(),
                     reason="the shipped default model is not trained yet")
 def test_shipped_default_model_loads_with_load_run() -> None:
-    run = load_run(ROOT / "assets/models/default")
+    run = load_run(DEFAULT_MODEL_DIR)
     (_, _), (x_test, y_test) = load_mnist(MNIST_ASSET)
     probs = predict_proba(run.spec, run.weights, x_test[:500] / 255.0)
     assert (probs.argmax(axis=1) == y_test[:500]).mean() > 0.97
-
-
-def test_training_still_exports_the_run_readers() -> None:
-    for name in ("RUNS_DIR", "TrainedModel", "default_runs_dir", "list_runs", "load_checkpoint",
-                 "load_run", "score_predictions", "MAX_MISTAKES", "RUN_FILES"):
-        assert getattr(training, name) is getattr(runs, name), name

@@ -11,11 +11,10 @@ import json
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+from nn_core.cnn.layers import LAYER_KINDS, LayerKind
+
 INPUT_SHAPE: tuple[int, int, int] = (28, 28, 1)
 NUM_CLASSES = 10
-LAYER_KINDS = ("conv", "maxpool", "avgpool", "dropout", "flatten", "dense")
-_KERAS_NAMES = {"conv": "conv2d", "maxpool": "max_pooling2d", "avgpool": "average_pooling2d",
-                "dropout": "dropout", "dense": "dense"}
 
 
 @dataclass(frozen=True)
@@ -30,7 +29,12 @@ class LayerSpec:
 
     def __post_init__(self) -> None:
         if self.kind not in LAYER_KINDS:
-            raise ValueError(f"layer kind must be one of {LAYER_KINDS}, got {self.kind!r}")
+            raise ValueError(f"layer kind must be one of {tuple(LAYER_KINDS)}, got {self.kind!r}")
+
+    @property
+    def kind_info(self) -> LayerKind:
+        """This layer's entry of the one table of kinds (nn_core.cnn.layers)."""
+        return LAYER_KINDS[self.kind]
 
 
 @dataclass(frozen=True)
@@ -107,36 +111,23 @@ def layer_shapes(spec: ModelSpec) -> list[tuple[int, ...]]:
     shape: tuple[int, ...] = INPUT_SHAPE
     shapes = []
     for layer in spec.layers:
-        if layer.kind == "conv":
-            if len(shape) != 3:
-                raise ValueError("a conv layer must come before flatten")
-            shape = (shape[0] - layer.kernel + 1, shape[1] - layer.kernel + 1, layer.size)
-        elif layer.kind in ("maxpool", "avgpool"):
-            if len(shape) != 3:
-                raise ValueError("a pooling layer must come before flatten")
-            shape = (shape[0] // layer.kernel, shape[1] // layer.kernel, shape[2])
-        elif layer.kind == "flatten":
-            shape = (shape[0] * shape[1] * shape[2],) if len(shape) == 3 else shape
-        elif layer.kind == "dense":
-            if len(shape) != 1:
-                raise ValueError("a dense layer must come after flatten")
-            shape = (layer.size,)
+        shape = layer.kind_info.output_shape(layer, shape)
         if min(shape) < 1:
             raise ValueError(f"{spec.name}: the image shrinks to nothing ({shape}) at {layer.kind}")
         shapes.append(shape)
     return shapes
 
 
+def layer_params(spec: ModelSpec) -> list[int]:
+    """Trainable parameters of every layer (weights + biases), as Keras's summary counts them."""
+    inputs = [INPUT_SHAPE, *layer_shapes(spec)[:-1]]
+    return [layer.kind_info.params(layer, shape)
+            for layer, shape in zip(spec.layers, inputs, strict=True)]
+
+
 def count_params(spec: ModelSpec) -> int:
-    """Trainable parameters (weights + biases), computed by arithmetic as Keras's summary does."""
-    total, shape = 0, INPUT_SHAPE
-    for layer, out in zip(spec.layers, layer_shapes(spec), strict=True):
-        if layer.kind == "conv":
-            total += layer.kernel * layer.kernel * shape[-1] * layer.size + layer.size
-        elif layer.kind == "dense":
-            total += shape[0] * layer.size + layer.size
-        shape = out
-    return total
+    """Trainable parameters of the whole network: 34,826 for lesson 003's CNN."""
+    return sum(layer_params(spec))
 
 
 def layer_names(spec: ModelSpec) -> list[str]:
@@ -144,10 +135,10 @@ def layer_names(spec: ModelSpec) -> list[str]:
     counts: dict[str, int] = {}
     names = []
     for layer in spec.layers:
+        base = layer.kind_info.keras_name
         if layer.kind == "flatten":
-            names.append("flatten")
+            names.append(base)
             continue
-        base = _KERAS_NAMES[layer.kind]
         counts[base] = counts.get(base, 0) + 1
         names.append(f"{base}_{counts[base]}")
     return names
