@@ -4,19 +4,25 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
+STAMP := $(VENV)/.installed-dev
 CHROMIUM ?= /usr/bin/chromium
 
 .PHONY: run test e2e lint chromium screenshots default-model benchmarks
 
-$(STAMP): requirements.txt requirements-dev.txt constraints.txt
+# `make run` installs only what the app needs; the test tools come with `make test`.
+$(RUN_STAMP): requirements.txt constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "Python 3.11 is needed: make PYTHON=/path/to/python3.11 ...")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt -c constraints.txt
+	touch $(RUN_STAMP)
+
+$(STAMP): $(RUN_STAMP) requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt -c constraints.txt
 	touch $(STAMP)
 
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(BIN)/streamlit run app.py
 
 # The browser tests drive Debian's chromium (Playwright cannot download a browser here); the
@@ -46,7 +52,7 @@ screenshots: $(STAMP) chromium
 	  echo "note: apt-get install fonts-noto-color-emoji, or the page icons show as boxes"
 	$(BIN)/python -m pytest tests/e2e -m screenshots --screenshots-to docs/screenshots
 
-default-model: $(STAMP)
+default-model: $(RUN_STAMP)
 	$(BIN)/python scripts/train_default_model.py
 
 benchmarks: $(STAMP)

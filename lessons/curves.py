@@ -1,8 +1,7 @@
 """Activation functions and losses side by side, with their derivatives, as Keras computes them.
 
-Every value comes from ``nn_core.basics.activations`` and ``nn_core.basics.losses``; the
-markers show where the forward-pass page's current neurons sit on each activation curve.
-Settings, controls and sections live in ``ui.curves_state``, figures in ``ui.figures``.
+The markers show where the forward-pass page's current neurons sit on each activation curve.
+Settings live in ``ui.curves.state``, controls and sections in ``ui.curves.panels``.
 """
 
 from __future__ import annotations
@@ -10,16 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from nn_core.basics.keras_code import curves_script
-from ui import widgets
-from ui.curves_state import (
-    activation_controls,
-    activation_section,
-    binary_controls,
-    forward_values,
-    loss_section,
-    page_defaults,
-    regression_controls,
-)
+from ui.curves import panels, state
 
 st.title("Activation and loss curves")
 st.write(
@@ -30,32 +20,32 @@ st.write(
 )
 
 try:
-    marks, fwd_hidden, fwd_output, fwd_target, fwd_y = forward_values()
+    marks, fwd_hidden, fwd_output, fwd_target, fwd_y = state.forward_values()
 except ValueError:
     marks, fwd_hidden, fwd_output, fwd_target, fwd_y = {}, "linear", "linear", 0.0, 0.0
-widgets.init_state(page_defaults(fwd_target, fwd_y))
+state.STATE.init(reg_target=fwd_target, reg_prediction=fwd_y)
 
 st.header("Activation functions")
-chosen, x_range, y_range, show_marks = activation_controls()
+chosen, x_range, y_range, show_marks = panels.activation_controls()
 if x_range[0] >= x_range[1] or y_range[0] >= y_range[1]:
     st.error("Each range needs a lower end below its upper end.")
     st.stop()
 if not chosen:
     st.info("Pick at least one activation to draw.")
 else:
-    activation_section(chosen, x_range, y_range, marks if show_marks else {}, fwd_hidden,
-                       fwd_output)
+    panels.activation_section(chosen, x_range, y_range, marks if show_marks else {}, fwd_hidden,
+                              fwd_output)
 
 st.header("Losses")
 st.subheader("Regression: a real-valued target")
-reg_names, reg_target, reg_range, reg_pred = regression_controls()
-loss_section("regression", reg_names, reg_target, reg_range, reg_pred)
+reg_names, reg_target, reg_range, reg_pred = panels.regression_controls()
+panels.loss_section("regression", reg_names, reg_target, reg_range, reg_pred)
 
 st.subheader("Binary: a 0/1 target and a probability")
-bin_names, bin_target, bin_range, bin_pred = binary_controls()
+bin_names, bin_target, bin_range, bin_pred = panels.binary_controls()
 st.caption("binary_crossentropy clips the probability to [1e-7, 1 − 1e-7], as Keras does; "
            "hinge losses read a 0/1 target as −1/+1 and take any real score.")
-loss_section("binary", bin_names, bin_target, bin_range, bin_pred)
+panels.loss_section("binary", bin_names, bin_target, bin_range, bin_pred)
 
 with st.expander("Keras code that prints these numbers"):
     st.code(curves_script(chosen, marks, (reg_target, reg_pred, reg_names),

@@ -3,8 +3,8 @@
 TensorFlow never runs in this process (see issue 4): predictions and feature maps come from one
 NumPy forward pass (``nn_core.cnn.numpy_forward``) over weights exported by a worker, and
 training runs in spawned processes owned by one process-wide ``JobRegistry``. The panels live in
-``ui.digit_panels`` and ``ui.digit_training``, session state and cached loaders in
-``ui.digit_state``, figures in ``ui.digit_figures``.
+``ui.digits.panels`` and ``ui.digits.training``, the settings table, callbacks and cached
+loaders in ``ui.digits.state``, figures in ``ui.digits.figures``.
 """
 
 from __future__ import annotations
@@ -12,34 +12,32 @@ from __future__ import annotations
 import streamlit as st
 
 from nn_core.cnn.keras_code import model_script
-from nn_core.training.runs import DEFAULT_MODEL_DIR
-from ui.digit_panels import drawing_section, evaluation_panel, model_panel
-from ui.digit_state import init_state, runs_dir
-from ui.digit_training import training_panel
+from nn_core.training import runs
+from ui.digits import panels, state, training
 
-init_state()
+state.STATE.init()
 st.title("Draw a digit")
 st.write("Draw a digit and watch a convolutional network trained on MNIST read it: the "
          "28×28 image it sees, the probability of each digit, and what every layer makes "
          "of your drawing. Everything is computed by a NumPy copy of the Keras network.")
-runs = runs_dir()
+runs_dir = runs.default_runs_dir()
 
 st.subheader("1. Choose a network")
-model = model_panel(runs, DEFAULT_MODEL_DIR)
+model = panels.model_panel(runs_dir, runs.DEFAULT_MODEL_DIR)
 
 # 2. Draw a digit, 3. Inside the network: a fragment, so a stroke reruns only that part.
-drawing_section(model)
+panels.drawing_section(model)
 
 if model is not None:
     st.subheader("4. How good is this network?")
-    evaluation_panel(model)
+    panels.evaluation_panel(model)
 
 st.subheader("5. Train a network in the background")
 st.write("Training runs in its own process on the server, so this page (and everybody "
          "else's) stays responsive. You can switch pages and come back: the job keeps "
          "going. Identical settings share one job; jobs beyond the server's limit wait "
          "in a queue.")
-training_panel(runs)
+training.training_panel(runs_dir)
 
 if model is not None:
     with st.expander("Keras code of this network"):

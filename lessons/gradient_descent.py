@@ -2,39 +2,20 @@
 
 One neuron, ``Dense(1, use_bias=False)``: y = x1*w1 + x2*w2. Every surface value, path and step
 count comes from ``nn_core.basics.descent``, which copies Keras's optimizers update for update.
-Settings, scenario buttons, tables and text live in ``ui.descent_state``, figures in
-``ui.figures``.
+Settings and cached computations live in ``ui.descent.state``, controls and texts in
+``ui.descent.panels``, figures in ``ui.descent.figures``.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from nn_core.basics.descent import loss_and_gradient, lr_thresholds, mse_minimum
+from nn_core.basics import descent
 from nn_core.basics.keras_code import descent_script
 from nn_core.basics.optimizers import OPTIMIZERS
-from ui import figures, widgets
-from ui.descent_state import (
-    P,
-    as_tuple,
-    cached_paths,
-    cached_surface,
-    controls,
-    course_steps,
-    course_text,
-    minimum_text,
-    page_defaults,
-    path_labels,
-    path_warnings,
-    read_data,
-    read_runs,
-    regimes_text,
-    results_table,
-    scaled_inputs,
-    scenario_buttons,
-    step_slider,
-)
-from ui.figures import PathTrace
+from ui.common import figures as common_figures
+from ui.common import widgets
+from ui.descent import figures, panels, state
 
 st.title("Gradient descent over the error surface")
 st.write(
@@ -43,36 +24,36 @@ st.write(
     "downhill; the learning rate decides whether it crawls, arrives, oscillates or flies off."
 )
 
-widgets.init_state(page_defaults())
-scenario_buttons()
-runs_df, data_df, scale, loss_name, start, steps = controls()
+state.STATE.init()
+panels.scenario_buttons()
+runs_df, data_df, scale, loss_name, start, steps = panels.controls()
 
 try:
-    data = read_data(data_df)
-    inputs = scaled_inputs(data, scale)
-    runs = read_runs(runs_df)
-    key = (as_tuple(inputs), as_tuple(data[1]), loss_name)
-    w1_axis, w2_axis, surface = cached_surface(*key)
-    paths = cached_paths(tuple(runs), tuple(start), *key, steps) if runs else []
-    minimum = mse_minimum(inputs, data[1])
-    min_loss, _ = loss_and_gradient(minimum, inputs, data[1], loss_name)
-    start_loss, _ = loss_and_gradient(start, inputs, data[1], loss_name)
-    one, two = lr_thresholds(inputs)
-    course = course_steps(tuple(start), *key, tuple(minimum.tolist()))
+    data = state.read_data(data_df)
+    inputs = state.scaled_inputs(data, scale)
+    runs = state.read_runs(runs_df)
+    key = (state.as_tuple(inputs), state.as_tuple(data[1]), loss_name)
+    w1_axis, w2_axis, surface = state.cached_surface(*key)
+    paths = state.cached_paths(tuple(runs), tuple(start), *key, steps) if runs else []
+    minimum = descent.mse_minimum(inputs, data[1])
+    min_loss, _ = descent.loss_and_gradient(minimum, inputs, data[1], loss_name)
+    start_loss, _ = descent.loss_and_gradient(start, inputs, data[1], loss_name)
+    one, two = descent.lr_thresholds(inputs)
+    needed = state.course_steps(tuple(start), *key, tuple(minimum.tolist()))
 except ValueError as exc:
     st.error(f"{exc}")
     st.stop()
 
-st.info(course_text(course, minimum, start))
+st.info(panels.course_text(needed, minimum, start))
 if loss_name != "mse" and min_loss > 1e-12:
-    st.caption(f"The star marks mse's minimum {minimum_text(minimum)}; with {loss_name} and data "
-               "no weights fit exactly, the lowest point can sit elsewhere.")
+    st.caption(f"The star marks mse's minimum {panels.minimum_text(minimum)}; with {loss_name} "
+               "and data no weights fit exactly, the lowest point can sit elsewhere.")
 
-labels = path_labels(runs)
-traces = [PathTrace(label, p.weights, p.losses, p.diverged_at)
+labels = panels.path_labels(runs)
+traces = [figures.PathTrace(label, p.weights, p.losses, p.diverged_at)
           for label, p in zip(labels, paths, strict=True)]
-step = step_slider(steps)
-path_warnings(labels, paths, two, loss_name)
+step = panels.step_slider(steps)
+panels.path_warnings(labels, paths, two, loss_name)
 if not runs:
     st.info("Tick at least one optimizer in the table to draw its path.")
 
@@ -80,28 +61,28 @@ left, right = st.columns(2)
 left.plotly_chart(
     figures.surface_figure(w1_axis, w2_axis, surface, traces, step=step,
                            start=(*start, start_loss), minimum=(*minimum, min_loss)),
-    key=P + "surface",
+    key=state.P + "surface",
 )
 right.plotly_chart(
     figures.contour_figure(w1_axis, w2_axis, surface, traces, step=step, start=start,
                            minimum=tuple(minimum)),
-    key=P + "contour",
+    key=state.P + "contour",
 )
-log_y = widgets.persistent(st.toggle, "Logarithmic loss axis", P + "log_y")
+log_y = widgets.persistent(st.toggle, "Logarithmic loss axis", state.P + "log_y")
 st.plotly_chart(
-    figures.loss_step_figure({t.label: t.losses for t in traces}, step=step, log_y=log_y,
-                             diverged_at={t.label: t.diverged_at for t in traces},
-                             title="Loss at every step"),
-    key=P + "loss_chart",
+    common_figures.loss_step_figure({t.label: t.losses for t in traces}, step=step, log_y=log_y,
+                                    diverged_at={t.label: t.diverged_at for t in traces},
+                                    title="Loss at every step"),
+    key=state.P + "loss_chart",
 )
 
 if runs:
-    st.dataframe(results_table(labels, paths, step, steps, minimum), hide_index=True,
-                 width="stretch", key=P + "results")
+    st.dataframe(panels.results_table(labels, paths, step, steps, minimum), hide_index=True,
+                 width="stretch", key=state.P + "results")
     st.caption("Summaries: " + " ".join(
         f"**{OPTIMIZERS[name].label}**: {OPTIMIZERS[name].summary}"
         for name in dict.fromkeys(name for name, _ in runs)))
-st.markdown(regimes_text(one, two, loss_name, len(data[1])))
+st.markdown(panels.regimes_text(one, two, loss_name, len(data[1])))
 
 with st.expander("Keras code that draws the same paths"):
     if runs:

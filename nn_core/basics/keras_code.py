@@ -13,33 +13,16 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from nn_core.basics.descent import Trajectory
-from nn_core.basics.network import (
-    as_vector,
-    check_activation,
-    check_loss,
-    dtype_of,
-    format_keras,
-    to_keras_weights,
-)
+from nn_core.basics.network import Network, as_vector, dtype_of, format_keras, to_keras_weights
 from nn_core.basics.optimizers import OPTIMIZERS
 
 
-def forward_script(
-    weights: Sequence[float],
-    inputs: Sequence[float],
-    target: float,
-    hidden: str = "linear",
-    output: str = "linear",
-    loss: str = "mse",
-    dtype: str = "float32",
-) -> str:
+def forward_script(net: Network) -> str:
     """A runnable Keras script: builds this network, prints ``Y = ...`` and ``loss = ...``."""
-    check_loss(loss)
+    dtype, hidden, output, loss = net.dtype, net.hidden, net.output, net.loss
     f64 = dtype_of(dtype) is np.float64
-    check_activation(hidden, "hidden")
-    check_activation(output, "output")
-    w = as_vector(weights, 6, "weights", dtype)
-    x, t = as_vector(inputs, 2, "inputs", dtype), as_vector([target], 1, "target", dtype)
+    w = as_vector(net.weights, 6, "weights", dtype)
+    x, t = as_vector(net.inputs, 2, "inputs", dtype), as_vector([net.target], 1, "target", dtype)
     lit = np.vectorize(lambda v: format_keras(v, dtype), otypes=[str])  # dtype's own digits
     k1, k2, x, t = (str(lit(a).tolist()).replace("'", "") for a in (*to_keras_weights(w), x, t))
     setup = ('keras.config.set_floatx("float64")  # float64, so every digit matches the page\n'

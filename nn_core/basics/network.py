@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -89,68 +89,75 @@ def _dot(a1: np.floating, b1: np.floating, a2: np.floating, b2: np.floating) -> 
     return type(a1)(float(a2) * float(b2) + float(a1 * b1))  # exact product + one rounding
 
 
-def forward_pass(
-    weights: Sequence[float],
-    inputs: Sequence[float],
-    hidden: str = "linear",
-    output: str = "linear",
-    dtype: str = "float32",
-) -> ForwardResult:
-    """Run the 2-2-1 network on one input (2,) with weights w1..w6 (6,), keeping every value."""
-    w, x = as_vector(weights, 6, "weights", dtype), as_vector(inputs, 2, "inputs", dtype)
-    check_activation(hidden, "hidden")
-    check_activation(output, "output")
-    n1_in, n2_in = _dot(x[0], w[0], x[1], w[1]), _dot(x[0], w[2], x[1], w[3])
-    n1, n2 = _act(hidden, n1_in), _act(hidden, n2_in)
-    y_in = _dot(n1, w[4], n2, w[5])
-    return ForwardResult(*map(float, (n1_in, n2_in, n1, n2, y_in, _act(output, y_in))))
+@dataclass(frozen=True)
+class Network:
+    """The 2-2-1 network with one sample: everything a forward pass, the loss and a step need.
 
+    Like micrograd's ``Neuron``, the state lives on one object: weights w1..w6 (6,), inputs
+    x1, x2 (2,), the target, the two activations, the loss and the dtype the arithmetic is
+    rounded to (float32 as Keras by default). Construction validates names and sizes; values
+    that overflow the dtype are reported by the computations (ValueError).
+    """
 
-def loss_and_gradients(
-    weights: Sequence[float],
-    inputs: Sequence[float],
-    target: float,
-    hidden: str = "linear",
-    output: str = "linear",
-    loss: str = "mse",
-    dtype: str = "float32",
-) -> tuple[float, np.ndarray]:
-    """Loss against ``target`` and dL/dw for w1..w6 (6,) by the chain rule, each value in dtype."""
-    check_loss(loss)
-    dt = dtype_of(dtype)
-    t = as_vector([target], 1, "target", dtype)[0]
-    w, x = as_vector(weights, 6, "weights", dtype), as_vector(inputs, 2, "inputs", dtype)
-    f = forward_pass(w, x, hidden, output, dtype)
-    y, n1, n2 = dt(f.y), dt(f.n1), dt(f.n2)
-    with np.errstate(over="ignore"):  # Keras's mse rounds t - y, then its square; others once
-        value = np.square(t - y) if loss == "mse" else dt(loss_value(loss, [[t]], [[y]]))
-        # dL/dY_in = dL/dY * f'(Y_in); then back through w5, w6 to the hidden pre-activations.
-        delta_out = dt(np.asarray(loss_gradient(loss, [[t]], [[y]])).reshape(-1)[0])
-    delta_out *= _act(output, dt(f.y_in), derivative=True)
-    delta_1 = delta_out * w[4] * _act(hidden, dt(f.n1_in), derivative=True)
-    delta_2 = delta_out * w[5] * _act(hidden, dt(f.n2_in), derivative=True)
-    grads = [delta_1 * x[0], delta_1 * x[1], delta_2 * x[0], delta_2 * x[1], delta_out * n1,
-             delta_out * n2]
-    return float(value), np.array(grads, dtype=np.float64)
+    weights: Sequence[float]
+    inputs: Sequence[float]
+    target: float = 0.0
+    hidden: str = "linear"
+    output: str = "linear"
+    loss: str = "mse"
+    dtype: str = "float32"
 
+    def __post_init__(self) -> None:
+        dtype_of(self.dtype)
+        check_activation(self.hidden, "hidden")
+        check_activation(self.output, "output")
+        check_loss(self.loss)
+        object.__setattr__(self, "weights", tuple(float(w) for w in np.ravel(self.weights)))
+        object.__setattr__(self, "inputs", tuple(float(x) for x in np.ravel(self.inputs)))
+        as_vector(self.weights, 6, "weights")
+        as_vector(self.inputs, 2, "inputs")
 
-def training_step(
-    weights: Sequence[float],
-    inputs: Sequence[float],
-    target: float,
-    hidden: str = "linear",
-    output: str = "linear",
-    loss: str = "mse",
-    learning_rate: float = 0.01,
-    dtype: str = "float32",
-) -> np.ndarray:
-    """One plain gradient-descent step w <- w - lr * dL/dw in dtype, as Keras's SGD; (6,)."""
-    if not (math.isfinite(learning_rate) and learning_rate >= 0):
-        raise ValueError(f"learning_rate must be a finite number >= 0, got {learning_rate}")
-    _, grads = loss_and_gradients(weights, inputs, target, hidden, output, loss, dtype)
-    w = as_vector(weights, 6, "weights", dtype)
-    with np.errstate(over="ignore", invalid="ignore"):  # a huge lr overflows, as in Keras
-        return (w - grads.astype(w.dtype) * w.dtype.type(learning_rate)).astype(np.float64)
+    def with_weights(self, weights: Sequence[float]) -> Network:
+        """The same network with other weights w1..w6 (6,)."""
+        return replace(self, weights=weights)
+
+    def forward(self) -> ForwardResult:
+        """Run the network on its input, keeping every intermediate value."""
+        w = as_vector(self.weights, 6, "weights", self.dtype)
+        x = as_vector(self.inputs, 2, "inputs", self.dtype)
+        n1_in, n2_in = _dot(x[0], w[0], x[1], w[1]), _dot(x[0], w[2], x[1], w[3])
+        n1, n2 = _act(self.hidden, n1_in), _act(self.hidden, n2_in)
+        y_in = _dot(n1, w[4], n2, w[5])
+        return ForwardResult(*map(float, (n1_in, n2_in, n1, n2, y_in,
+                                          _act(self.output, y_in))))
+
+    def loss_and_gradients(self) -> tuple[float, np.ndarray]:
+        """Loss against the target and dL/dw for w1..w6 (6,) by the chain rule, in dtype."""
+        dt, loss = dtype_of(self.dtype), self.loss
+        t = as_vector([self.target], 1, "target", self.dtype)[0]
+        w = as_vector(self.weights, 6, "weights", self.dtype)
+        x = as_vector(self.inputs, 2, "inputs", self.dtype)
+        f = self.forward()
+        y, n1, n2 = dt(f.y), dt(f.n1), dt(f.n2)
+        with np.errstate(over="ignore"):  # Keras's mse rounds t - y, then its square; others once
+            value = np.square(t - y) if loss == "mse" else dt(loss_value(loss, [[t]], [[y]]))
+            # dL/dY_in = dL/dY * f'(Y_in); then back through w5, w6 to the hidden sums.
+            delta_out = dt(np.asarray(loss_gradient(loss, [[t]], [[y]])).reshape(-1)[0])
+        delta_out *= _act(self.output, dt(f.y_in), derivative=True)
+        delta_1 = delta_out * w[4] * _act(self.hidden, dt(f.n1_in), derivative=True)
+        delta_2 = delta_out * w[5] * _act(self.hidden, dt(f.n2_in), derivative=True)
+        grads = [delta_1 * x[0], delta_1 * x[1], delta_2 * x[0], delta_2 * x[1], delta_out * n1,
+                 delta_out * n2]
+        return float(value), np.array(grads, dtype=np.float64)
+
+    def training_step(self, learning_rate: float = 0.01) -> np.ndarray:
+        """One plain gradient-descent step w <- w - lr * dL/dw in dtype, as Keras's SGD; (6,)."""
+        if not (math.isfinite(learning_rate) and learning_rate >= 0):
+            raise ValueError(f"learning_rate must be a finite number >= 0, got {learning_rate}")
+        _, grads = self.loss_and_gradients()
+        w = as_vector(self.weights, 6, "weights", self.dtype)
+        with np.errstate(over="ignore", invalid="ignore"):  # a huge lr overflows, as in Keras
+            return (w - grads.astype(w.dtype) * w.dtype.type(learning_rate)).astype(np.float64)
 
 
 def to_keras_weights(weights: Sequence[float]) -> list[np.ndarray]:

@@ -15,7 +15,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from e2e_support import (
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+
+from tests.e2e.e2e_support import (
     ARTIFACTS,
     EXPECT_TIMEOUT_MS,
     LATENCIES,
@@ -26,7 +28,6 @@ from e2e_support import (
     launch_chromium,
     serve_app,
 )
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 # expect(...) waits up to this long unless a test gives its own bound (a loaded 2-core machine
 # can take seconds to render a page; a test that bounds latency passes timeout= itself).

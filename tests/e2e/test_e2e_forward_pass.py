@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from nn_core import course
-from nn_core.basics.network import forward_pass
+from nn_core.basics.network import Network
 from tests.e2e.e2e_support import App
 
 pytestmark = pytest.mark.e2e
@@ -26,7 +26,7 @@ def test_default_shows_the_lessons_numbers(app: App, page: Page) -> None:
     y = app.metric(page, "Y")
     expect(y).to_have_text(re.compile(r"^-?\d"))  # the first run has filled the metrics
     # Lesson 002's worked example, to the lesson's decimals, and exactly what nn_core computes.
-    lesson = forward_pass(course.FORWARD_WEIGHTS, course.FORWARD_INPUTS)
+    lesson = Network(course.FORWARD_WEIGHTS, course.FORWARD_INPUTS).forward()
     for label, value, decimals, computed in (("Y", 1.8263, 4, lesson.y),
                                              ("N1", 2.154, 3, lesson.n1),
                                              ("N2", -8.846, 3, lesson.n2)):  # fmt: skip
@@ -49,7 +49,7 @@ def test_typing_weights_updates_y_as_nn_core_computes(app: App, page: Page) -> N
         field.press(key)  # Enter confirms; Tab leaves the field, which confirms too
         expect(y).not_to_have_text(before)
         app.wait_idle(page)
-        expected = forward_pass(weights, course.FORWARD_INPUTS)
+        expected = Network(weights, course.FORWARD_INPUTS).forward()
         assert_shows(y, expected.y)
         assert_shows(app.metric(page, "N1"), expected.n1)
         # The slider beside the entry follows the typed value.

@@ -10,9 +10,10 @@ from nn_core import course
 from nn_core.basics.activations import ACTIVATIONS, activate, activation_derivative
 from nn_core.basics.keras_code import curves_script
 from nn_core.basics.losses import LOSSES, loss_gradient, loss_value
-from nn_core.basics.network import format_keras, forward_pass
+from nn_core.basics.network import Network, format_keras
 from tests.support import ROOT
-from ui.figures import fixed
+from ui.common.format import fixed
+from ui.curves import state as curves_state
 
 PAGE = str(ROOT / "lessons" / "curves.py")
 TIMEOUT = 60
@@ -35,7 +36,7 @@ def at() -> AppTest:
 
 
 def test_defaults_mark_the_forward_pages_neurons(at: AppTest) -> None:
-    f = forward_pass(course.FORWARD_WEIGHTS, course.FORWARD_INPUTS)
+    f = Network(course.FORWARD_WEIGHTS, course.FORWARD_INPUTS).forward()
     values = table(at, "activation").set_index("activation")
     assert list(values.index) == ["linear", "sigmoid", "relu", "tanh"]
     for name in values.index:
@@ -52,8 +53,8 @@ def test_defaults_mark_the_forward_pages_neurons(at: AppTest) -> None:
 
 def test_loss_tables_at_the_forward_pages_prediction(at: AppTest) -> None:
     regression, binary = loss_tables(at)
-    t, y = np.array([[course.FORWARD_TARGET]]), forward_pass(
-        course.FORWARD_WEIGHTS, course.FORWARD_INPUTS).y
+    t, y = np.array([[course.FORWARD_TARGET]]), Network(course.FORWARD_WEIGHTS,
+                                                        course.FORWARD_INPUTS).forward().y
     for row in regression.itertuples(index=False):
         assert row[1] == fixed(loss_value(row[0], t, np.array([[y]])))
         assert row[2] == fixed(float(loss_gradient(row[0], t, np.array([[y]]))[0, 0]))
@@ -95,7 +96,7 @@ def test_follows_the_forward_page_after_a_switch() -> None:
     app.selectbox(key="fwd_hidden__w").set_value("sigmoid").run()
     app.switch_page("lessons/curves.py").run()
     weights = [1.0, *course.FORWARD_WEIGHTS[1:]]
-    f = forward_pass(weights, course.FORWARD_INPUTS, "sigmoid")
+    f = Network(weights, course.FORWARD_INPUTS, hidden="sigmoid").forward()
     values = table(app, "activation").set_index("activation")
     assert values.loc["linear", "f(N1)"] == format_keras(f.n1_in)
     assert values.loc["sigmoid", "f(N1)"] == format_keras(f.n1)
@@ -110,11 +111,12 @@ def test_follows_the_forward_page_after_a_switch() -> None:
 
 def test_keras_code_is_nn_cores_script_for_the_shown_settings(at: AppTest) -> None:
     """tests/nn_core/test_keras_code.py runs ``curves_script``: it prints nn_core's numbers."""
-    f = forward_pass(course.FORWARD_WEIGHTS, course.FORWARD_INPUTS)
+    f = Network(course.FORWARD_WEIGHTS, course.FORWARD_INPUTS).forward()
+    first = curves_state.STATE.defaults()  # the page's first-visit settings
     script = curves_script(
-        list(course.CURVES_ACTIVATIONS), {"N1": f.n1_in, "N2": f.n2_in, "Y": f.y_in},
-        (course.FORWARD_TARGET, f.y, list(course.CURVES_REGRESSION_LOSSES)),
-        (float(course.CURVES_BINARY_TARGET), course.CURVES_BINARY_PREDICTION,
+        first["curves_activations"], {"N1": f.n1_in, "N2": f.n2_in, "Y": f.y_in},
+        (course.FORWARD_TARGET, f.y, first["curves_reg_losses"]),
+        (float(first["curves_bin_target"]), first["curves_bin_prediction"],
          ["binary_crossentropy", "hinge", "squared_hinge"]),
     )
     assert at.code[0].value.strip() == script.strip()

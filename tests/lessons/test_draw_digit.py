@@ -103,7 +103,7 @@ def test_page_renders_with_the_shipped_model() -> None:
     assert not at.error
     assert [w for w in at.warning] == []
     assert at.title[0].value == "Draw a digit"
-    model = at.selectbox(key="digit_model_w")
+    model = at.selectbox(key="digit_model__w")
     assert Path(model.value) == DEFAULT_MODEL_DIR
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Test accuracy"].endswith("%")
@@ -194,7 +194,7 @@ def test_ink_change_keeps_the_drawing(mnist_test) -> None:
     x_test, y_test = mnist_test
     at = new_app()
     draw(at, render_on_canvas(x_test[2]))
-    at.radio(key="digit_ink_w").set_value("Black ink on white")
+    at.radio(key="digit_ink__w").set_value("Black ink on white")
     at.run()
     assert not at.exception
     assert prediction(at) == str(y_test[2])  # the drawing is still read
@@ -206,7 +206,7 @@ def test_epoch_slider_reads_with_earlier_weights(mnist_test) -> None:
     x_test, _y_test = mnist_test
     at = new_app()
     draw(at, render_on_canvas(x_test[0]))
-    slider = at.select_slider(key="digit_epoch_w")
+    slider = at.select_slider(key="digit_epoch__w")
     options = slider.options
     assert len(options) >= 2
     slider.set_value(options[0])
@@ -219,8 +219,8 @@ def test_epoch_slider_reads_with_earlier_weights(mnist_test) -> None:
 def test_drawing_and_settings_survive_a_page_switch(mnist_test) -> None:
     x_test, y_test = mnist_test
     at = whole_app()
-    at.slider(key="digit_stroke_w").set_value(31)
-    at.toggle(key="digit_per_channel_w").set_value(True)
+    at.slider(key="digit_stroke__w").set_value(31)
+    at.toggle(key="digit_per_channel__w").set_value(True)
     at.run()
     draw(at, render_on_canvas(x_test[3]))
     assert prediction(at) == str(y_test[3])
@@ -230,8 +230,8 @@ def test_drawing_and_settings_survive_a_page_switch(mnist_test) -> None:
     switch(at, "lessons/draw_digit.py")
     assert prediction(at) == str(y_test[3])  # read from the kept drawing
     assert at.session_state["digit_seed"] == drawn  # the remounted canvas redraws it
-    assert at.slider(key="digit_stroke_w").value == 31
-    assert at.toggle(key="digit_per_channel_w").value is True
+    assert at.slider(key="digit_stroke__w").value == 31
+    assert at.toggle(key="digit_per_channel__w").value is True
 
 
 def test_evaluation_shows_confusion_matrix_and_mistakes() -> None:
@@ -244,9 +244,9 @@ def test_evaluation_shows_confusion_matrix_and_mistakes() -> None:
 def test_a_bad_custom_setting_shows_an_error(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("NN_PLAYGROUND_RUNS", str(tmp_path / "runs"))
     at = new_app()
-    at.selectbox(key="digit_train_kind_w").set_value("custom")
+    at.selectbox(key="digit_train_kind__w").set_value("custom")
     at.run()
-    at.number_input(key="digit_train_lr_custom_w").set_value(5.0)
+    at.number_input(key="digit_train_lr_custom__w").set_value(5.0)
     at.button(key="digit_train_submit").click()
     at.run()
     assert not at.exception
@@ -274,16 +274,16 @@ def test_missing_shipped_model_and_mnist_warn_and_the_page_still_works(tmp_path,
 
 def _submit_tiny_custom_training(at: AppTest) -> None:
     """Custom CNN, 4 filters, one block, no dense layer, 1 epoch on 1,000 images (batch 32)."""
-    at.selectbox(key="digit_train_kind_w").set_value("custom")
+    at.selectbox(key="digit_train_kind__w").set_value("custom")
     at.run()
-    at.number_input(key="digit_train_f1_w").set_value(4)
-    at.number_input(key="digit_train_f2_w").set_value(0)
-    at.number_input(key="digit_train_dense_w").set_value(0)
-    at.number_input(key="digit_train_dropout_w").set_value(0.0)
-    at.number_input(key="digit_train_epochs_custom_w").set_value(1)
-    at.number_input(key="digit_train_batch_custom_w").set_value(32)
-    at.number_input(key="digit_train_lr_custom_w").set_value(0.005)
-    at.selectbox(key="digit_train_images_w").set_value(1_000)
+    at.number_input(key="digit_train_f1__w").set_value(4)
+    at.number_input(key="digit_train_f2__w").set_value(0)
+    at.number_input(key="digit_train_dense__w").set_value(0)
+    at.number_input(key="digit_train_dropout__w").set_value(0.0)
+    at.number_input(key="digit_train_epochs_custom__w").set_value(1)
+    at.number_input(key="digit_train_batch_custom__w").set_value(32)
+    at.number_input(key="digit_train_lr_custom__w").set_value(0.005)
+    at.selectbox(key="digit_train_images__w").set_value(1_000)
     at.button(key="digit_train_submit").click()
     at.run()
     assert not at.exception
@@ -300,8 +300,8 @@ def test_training_a_tiny_custom_model_to_completion(tmp_path, monkeypatch, mnist
     switch(at, "lessons/curves.py")  # the job keeps going while the student looks elsewhere
     switch(at, "lessons/draw_digit.py")
     assert at.session_state["digit_job_id"] == job_id
-    assert at.selectbox(key="digit_train_kind_w").value == "custom"  # the form kept its settings
-    assert at.number_input(key="digit_train_f1_w").value == 4
+    assert at.selectbox(key="digit_train_kind__w").value == "custom"  # the form kept its settings
+    assert at.number_input(key="digit_train_f1__w").value == 4
     deadline = time.monotonic() + TRAIN_DEADLINE_S
     while "Finished: test accuracy" not in texts(at.success):
         assert time.monotonic() < deadline, "the tiny training did not finish in time"
@@ -321,12 +321,12 @@ def test_training_a_tiny_custom_model_to_completion(tmp_path, monkeypatch, mnist
     # The finished network is now selectable; "Use" selects it and it reads a drawing.
     run_dirs = list((tmp_path / "runs").iterdir())
     assert len(run_dirs) == 1
-    labels = at.selectbox(key="digit_model_w").options  # AppTest lists the shown labels
+    labels = at.selectbox(key="digit_model__w").options  # AppTest lists the shown labels
     assert any(label.startswith("Custom CNN: conv 4 (3×3") for label in labels)
     at.button(key="digit_use_trained").click()
     at.run()
     assert not at.exception
-    assert at.selectbox(key="digit_model_w").value == str(run_dirs[0])
+    assert at.selectbox(key="digit_model__w").value == str(run_dirs[0])
     x_test, _ = mnist_test
     draw(at, render_on_canvas(x_test[0]))
     assert prediction(at) is not None
@@ -339,9 +339,9 @@ def test_a_second_session_waits_in_the_queue_and_both_can_cancel(tmp_path, monke
     monkeypatch.delenv("NN_PLAYGROUND_MAX_JOBS", raising=False)
     first, second = new_app(), new_app()
     _submit_tiny_custom_training(first)
-    second.selectbox(key="digit_train_kind_w").set_value("lenet")
+    second.selectbox(key="digit_train_kind__w").set_value("lenet")
     second.run()
-    second.selectbox(key="digit_train_images_w").set_value(1_000)
+    second.selectbox(key="digit_train_images__w").set_value(1_000)
     second.button(key="digit_train_submit").click()
     second.run()
     assert not second.exception and not second.error

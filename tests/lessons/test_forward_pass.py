@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from nn_core import course
 from nn_core.basics.keras_code import forward_script, training_step_script
-from nn_core.basics.network import format_keras, forward_pass, loss_and_gradients, training_step
+from nn_core.basics.network import Network, format_keras
 from tests.support import ROOT
 
 PAGE = str(ROOT / "lessons" / "forward_pass.py")
@@ -51,7 +51,7 @@ def at() -> AppTest:
 def test_opens_on_the_lessons_worked_example(at: AppTest) -> None:
     assert at.title[0].value == "Forward pass of a 2-2-1 network"
     # Keras's float32: 7.2*0.42 + (-5.8)*0.15 rounds to 2.1539998, and Y to 1.8262999
-    f = forward_pass(**{k: LESSON[k] for k in ("weights", "inputs")})
+    f = Network(**{k: LESSON[k] for k in ("weights", "inputs")}).forward()
     assert (metric(at, "N1"), metric(at, "N2"), metric(at, "Y")) == (
         shown(f.n1), shown(f.n2), shown(f.y)) == ("2.1539998", "-8.846", "1.8262999")
     text = page_text(at)
@@ -65,7 +65,7 @@ def test_opens_on_the_lessons_worked_example(at: AppTest) -> None:
 def test_relu_on_both_layers_gives_the_lessons_numbers(at: AppTest) -> None:
     at.selectbox(key="fwd_hidden__w").set_value("relu").run()
     at.selectbox(key="fwd_output__w").set_value("relu").run()
-    expected = forward_pass(LESSON["weights"], LESSON["inputs"], "relu", "relu")
+    expected = Network(LESSON["weights"], LESSON["inputs"], hidden="relu", output="relu").forward()
     y = metric(at, "Y after relu")
     assert y == shown(expected.y) == "2.0032198"  # the lesson's Keras output, every digit
     assert metric(at, "loss (mse)") == "2.7663002"  # the lesson's MSE 2.7663
@@ -83,30 +83,30 @@ def test_relu_on_both_layers_gives_the_lessons_numbers(at: AppTest) -> None:
 def test_changing_a_weight_changes_y_as_nn_core_says(at: AppTest) -> None:
     at.number_input(key="fwd_w5__number").set_value(0.5).run()
     weights = [*LESSON["weights"][:4], 0.5, LESSON["weights"][5]]
-    assert metric(at, "Y") == shown(forward_pass(weights, LESSON["inputs"]).y)
+    assert metric(at, "Y") == shown(Network(weights, LESSON["inputs"]).forward().y)
     assert at.slider(key="fwd_w5__slider").value == 0.5
     at.slider(key="fwd_w6__slider").set_value(-0.3).run()
     weights[5] = -0.3
     assert at.number_input(key="fwd_w6__number").value == -0.3
-    assert metric(at, "Y") == shown(forward_pass(weights, LESSON["inputs"]).y)
+    assert metric(at, "Y") == shown(Network(weights, LESSON["inputs"]).forward().y)
     at.number_input(key="fwd_x1__number").set_value(1.0).run()
-    assert metric(at, "Y") == shown(forward_pass(weights, [1.0, -5.8]).y)
+    assert metric(at, "Y") == shown(Network(weights, [1.0, -5.8]).forward().y)
     assert not at.exception
 
 
 def test_training_steps_lower_the_loss_and_reset_restores(at: AppTest) -> None:
     lr = course.FORWARD_LEARNING_RATE  # the page's default: no need to change it
     assert at.number_input(key="fwd_lr__w").value == lr
-    start, _ = loss_and_gradients(**LESSON)
+    start, _ = Network(**LESSON).loss_and_gradients()
     at.button(key="fwd_step").click().run()
-    w1 = training_step(**LESSON, learning_rate=lr)
-    loss1, _ = loss_and_gradients(**(LESSON | {"weights": w1}))
+    w1 = Network(**LESSON).training_step(lr)
+    loss1, _ = Network(**LESSON | {"weights": w1}).loss_and_gradients()
     assert metric(at, "loss before the step") == shown(start)
     assert metric(at, "loss after the step") == shown(loss1) == metric(at, "loss (mse)")
     assert loss1 < start and not at.warning
     at.button(key="fwd_step").click().run()
-    w2 = training_step(**(LESSON | {"weights": w1}), learning_rate=lr)
-    loss2, _ = loss_and_gradients(**(LESSON | {"weights": w2}))
+    w2 = Network(**LESSON | {"weights": w1}).training_step(lr)
+    loss2, _ = Network(**LESSON | {"weights": w2}).loss_and_gradients()
     assert loss2 < loss1 and metric(at, "loss (mse)") == shown(loss2)
     assert at.number_input(key="fwd_w1__number").value == w2[0]  # the float32 weight, exactly
     at.button(key="fwd_reset").click().run()
@@ -119,10 +119,10 @@ def test_training_steps_lower_the_loss_and_reset_restores(at: AppTest) -> None:
 def test_the_default_step_shows_what_nn_core_computes(at: AppTest) -> None:
     lr = course.FORWARD_LEARNING_RATE
     at.button(key="fwd_step").click().run()
-    after, _ = loss_and_gradients(**(LESSON | {"weights": training_step(**LESSON,
-                                                                        learning_rate=lr)}))
+    stepped = Network(**LESSON).training_step(lr)
+    after, _ = Network(**LESSON | {"weights": stepped}).loss_and_gradients()
     assert metric(at, "loss after the step") == shown(after)
-    start, _ = loss_and_gradients(**LESSON)
+    start, _ = Network(**LESSON).loss_and_gradients()
     assert bool(at.warning) == (after > start)  # an overshooting step is explained
     assert not at.exception
 
@@ -158,7 +158,8 @@ def test_a_shared_link_opens_on_its_settings() -> None:
     app.query_params.update({"w1": "0.5", "hidden": "relu", "output": "relu", "w2": "abc"})
     app.run()
     weights = [0.5, *course.FORWARD_WEIGHTS[1:]]
-    assert metric(app, "Y") == shown(forward_pass(weights, LESSON["inputs"], "relu", "relu").y)
+    assert metric(app, "Y") == shown(Network(weights, LESSON["inputs"], hidden="relu",
+                                             output="relu").forward().y)
     assert "w2='abc'" in app.warning[0].value
     assert app.query_params["w1"] == "0.5" and app.query_params["w2"] == "0.15"  # the URL now
     app.number_input(key="fwd_w3__number").set_value(-1.0).run()
@@ -176,11 +177,11 @@ def test_keras_code_is_nn_cores_script_for_the_shown_settings(at: AppTest) -> No
     args = dict(LESSON, weights=weights, hidden="relu", output="linear", loss="mse")
     lr = course.FORWARD_LEARNING_RATE
     code = at.code[0].value
-    script = forward_script(**args) + training_step_script("mse", LESSON["target"], lr)
+    script = forward_script(Network(**args)) + training_step_script("mse", LESSON["target"], lr)
     assert code.strip() == script.strip()  # st.code drops the final newline
     table = at.dataframe[0].value
     assert all(w in code for w in table["value"])
     column = next(c for c in table.columns if c.startswith("after one step"))
-    assert list(table[column]) == [shown(v) for v in training_step(**args, learning_rate=lr)]
-    assert metric(at, "Y") == shown(forward_pass(weights, LESSON["inputs"], "relu").y)
+    assert list(table[column]) == [shown(v) for v in Network(**args).training_step(lr)]
+    assert metric(at, "Y") == shown(Network(weights, LESSON["inputs"], hidden="relu").forward().y)
     assert not at.exception

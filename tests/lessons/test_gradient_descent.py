@@ -11,7 +11,7 @@ from nn_core.basics.descent import steps_to_reach, trajectories, trajectory
 from nn_core.basics.keras_code import descent_script
 from nn_core.basics.optimizers import Run
 from tests.support import ROOT
-from ui.figures import fixed
+from ui.common.format import fixed
 
 PAGE = str(ROOT / "lessons" / "gradient_descent.py")
 TIMEOUT = 60

@@ -8,8 +8,14 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from ui import figures
-from ui.figures import CurveMarker, PathTrace
+from ui.common import figures as common_figures
+from ui.common import format as fmt
+from ui.common import style
+from ui.curves import figures as curves_figures
+from ui.curves.figures import CurveMarker
+from ui.descent import figures as descent_figures
+from ui.descent.figures import PathTrace
+from ui.forward import figures as forward_figures
 
 LESSON_W = (0.42, 0.15, -0.56, 0.83, 0.93, 0.02)
 
@@ -19,51 +25,51 @@ LESSON_W = (0.42, 0.15, -0.56, 0.83, 0.93, 0.02)
     (-0.0, "0"), (1e-9, "1e-09"), (math.inf, "inf"),
 ])
 def test_short(value: float, text: str) -> None:
-    assert figures.short(value) == text
+    assert fmt.short(value) == text
 
 
 def test_fixed_keeps_seven_decimals_and_switches_to_e_notation() -> None:
-    assert figures.fixed(1.8263000000000003) == "1.8263000"
-    assert figures.fixed(2.7663008399999994) == "2.7663008"
-    assert figures.fixed(0.0) == "0.0000000"
-    assert figures.fixed(3.7e11) == "3.7000000e+11"
-    assert figures.fixed(1e-26) == "1.0000000e-26"
-    assert figures.fixed(math.nan) == "nan"
+    assert fmt.fixed(1.8263000000000003) == "1.8263000"
+    assert fmt.fixed(2.7663008399999994) == "2.7663008"
+    assert fmt.fixed(0.0) == "0.0000000"
+    assert fmt.fixed(3.7e11) == "3.7000000e+11"
+    assert fmt.fixed(1e-26) == "1.0000000e-26"
+    assert fmt.fixed(math.nan) == "nan"
 
 
 def test_tex_brackets_negative_factors_only() -> None:
-    assert figures.tex(-5.8) == "(-5.8)"
-    assert figures.tex(-5.8, factor=False) == "-5.8"
-    assert figures.tex(0.15) == "0.15"
-    assert figures.tex(2.5e-12) == r"2.5 \times 10^{-12}"
+    assert fmt.tex(-5.8) == "(-5.8)"
+    assert fmt.tex(-5.8, factor=False) == "-5.8"
+    assert fmt.tex(0.15) == "0.15"
+    assert fmt.tex(2.5e-12) == r"2.5 \times 10^{-12}"
 
 
 def test_robust_range_ignores_an_exploding_tail_and_keeps_zero() -> None:
     p = np.linspace(0.001, 1, 1000)
-    lo, hi = figures.robust_range({"bce": -1 / p, "flat": np.zeros_like(p)})
+    lo, hi = common_figures.robust_range({"bce": -1 / p, "flat": np.zeros_like(p)})
     assert hi >= 0 > lo > -1 / 0.001  # the -1000 end is cut, zero stays in view
-    assert figures.robust_range({"nan": np.array([np.nan])}) is None
+    assert common_figures.robust_range({"nan": np.array([np.nan])}) is None
 
 
 def test_network_diagram_edges_follow_sign_and_size() -> None:
-    fig = figures.network_diagram(LESSON_W, (7.2, -5.8), (2.154, -8.846, 1.8263),
+    fig = forward_figures.network_diagram(LESSON_W, (7.2, -5.8), (2.154, -8.846, 1.8263),
                                   (2.154, -8.846, 1.8263), hidden="linear", output="linear",
                                   target=0.34, loss=2.2090877, loss_name="mse")
     edges = [t for t in fig.data if t.mode == "lines"]
     assert len(edges) == 6
     colors = [e.line.color for e in edges]
-    assert colors == [figures.POSITIVE if w >= 0 else figures.NEGATIVE for w in LESSON_W]
+    assert colors == [style.POSITIVE if w >= 0 else style.NEGATIVE for w in LESSON_W]
     widths = [e.line.width for e in edges]
     assert widths[4] == max(widths) and widths[5] == min(widths)  # |w5| = 0.93, |w6| = 0.02
     texts = [a.text for a in fig.layout.annotations]
     for i, w in enumerate(LESSON_W, start=1):
-        assert f"w{i} = {figures.short(w, 4)}" in texts
+        assert f"w{i} = {fmt.short(w, 4)}" in texts
     assert any("N1</b> = 2.154" in t for t in texts)
     assert any("target = 0.34" in t and "mse = 2.20909" in t for t in texts)
 
 
 def test_network_diagram_shows_before_and_after_activation() -> None:
-    fig = figures.network_diagram(LESSON_W, (7.2, -5.8), (2.154, -8.846, 2.00322),
+    fig = forward_figures.network_diagram(LESSON_W, (7.2, -5.8), (2.154, -8.846, 2.00322),
                                   (2.154, 0.0, 2.00322), hidden="relu", output="relu")
     texts = [a.text for a in fig.layout.annotations]
     assert any("N2</b> = -8.846 → relu → <b>0</b>" in t for t in texts)
@@ -73,7 +79,7 @@ def test_network_diagram_shows_before_and_after_activation() -> None:
 
 def test_curves_figure_gaps_and_skips_non_finite_values() -> None:
     x = np.linspace(-1, 1, 5)
-    fig = figures.curves_figure(
+    fig = curves_figures.curves_figure(
         x, {"a": np.array([0, 1, np.inf, 1, 0]), "b": x},
         markers=[CurveMarker("b", "N1", 0.5, 0.5), CurveMarker("a", "N2", 0.1, math.nan)],
         guides={"N1 = 0.5": 0.5, "N3 = 0.55": 0.55, "far": math.inf},
@@ -82,20 +88,21 @@ def test_curves_figure_gaps_and_skips_non_finite_values() -> None:
     assert [t.name for t in lines] == ["a", "b"]
     assert lines[0].y[2] is None
     markers = [t for t in fig.data if t.mode == "markers"]
-    assert len(markers) == 1 and markers[0].marker.color == figures.color_for(1)
+    assert len(markers) == 1 and markers[0].marker.color == style.color_for(1)
     shifts = [a.yshift for a in fig.layout.annotations]
     assert sorted(shifts) == [2, 16]  # the two close guides are stacked, inf is dropped
 
 
 def test_inside_and_drawn_count_stop_a_diverged_path_at_the_edge() -> None:
     w = np.array([[1, 1], [1, -4], [1, 3.5], [1, -7.75]])
-    assert figures.inside_count(w, (-1.5, 1.5)) == 1
+    assert descent_figures.inside_count(w, (-1.5, 1.5)) == 1
     diverged = PathTrace("SGD", w, np.ones(4), diverged_at=4)
-    assert figures.drawn_count(diverged, (-1.5, 1.5)) == 2  # the start and the first point out
+    # the start and the first point out
+    assert descent_figures.drawn_count(diverged, (-1.5, 1.5)) == 2
     converging = PathTrace("SGD", w, np.ones(4))
-    assert figures.drawn_count(converging, (-1.5, 1.5)) == 4
+    assert descent_figures.drawn_count(converging, (-1.5, 1.5)) == 4
     nan_path = PathTrace("x", np.array([[0, 0], [np.nan, 0]]), np.ones(2), diverged_at=1)
-    assert figures.drawn_count(nan_path, (-1.5, 1.5)) == 1
+    assert descent_figures.drawn_count(nan_path, (-1.5, 1.5)) == 1
 
 
 def _bowl() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -109,14 +116,14 @@ def test_surface_and_contour_draw_paths_and_label_divergence() -> None:
     good = PathTrace("Adam", np.array([[1, 1], [1, 0], [1, -1]]), np.array([2.0, 0.5, 0.0]))
     bad = PathTrace("SGD", np.array([[1, 1], [1, -4], [1, 3.5]]), np.array([2, 4.5, 3]),
                     diverged_at=3)
-    surface = figures.surface_figure(w1, w2, z, [good, bad], step=1, start=(1, 1, 2),
+    surface = descent_figures.surface_figure(w1, w2, z, [good, bad], step=1, start=(1, 1, 2),
                                      minimum=(1, -1, 0))
     assert isinstance(surface.data[0], go.Surface)
     lines = [t for t in surface.data if isinstance(t, go.Scatter3d) and t.mode == "lines"]
     assert {t.name: len(t.x) for t in lines} == {"Adam": 3, "SGD": 1}  # SGD: inside the box
     assert lines[-1].name == "Adam"  # the first path is drawn last, on top
     assert any(t.text == ("diverged",) for t in surface.data if isinstance(t, go.Scatter3d))
-    contour = figures.contour_figure(w1, w2, z, [good, bad], step=1, start=(1, 1),
+    contour = descent_figures.contour_figure(w1, w2, z, [good, bad], step=1, start=(1, 1),
                                      minimum=(1, -1))
     assert isinstance(contour.data[0], go.Contour)
     paths = [t for t in contour.data if isinstance(t, go.Scatter) and t.mode == "lines+markers"]
@@ -128,19 +135,19 @@ def test_surface_and_contour_draw_paths_and_label_divergence() -> None:
 
 
 def test_loss_step_figure_floors_zero_on_a_log_axis() -> None:
-    fig = figures.loss_step_figure({"SGD": np.array([2.0, 0.0]), "bad": np.array([1.0, 9.0])},
-                                   step=1, diverged_at={"bad": 1})
+    losses = {"SGD": np.array([2.0, 0.0]), "bad": np.array([1.0, 9.0])}
+    fig = common_figures.loss_step_figure(losses, step=1, diverged_at={"bad": 1})
     assert fig.layout.yaxis.type == "log"
     assert fig.data[0].y[1] == 1e-16
     assert any("bad: diverged" in a.text for a in fig.layout.annotations)
-    linear = figures.loss_step_figure({"loss": np.array([2.0, 1.0])}, log_y=False)
+    linear = common_figures.loss_step_figure({"loss": np.array([2.0, 1.0])}, log_y=False)
     assert linear.layout.yaxis.type == "linear" and list(linear.data[0].y) == [2.0, 1.0]
 
 
 def test_a_converging_path_that_leaves_the_plot_keeps_its_marker_on_the_path() -> None:
     w1, w2, z = _bowl()
     out_and_back = PathTrace("momentum", np.array([[1, 1], [1, -2], [1, -1]]), np.ones(3))
-    contour = figures.contour_figure(w1, w2, z, [out_and_back], step=2)
+    contour = descent_figures.contour_figure(w1, w2, z, [out_and_back], step=2)
     current = next(t for t in contour.data if isinstance(t, go.Scatter) and t.mode == "markers"
                    and t.showlegend is False)
     assert (current.x[0], current.y[0]) == (1, -1)

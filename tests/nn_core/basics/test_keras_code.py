@@ -21,7 +21,7 @@ from nn_core.basics.keras_code import (
     training_step_script,
 )
 from nn_core.basics.losses import loss_gradient, loss_value
-from nn_core.basics.network import format_keras, forward_pass, loss_and_gradients, training_step
+from nn_core.basics.network import Network, format_keras
 from nn_core.basics.optimizers import Run
 from tests.support import ROOT
 
@@ -56,19 +56,21 @@ def test_forward_script_prints_y_loss_and_the_step_as_nn_core() -> None:
                   hidden="relu", output="linear", loss="mse")
     start = [0.37, *course.FORWARD_WEIGHTS[1:]]
     lr = course.FORWARD_LEARNING_RATE
-    weights = training_step(start, **lesson, learning_rate=lr).tolist()  # as after a click
-    code = forward_script(weights, **lesson) + training_step_script("mse", lesson["target"], lr)
+    weights = Network(start, **lesson).training_step(lr).tolist()  # as after a click
+    code = forward_script(Network(weights, **lesson)) + training_step_script("mse",
+                                                                             lesson["target"], lr)
     assert "set_floatx" not in code  # Keras's defaults
     out = run_script(code)
     printed = dict(re.findall(r"^(Y|loss) = (\S+)$", out, re.M))
-    assert printed["Y"] == format_keras(forward_pass(weights, lesson["inputs"], "relu").y)
-    assert printed["loss"] == format_keras(loss_and_gradients(weights, **lesson)[0])
+    assert printed["Y"] == format_keras(Network(weights, lesson["inputs"],
+                                                hidden="relu").forward().y)
+    assert printed["loss"] == format_keras(Network(weights, **lesson).loss_and_gradients()[0])
     after = re.findall(r"w\d = ([^,\s]+)", out.split("after one step:")[1])
-    assert after == [format_keras(v) for v in training_step(weights, **lesson, learning_rate=lr)]
+    assert after == [format_keras(v) for v in Network(weights, **lesson).training_step(lr)]
 
 
 def test_curves_script_prints_nn_cores_activations_and_losses() -> None:
-    f = forward_pass(course.FORWARD_WEIGHTS, course.FORWARD_INPUTS)
+    f = Network(course.FORWARD_WEIGHTS, course.FORWARD_INPUTS).forward()
     marks = {"N1": f.n1_in, "N2": f.n2_in, "Y": f.y_in}
     names = ["linear", "relu", "tanh", "elu"]
     regression = (course.FORWARD_TARGET, f.y, ["mse", "huber"])

@@ -21,13 +21,11 @@ from nn_core.basics.keras_code import forward_script
 from nn_core.basics.losses import ONE_OUTPUT_LOSSES
 from nn_core.basics.network import (
     WEIGHT_NAMES,
+    Network,
     build_keras_network,
     format_keras,
-    forward_pass,
     from_keras_weights,
-    loss_and_gradients,
     to_keras_weights,
-    training_step,
 )
 
 W, X, T = d.FORWARD_WEIGHTS, d.FORWARD_INPUTS, d.FORWARD_TARGET
@@ -48,7 +46,7 @@ def _model(keras64, hidden: str, output: str, weights):
 
 
 def test_lesson_linear_numbers_in_exact_arithmetic():
-    f = forward_pass(W, X, dtype=F64)
+    f = Network(W, X, dtype=F64).forward()
     assert f.n1_in == pytest.approx(2.154, abs=1e-9) and f.n1 == f.n1_in
     assert f.n2_in == pytest.approx(-8.846, abs=1e-9) and f.n2 == f.n2_in
     assert f.y == pytest.approx(1.8263, abs=1e-9) and f.y_in == f.y
@@ -58,31 +56,33 @@ def test_lesson_linear_numbers_in_exact_arithmetic():
 def test_lesson_numbers_as_keras_prints_them_in_float32():
     """The lesson's relu Y, MAE and MSE are Keras float32 output; the linear pass in float32
     is 2.1539998, -8.846, 1.8262999 (the lesson's 2.154 and 1.8263 are exact arithmetic)."""
-    f = forward_pass(W, X)
+    f = Network(W, X).forward()
     assert [format_keras(v) for v in (f.n1_in, f.n1, f.n2, f.y_in, f.y)] == [
         "2.1539998", "2.1539998", "-8.846", "1.8262999", "1.8262999"]
-    relu = forward_pass(W, X, "relu", "relu")
+    relu = Network(W, X, hidden="relu", output="relu").forward()
     assert (format_keras(relu.y), format_keras(relu.n2_in), relu.n2) == ("2.0032198", "-8.846", 0)
-    mae, _ = loss_and_gradients(W, X, T, "relu", "relu", "mae")
-    mse, _ = loss_and_gradients(W, X, T, "relu", "relu", "mse")
+    mae, _ = Network(W, X, target=T, hidden="relu", output="relu", loss="mae").loss_and_gradients()
+    mse, _ = Network(W, X, target=T, hidden="relu", output="relu", loss="mse").loss_and_gradients()
     assert format_keras(mae) == "1.6632198"
     assert format_keras(mse) == "2.7663002" and format_keras(mse).startswith("2.7663")
     assert all(v == float(np.float32(v)) for v in (*vars(f).values(), mae, mse))
 
 
 def test_lesson_relu_numbers_and_losses_in_exact_arithmetic():
-    f = forward_pass(W, X, "relu", "relu", dtype=F64)
+    f = Network(W, X, hidden="relu", output="relu", dtype=F64).forward()
     assert (f.n1, f.n2) == (pytest.approx(2.154), 0.0)
     assert f.y == pytest.approx(2.00322, abs=1e-12)
-    mae, _ = loss_and_gradients(W, X, T, "relu", "relu", "mae", dtype=F64)
-    mse, _ = loss_and_gradients(W, X, T, "relu", "relu", "mse", dtype=F64)
+    mae, _ = Network(W, X, target=T, hidden="relu", output="relu", loss="mae",
+                     dtype=F64).loss_and_gradients()
+    mse, _ = Network(W, X, target=T, hidden="relu", output="relu", loss="mse",
+                     dtype=F64).loss_and_gradients()
     assert mae == pytest.approx(1.66322, abs=1e-12) and round(mse, 4) == 2.7663
 
 
 @pytest.mark.parametrize("dtype", ["float32", F64])
 @pytest.mark.parametrize(("act", "expected"), [("sigmoid", 0.69706), ("tanh", 0.70906)])
 def test_lesson_squashing_numbers(act, expected, dtype):
-    assert round(forward_pass(W, X, act, act, dtype=dtype).y, 5) == expected
+    assert round(Network(W, X, hidden=act, output=act, dtype=dtype).forward().y, 5) == expected
 
 
 @pytest.mark.parametrize(("value", "dtype", "text"), [
@@ -105,7 +105,7 @@ def test_float32_equals_keras_predict_bit_for_bit(keras32, act):
     first_layer = keras32.Model(model.inputs[0], model.layers[0].output)
     for weights, x in CASES32:
         model.set_weights(to_keras_weights(weights))
-        f = forward_pass(weights, x, act, act)
+        f = Network(weights, x, hidden=act, output=act).forward()
         assert first_layer.predict(np.array([x]), verbose=0)[0].tolist() == [f.n1, f.n2]
         y = _predict(model, x)
         assert y.dtype == np.float32 and float(y) == f.y and str(y) == format_keras(f.y)
@@ -119,7 +119,7 @@ def test_float32_equals_keras_predict_within_float32_rounding(keras32, hidden):
     first_layer = keras32.Model(model.inputs[0], model.layers[0].output)
     for weights, x in CASES32[:5]:
         model.set_weights(to_keras_weights(weights))
-        f = forward_pass(weights, x, hidden)
+        f = Network(weights, x, hidden=hidden).forward()
         np.testing.assert_allclose(first_layer(np.array([x]))[0], [f.n1, f.n2], rtol=1.2e-6,
                                    atol=1e-6)
         scale = abs(f.n1 * weights[4]) + abs(f.n2 * weights[5])  # Y's size before cancelling
@@ -133,7 +133,7 @@ def test_keras_model_equals_forward_pass(keras64, hidden, output):
     first_layer = keras64.Model(model.inputs[0], model.layers[0].output)
     for weights, x in CASES:
         model.set_weights(to_keras_weights(weights))
-        f = forward_pass(weights, x, hidden, output, dtype=F64)
+        f = Network(weights, x, hidden=hidden, output=output, dtype=F64).forward()
         hidden_out = first_layer(np.array([x]))
         np.testing.assert_allclose(np.asarray(hidden_out)[0], [f.n1, f.n2], rtol=1e-6, atol=1e-12)
         np.testing.assert_allclose(float(model(np.array([x]))[0, 0]), f.y, rtol=1e-6, atol=1e-12)
@@ -142,7 +142,7 @@ def test_keras_model_equals_forward_pass(keras64, hidden, output):
 def test_predict_equals_forward_pass(keras64):
     model = _model(keras64, "sigmoid", "sigmoid", W)
     assert float(model.predict(np.array([X]), verbose=0)[0, 0]) == pytest.approx(
-        forward_pass(W, X, "sigmoid", "sigmoid", dtype=F64).y, rel=1e-12)
+        Network(W, X, hidden="sigmoid", output="sigmoid", dtype=F64).forward().y, rel=1e-12)
 
 
 def _tape_gradients(keras_, model, weights, x, target, loss):
@@ -162,7 +162,8 @@ def _tape_gradients(keras_, model, weights, x, target, loss):
 def test_float32_loss_and_gradients_equal_gradient_tape_bit_for_bit(keras32, act, loss):
     model = build_keras_network(act, act)
     for weights, x in CASES32:
-        value, grads = loss_and_gradients(weights, x, T, act, act, loss)
+        value, grads = Network(weights, x, target=T, hidden=act, output=act,
+                               loss=loss).loss_and_gradients()
         k_value, k_grads = _tape_gradients(keras32, model, weights, x, T, loss)
         assert (value, grads.tolist()) == (k_value, k_grads.tolist())
 
@@ -177,7 +178,8 @@ def test_float32_loss_and_gradients_equal_gradient_tape(keras32, hidden, output,
     value involved."""
     model = build_keras_network(hidden, output)
     for weights, x in CASES[:2]:
-        value, grads = loss_and_gradients(weights, x, T, hidden, output, loss)
+        value, grads = Network(weights, x, target=T, hidden=hidden, output=output,
+                               loss=loss).loss_and_gradients()
         k_value, k_grads = _tape_gradients(keras32, model, weights, x, T, loss)
         assert value == pytest.approx(k_value, rel=2e-5, abs=1e-7)
         np.testing.assert_allclose(grads, k_grads, rtol=1e-6, atol=1e-5 * np.abs(k_grads).max())
@@ -187,7 +189,8 @@ def test_float32_loss_and_gradients_equal_gradient_tape(keras32, hidden, output,
 def test_gradients_equal_gradient_tape_for_every_loss(keras64, loss):
     model = build_keras_network("tanh", "sigmoid")
     for weights, x in CASES[:2]:
-        value, grads = loss_and_gradients(weights, x, T, "tanh", "sigmoid", loss, F64)
+        value, grads = Network(weights, x, target=T, hidden="tanh", output="sigmoid", loss=loss,
+                               dtype=F64).loss_and_gradients()
         k_value, k_grads = _tape_gradients(keras64, model, weights, x, T, loss)
         assert value == pytest.approx(k_value, rel=1e-6)
         np.testing.assert_allclose(grads, k_grads, rtol=1e-6, atol=1e-12)
@@ -198,7 +201,8 @@ def test_gradients_equal_gradient_tape_for_every_loss(keras64, loss):
 def test_gradients_equal_gradient_tape_for_every_activation(keras64, hidden, output, loss):
     model = build_keras_network(hidden, output)
     for weights, x in CASES:
-        value, grads = loss_and_gradients(weights, x, T, hidden, output, loss, F64)
+        value, grads = Network(weights, x, target=T, hidden=hidden, output=output, loss=loss,
+                               dtype=F64).loss_and_gradients()
         k_value, k_grads = _tape_gradients(keras64, model, weights, x, T, loss)
         assert value == pytest.approx(k_value, rel=1e-6, abs=1e-12)
         np.testing.assert_allclose(grads, k_grads, rtol=1e-6, atol=1e-12)
@@ -217,19 +221,23 @@ def _keras_sgd_step(keras_, hidden: str, output: str, loss: str, lr: float) -> n
 
 
 def test_training_step_equals_keras_sgd_and_lowers_the_loss(keras64):
-    new = training_step(W, X, T, "linear", "linear", "mse", 0.01, F64)
+    new = Network(W, X, target=T, hidden="linear", output="linear", loss="mse",
+                  dtype=F64).training_step(0.01)
     np.testing.assert_allclose(new, _keras_sgd_step(keras64, "linear", "linear", "mse", 0.01),
                                rtol=1e-12)
     # The inputs (7.2, -5.8) make the bowl steep: lr 0.01 overshoots (2.209 -> 9.23), 0.001 not.
-    assert loss_and_gradients(new, X, T)[0] > loss_and_gradients(W, X, T)[0]
-    smaller = training_step(W, X, T, "linear", "linear", "mse", d.FORWARD_LEARNING_RATE)
-    assert loss_and_gradients(smaller, X, T)[0] < loss_and_gradients(W, X, T)[0]
+    assert Network(new, X, target=T).loss_and_gradients()[0] > Network(W, X,
+                                                                       target=T).loss_and_gradients()[0]
+    smaller = Network(W, X, target=T, hidden="linear", output="linear",
+                      loss="mse").training_step(d.FORWARD_LEARNING_RATE)
+    assert Network(smaller, X, target=T).loss_and_gradients()[0] < Network(W, X,
+                                                                           target=T).loss_and_gradients()[0]
 
 
 @pytest.mark.parametrize(("act", "loss"), [("linear", "mse"), ("relu", "mae")])
 def test_float32_training_step_equals_keras_sgd_bit_for_bit(keras32, act, loss):
     lr = d.FORWARD_LEARNING_RATE
-    new = training_step(W, X, T, act, act, loss, lr)
+    new = Network(W, X, target=T, hidden=act, output=act, loss=loss).training_step(lr)
     assert new.tolist() == _keras_sgd_step(keras32, act, act, loss, lr).tolist()
 
 
@@ -252,43 +260,48 @@ def _run_script(code: str) -> dict[str, str]:
 
 
 def test_keras_code_float32_prints_exactly_the_page_s_strings():
-    code = forward_script(W, X, T, "relu", "relu", "mse")
+    code = forward_script(Network(W, X, target=T, hidden="relu", output="relu", loss="mse"))
     assert "set_floatx" not in code and "set_dtype_policy" not in code  # Keras's defaults
-    value, _ = loss_and_gradients(W, X, T, "relu", "relu", "mse")
-    y = forward_pass(W, X, "relu", "relu").y
+    value, _ = Network(W, X, target=T, hidden="relu", output="relu",
+                       loss="mse").loss_and_gradients()
+    y = Network(W, X, hidden="relu", output="relu").forward().y
     expected = {"Y": format_keras(y), "loss": format_keras(value)}
     assert _run_script(code) == expected == {"Y": "2.0032198", "loss": "2.7663002"}
 
 
 def test_keras_code_float64_prints_the_same_numbers():
-    code = forward_script(W, X, T, "relu", "sigmoid", "mae", dtype=F64)
-    f = forward_pass(W, X, "relu", "sigmoid", dtype=F64)
-    value, _ = loss_and_gradients(W, X, T, "relu", "sigmoid", "mae", dtype=F64)
+    code = forward_script(Network(W, X, target=T, hidden="relu", output="sigmoid", loss="mae",
+                                  dtype=F64))
+    f = Network(W, X, hidden="relu", output="sigmoid", dtype=F64).forward()
+    value, _ = Network(W, X, target=T, hidden="relu", output="sigmoid", loss="mae",
+                       dtype=F64).loss_and_gradients()
     assert _run_script(code) == {"Y": f"{f.y:.7f}", "loss": f"{value:.7f}"}
 
 
 
 @pytest.mark.parametrize(("call", "message"), [
-    (lambda: forward_pass(W[:5], X), "6 numbers"),
-    (lambda: forward_pass((*W, 1.0), X), "6 numbers"),
-    (lambda: forward_pass(W, (1.0, 2.0, 3.0)), "2 numbers"),
-    (lambda: forward_pass((np.nan, *W[1:]), X), "finite"),
-    (lambda: forward_pass(W, (np.inf, 1.0)), "finite"),
-    (lambda: forward_pass(W, X, "nope"), "hidden activation"),
-    (lambda: forward_pass(W, X, "linear", "softmax"), "output activation"),
-    (lambda: loss_and_gradients(W, X, np.nan), "finite"),
-    (lambda: loss_and_gradients(W, X, T, loss="nope"), "unknown loss"),
-    (lambda: loss_and_gradients(W, X, T, loss="categorical_crossentropy"), "unknown loss"),
-    (lambda: loss_and_gradients(W, X, T, loss="cosine_similarity"), "unknown loss"),
-    (lambda: training_step(W, X, T, learning_rate=np.inf), "learning_rate"),
+    (lambda: Network(W[:5], X).forward(), "6 numbers"),
+    (lambda: Network((*W, 1.0), X).forward(), "6 numbers"),
+    (lambda: Network(W, (1.0, 2.0, 3.0)).forward(), "2 numbers"),
+    (lambda: Network((np.nan, *W[1:]), X).forward(), "finite"),
+    (lambda: Network(W, (np.inf, 1.0)).forward(), "finite"),
+    (lambda: Network(W, X, hidden="nope").forward(), "hidden activation"),
+    (lambda: Network(W, X, hidden="linear", output="softmax").forward(), "output activation"),
+    (lambda: Network(W, X, target=np.nan).loss_and_gradients(), "finite"),
+    (lambda: Network(W, X, target=T, loss="nope").loss_and_gradients(), "unknown loss"),
+    (lambda: Network(W, X, target=T, loss="categorical_crossentropy").loss_and_gradients(),
+     "unknown loss"),
+    (lambda: Network(W, X, target=T, loss="cosine_similarity").loss_and_gradients(),
+     "unknown loss"),
+    (lambda: Network(W, X, target=T).training_step(np.inf), "learning_rate"),
     (lambda: from_keras_weights([np.zeros((2, 2))]), "2 weight arrays"),
     (lambda: from_keras_weights([np.zeros((2, 2)), np.zeros((2, 2))]), "shape"),
     (lambda: build_keras_network("nope", "linear"), "hidden activation"),
-    (lambda: forward_script(W, X, T, loss="nope"), "unknown loss"),
-    (lambda: forward_pass(W, X, dtype="float16"), "unknown dtype"),
-    (lambda: forward_script(W, X, T, dtype="bfloat16"), "unknown dtype"),
-    (lambda: forward_script(W, (1.0, 2.0, 3.0), T), "2 numbers"),
-    (lambda: forward_pass((1e39, *W[1:]), X), "finite in float32"),
+    (lambda: forward_script(Network(W, X, target=T, loss="nope")), "unknown loss"),
+    (lambda: Network(W, X, dtype="float16").forward(), "unknown dtype"),
+    (lambda: forward_script(Network(W, X, target=T, dtype="bfloat16")), "unknown dtype"),
+    (lambda: forward_script(Network(W, (1.0, 2.0, 3.0), target=T)), "2 numbers"),
+    (lambda: Network((1e39, *W[1:]), X).forward(), "finite in float32"),
 ])
 def test_bad_input_raises_value_error(call, message):
     with pytest.raises(ValueError, match=message):

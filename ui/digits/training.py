@@ -2,7 +2,7 @@
 
 Jobs run in spawned worker processes owned by the one cached ``JobRegistry``; this module only
 reads their status. The progress panel is an ``st.fragment`` that reruns every
-``DIGIT_POLL_S`` seconds while the session's job is queued or running.
+``POLL_S`` seconds while the session's job is queued or running.
 """
 
 from __future__ import annotations
@@ -12,12 +12,27 @@ from typing import Any
 
 import streamlit as st
 
-from nn_core import course as d
 from nn_core.cnn.presets import POOLINGS, PRESETS, TRAINING_OPTIMIZERS, custom_spec
 from nn_core.cnn.specs import count_params, with_recipe
 from nn_core.training.jobs import ACTIVE_STATES, JobRegistry, JobStatus
-from ui import digit_figures as figs
-from ui.digit_state import kept, record_trace, registry
+from ui.common import widgets
+from ui.digits import figures as figs
+from ui.digits.state import POLL_S, P, record_trace, registry
+
+# The form's first-visit values: lesson 003's network, and a small custom CNN to start from.
+TRAIN_KIND: str = "cnn_34826"  # the network the training form offers first (lesson 003)
+TRAIN_IMAGES: tuple[int, ...] = (1_000, 10_000, 60_000)  # choices; 60,000 = all of MNIST
+TRAIN_IMAGES_DEFAULT: int = 10_000
+CUSTOM_FILTERS: tuple[int, int] = (16, 32)  # conv block 1, block 2 (0 = none)
+CUSTOM_KERNEL: int = 3
+CUSTOM_POOLING: str = "max"
+CUSTOM_DENSE: int = 64
+CUSTOM_DROPOUT: float = 0.25
+CUSTOM_EPOCHS: int = 3
+CUSTOM_BATCH_SIZE: int = 128
+CUSTOM_OPTIMIZER: str = "adam"
+CUSTOM_LEARNING_RATE: float = 0.001
+
 
 
 def presets_table() -> None:
@@ -39,51 +54,56 @@ def _kind_label(name: str) -> str:
 def train_form(runs_dir: Path) -> None:
     """Choose a preset or a custom network and its recipe; 'Train' queues a job."""
     state = st.session_state
-    what = kept(st.selectbox, "Network to train", "digit_train_kind", d.DIGIT_TRAIN_KIND,
-                options=[*PRESETS, "custom"], format_func=_kind_label)
+    what = widgets.persistent(st.selectbox, "Network to train", P + "train_kind",
+                              default=TRAIN_KIND,
+                options=[*PRESETS, "custom"], format_func=_kind_label, in_form=True)
     recipe = (PRESETS[what].recipe if what != "custom" else None)
-    with st.form("digit_train_form", border=True):
+    with st.form(P + "train_form", border=True):
         arch: dict[str, Any] = {}
         if what == "custom":
             c = st.columns(3)
             with c[0]:
-                arch["f1"] = kept(st.number_input, "Filters, conv block 1", "digit_train_f1",
-                                  d.DIGIT_CUSTOM_FILTERS[0], min_value=0, step=1)
-                arch["f2"] = kept(st.number_input, "Filters, conv block 2 (0 = none)",
-                                  "digit_train_f2", d.DIGIT_CUSTOM_FILTERS[1], min_value=0, step=1)
+                arch["f1"] = widgets.persistent(st.number_input, "Filters, conv block 1",
+                                                P + "train_f1",
+                                  default=CUSTOM_FILTERS[0], min_value=0, step=1, in_form=True)
+                arch["f2"] = widgets.persistent(
+                    st.number_input, "Filters, conv block 2 (0 = none)", P + "train_f2",
+                    default=CUSTOM_FILTERS[1], min_value=0, step=1, in_form=True)
             with c[1]:
-                arch["kernel"] = kept(st.selectbox, "Kernel size", "digit_train_kernel",
-                                      d.DIGIT_CUSTOM_KERNEL, options=[3, 5],
-                                      format_func=lambda k: f"{k}×{k}")
-                arch["pooling"] = kept(st.selectbox, "Pooling after each conv",
-                                       "digit_train_pooling", d.DIGIT_CUSTOM_POOLING,
-                                       options=POOLINGS)
+                arch["kernel"] = widgets.persistent(st.selectbox, "Kernel size", P + "train_kernel",
+                                      default=CUSTOM_KERNEL, options=[3, 5],
+                                      format_func=lambda k: f"{k}×{k}", in_form=True)
+                arch["pooling"] = widgets.persistent(st.selectbox, "Pooling after each conv",
+                                       P + "train_pooling", default=CUSTOM_POOLING,
+                                       options=POOLINGS, in_form=True)
             with c[2]:
-                arch["dense"] = kept(st.number_input, "Dense neurons (0 = none)",
-                                     "digit_train_dense", d.DIGIT_CUSTOM_DENSE, min_value=0,
-                                     step=16)
-                arch["dropout"] = kept(st.number_input, "Dropout rate", "digit_train_dropout",
-                                       d.DIGIT_CUSTOM_DROPOUT, min_value=0.0, max_value=1.0,
-                                       step=0.05)
+                arch["dense"] = widgets.persistent(st.number_input, "Dense neurons (0 = none)",
+                                     P + "train_dense", default=CUSTOM_DENSE, min_value=0,
+                                     step=16, in_form=True)
+                arch["dropout"] = widgets.persistent(st.number_input, "Dropout rate",
+                                                     P + "train_dropout",
+                                       default=CUSTOM_DROPOUT, min_value=0.0, max_value=1.0,
+                                       step=0.05, in_form=True)
         c = st.columns(5)
         suffix = what  # each network keeps its own recipe settings
-        epochs = kept(c[0].number_input, "Epochs", f"digit_train_epochs_{suffix}",
-                      recipe.epochs if recipe else d.DIGIT_CUSTOM_EPOCHS, min_value=1, step=1)
-        batch = kept(c[1].number_input, "Batch size", f"digit_train_batch_{suffix}",
-                     recipe.batch_size if recipe else d.DIGIT_CUSTOM_BATCH_SIZE, min_value=1,
-                     step=32)
-        optimizer = kept(c[2].selectbox, "Optimizer", f"digit_train_optimizer_{suffix}",
-                         recipe.optimizer if recipe else d.DIGIT_CUSTOM_OPTIMIZER,
-                         options=TRAINING_OPTIMIZERS)
-        lr = kept(c[3].number_input, "Learning rate", f"digit_train_lr_{suffix}",
-                  float(recipe.learning_rate if recipe else d.DIGIT_CUSTOM_LEARNING_RATE),
-                  min_value=0.0, step=0.0005, format="%.5f")
-        images = kept(c[4].selectbox, "Training images", "digit_train_images",
-                      d.DIGIT_TRAIN_IMAGES_DEFAULT, options=d.DIGIT_TRAIN_IMAGES,
+        epochs = widgets.persistent(c[0].number_input, "Epochs", f"{P}train_epochs_{suffix}",
+                                    default=recipe.epochs if recipe else CUSTOM_EPOCHS,
+                                    min_value=1, step=1, in_form=True)
+        batch = widgets.persistent(c[1].number_input, "Batch size", f"{P}train_batch_{suffix}",
+                     default=recipe.batch_size if recipe else CUSTOM_BATCH_SIZE, min_value=1,
+                     step=32, in_form=True)
+        optimizer = widgets.persistent(c[2].selectbox, "Optimizer", f"{P}train_optimizer_{suffix}",
+                         default=recipe.optimizer if recipe else CUSTOM_OPTIMIZER,
+                         options=TRAINING_OPTIMIZERS, in_form=True)
+        lr = widgets.persistent(c[3].number_input, "Learning rate", f"{P}train_lr_{suffix}",
+                  default=float(recipe.learning_rate if recipe else CUSTOM_LEARNING_RATE),
+                  min_value=0.0, step=0.0005, format="%.5f", in_form=True)
+        images = widgets.persistent(c[4].selectbox, "Training images", P + "train_images",
+                      default=TRAIN_IMAGES_DEFAULT, options=TRAIN_IMAGES,
                       format_func=lambda n: "all 60,000" if n >= 60_000 else f"{n:,}",
                       help="Fewer images train in seconds (for a quick demo), at a lower "
-                           "accuracy. 10% of them are held out for validation.")
-        submitted = st.form_submit_button("Train", type="primary", key="digit_train_submit",
+                           "accuracy. 10% of them are held out for validation.", in_form=True)
+        submitted = st.form_submit_button("Train", type="primary", key=P + "train_submit",
                                           icon=":material/model_training:")
     if not submitted:
         return
@@ -110,9 +130,9 @@ def train_form(runs_dir: Path) -> None:
     except Exception as exc:  # e.g. the runs folder is not writable
         st.error(f"The training job could not be started: {type(exc).__name__}: {exc}")
         return
-    state["digit_job_id"] = job_id
-    state["digit_job_seen"] = None
-    state["digit_trace"] = None
+    state[P + "job_id"] = job_id
+    state[P + "job_seen"] = None
+    state[P + "trace"] = None
 
 
 def duration(seconds: float | None) -> str:
@@ -152,16 +172,16 @@ def job_status(status: JobStatus, jobs: JobRegistry) -> None:
     trace = record_trace(status)
     if status.history or trace:
         st.plotly_chart(figs.training_curves_figure(status.history, live=trace),
-                        config=figs.plot_config(), key="digit_job_curves")
+                        config=figs.plot_config(), key=P + "job_curves")
     if status.state in ACTIVE_STATES:
-        st.button("Cancel training", key="digit_cancel", on_click=jobs.cancel,
+        st.button("Cancel training", key=P + "cancel", on_click=jobs.cancel,
                   args=(status.job_id,), icon=":material/cancel:")
     elif status.state == "done":
         acc = f"{status.test_accuracy:.2%}" if status.test_accuracy is not None else "–"
         st.success(f"Finished: test accuracy {acc}. The network is now in the list at the top "
                    "of the page.")
-        if st.button("Use this network for prediction", key="digit_use_trained"):
-            st.session_state["digit_model_pending"] = str(status.run_dir)
+        if st.button("Use this network for prediction", key=P + "use_trained"):
+            st.session_state[P + "model_pending"] = str(status.run_dir)
             st.rerun()
     elif status.state == "failed":
         st.error(f"Training failed: {status.error or 'unknown error'}")
@@ -173,8 +193,8 @@ def training_progress(runs_dir: str) -> None:
     """The job of this session: live while it runs (fragment rerun every second)."""
     state = st.session_state
     jobs = registry(runs_dir)
-    job_id = state.get("digit_job_id")
-    with st.container(key="digit_training"):
+    job_id = state.get(P + "job_id")
+    with st.container(key=P + "training"):
         if job_id is None:
             st.caption("No training started from this browser session yet.")
             return
@@ -183,11 +203,11 @@ def training_progress(runs_dir: str) -> None:
         except KeyError:
             st.warning("The training job of this session is no longer known to the server (it "
                        "was restarted). Finished networks are still in the list at the top.")
-            state["digit_job_id"] = None
+            state[P + "job_id"] = None
             return
         job_status(status, jobs)
-    was_active = state.get("digit_job_seen") in ACTIVE_STATES
-    state["digit_job_seen"] = status.state
+    was_active = state.get(P + "job_seen") in ACTIVE_STATES
+    state[P + "job_seen"] = status.state
     if was_active and status.state not in ACTIVE_STATES:
         st.rerun()  # the whole page: the finished network joins the model list
 
@@ -210,12 +230,12 @@ def training_panel(runs_dir: Path) -> None:
         presets_table()
     train_form(runs_dir)
     jobs = registry(str(runs_dir))
-    job_id = st.session_state.get("digit_job_id")
+    job_id = st.session_state.get(P + "job_id")
     active = False
     if job_id is not None:
         try:
             active = jobs.status(job_id).state in ACTIVE_STATES
         except KeyError:
             active = False
-    st.fragment(run_every=d.DIGIT_POLL_S if active else None)(training_progress)(str(runs_dir))
+    st.fragment(run_every=POLL_S if active else None)(training_progress)(str(runs_dir))
     queue_table(jobs)

@@ -1,4 +1,4 @@
-"""ui.widgets: settings survive reruns and runs that do not draw their widgets (page switches)."""
+"""Widgets bound to settings: values survive reruns and runs that do not draw them."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import math
 
 from streamlit.testing.v1 import AppTest
 
-from ui import widgets
+from ui.common import widgets
 
 
 def test_choices_are_sanitized() -> None:
@@ -22,34 +22,17 @@ def test_clip() -> None:
     assert widgets.clip(0.4213, -2, 2) == 0.4213
 
 
-def test_query_params_round_trip_exactly() -> None:
-    values = {"w1": 0.1 + 0.2, "x1": -5.8, "hidden": "relu", "steps": 3}
-    encoded = widgets.encode_params(values)
-    assert encoded == {"w1": "0.30000000000000004", "x1": "-5.8", "hidden": "relu",
-                       "steps": "3.0"}
-    spec = {"w1": float, "x1": float, "hidden": ("linear", "relu")}
-    decoded, problems = widgets.decode_params(encoded, spec)
-    assert decoded == {"w1": 0.1 + 0.2, "x1": -5.8, "hidden": "relu"} and problems == []
-
-
-def test_bad_query_params_are_reported_not_applied() -> None:
-    spec = {"w1": float, "w2": float, "w3": float, "hidden": ("linear", "relu")}
-    decoded, problems = widgets.decode_params(
-        {"w1": "abc", "w2": "inf", "w3": ["1", "2"], "hidden": "softmax", "other": "x"}, spec)
-    assert decoded == {"w3": 2.0}  # a repeated parameter: the last one wins, as st.query_params
-    assert len(problems) == 3
-    assert any("w1='abc'" in p for p in problems) and any("softmax" in p for p in problems)
-
-
 def _app() -> None:
     """A page that can hide its widgets, as a switch to another page does."""
     import pandas as pd
     import streamlit as st
 
-    from ui import widgets
+    from ui.common import widgets
+    from ui.common.state import PageState, Setting
 
-    widgets.init_state({"t_value": 0.5, "t_kind": "relu",
-                        "t_table": pd.DataFrame({"a": [1.0, 2.0]})})
+    state = PageState("t_", [Setting("value", 0.5, float), Setting("kind", "relu"),
+                             Setting("table", lambda: pd.DataFrame({"a": [1.0, 2.0]}))])
+    state.init()
     if st.session_state.get("hide"):
         st.write("another page")
     else:
@@ -57,8 +40,7 @@ def _app() -> None:
         kind = widgets.persistent(st.selectbox, "kind", "t_kind", options=["linear", "relu"])
         table = widgets.persistent_editor("t_table", num_rows="dynamic")
         st.write(f"value={value!r} kind={kind} sum={float(table['a'].sum())!r}")
-    st.button("reset", key="reset", on_click=widgets.reset_state, args=(
-        {"t_value": 0.5, "t_kind": "relu", "t_table": pd.DataFrame({"a": [1.0, 2.0]})},))
+    st.button("reset", key="reset", on_click=state.reset)
 
 
 def _shown(at: AppTest) -> str:

@@ -1,72 +1,56 @@
-"""The digit page's session state (``digit_`` keys) and its once-per-process cached loaders.
+"""The digit page's settings table (``digit_`` keys), its callbacks and once-per-process loaders.
 
-Settings survive page switches through ``kept`` widgets; the canvas callbacks below only touch
-session state. Heavy objects (runs, checkpoints, MNIST's test set, the one ``JobRegistry``) are
+Settings survive page switches through ``ui.common.widgets``; the canvas callbacks below only
+touch session state. Heavy objects (runs, checkpoints,
+                                    MNIST's test set, the one ``JobRegistry``) are
 ``st.cache_resource``d: shared by every session, NumPy only, TensorFlow never imported here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import streamlit as st
 
 from nn_core.cnn import digits
-from nn_core.course import DIGIT_INKS, DIGIT_TEST_DIGITS, SEED
+from nn_core.course import SEED
 from nn_core.training.jobs import JobRegistry, JobStatus
-from nn_core.training.runs import TrainedModel, default_runs_dir, load_run, load_weights_npz
+from nn_core.training.runs import TrainedModel, load_run, load_weights_npz
+from ui.common.state import PageState, Setting
 
+CANVAS_SIZE = 280  # px, square: 10× MNIST's 28×28
+INKS: tuple[tuple[str, str, str], ...] = (  # (label, ink, background); the first is the default
+    ("White ink on black", "#FFFFFF", "#000000"),
+    ("Black ink on white", "#000000", "#FFFFFF"),
+)
+STROKE_WIDTH: tuple[int, int, int] = (6, 40, 20)  # min, max, default (px on the canvas)
+TEST_DIGITS = 10_000  # "Random test digit" draws from MNIST's 10,000 test images
+MISTAKES_SHOWN = 24  # misclassified test digits in the gallery
+POLL_S = 1.0  # the training panel refreshes this often while a job is active
 
-# ---------------------------------------------------------------------------------------------
-# Session state: every key starts with digit_; settings survive page switches
-# ---------------------------------------------------------------------------------------------
-def init_state() -> None:
-    """Defaults of this page's session state (only missing keys are set)."""
-    defaults: dict[str, Any] = {
-        "digit_canvas_version": 0,  # bumped to give the canvas a fresh key (clear, ink change)
-        "digit_seed": {"objects": []},  # the canvas's initial drawing when it (re)mounts
-        "digit_drawing": None,  # {"json": fabric json, "image": (28, 28) or None}
-        "digit_source": "canvas",  # what the network reads: "canvas" or "mnist"
-        "digit_mnist_index": None,
-        "digit_random_count": 0,
-        "digit_job_id": None,
-        "digit_job_seen": None,  # the job state the training panel showed last
-        "digit_trace": None,  # running loss/accuracy samples of the current job (live curve)
-    }
-    for key, value in defaults.items():
-        if key not in st.session_state:
-            st.session_state[key] = value
-
-
-def kept(widget: Callable[..., Any], label: str, key: str, default: Any, **kwargs: Any) -> Any:
-    """A widget whose value lives in ``key`` and survives page switches (widget key: key_w).
-
-    Streamlit forgets the state of widgets on pages not shown; the value is copied to a plain
-    session-state key after every run and handed back to the widget when it is recreated.
-    """
-    state = st.session_state
-    if key not in state:
-        state[key] = default
-    widget_key = f"{key}_w"
-    if widget_key not in state:
-        state[widget_key] = state[key]
-    value = widget(label, key=widget_key, **kwargs)
-    state[key] = value
-    return value
-
-
-def reset_kept(key: str, value: Any) -> None:
-    """Set a kept widget's value before the widget is created in this run."""
-    st.session_state[key] = value
-    st.session_state[f"{key}_w"] = value
+# The page's settings table. The training form keeps one set of keys per network
+# (``train_epochs_<kind>`` ...), created with their defaults by the form itself.
+STATE = PageState("digit_", [
+    Setting("canvas_version", 0),  # bumped to give the canvas a fresh key (clear, ink change)
+    Setting("seed", lambda: {"objects": []}),  # the canvas's drawing when it (re)mounts
+    Setting("drawing", None),  # {"json": fabric json, "image": (28, 28) or None}
+    Setting("source", "canvas"),  # what the network reads: "canvas" or "mnist"
+    Setting("mnist_index", None),
+    Setting("random_count", 0),
+    Setting("job_id", None),
+    Setting("job_seen", None),  # the job state the training panel showed last
+    Setting("trace", None),  # running loss/accuracy samples of the current job (live curve)
+    Setting("ink", INKS[0][0]),
+    Setting("stroke", STROKE_WIDTH[2]),
+    Setting("per_channel", False),
+])
+P = STATE.prefix
 
 
 def ink_colours(name: str) -> tuple[str, str]:
-    """(ink, background) hex colours of an ink label of ``DIGIT_INKS``."""
-    return next((ink, bg) for label, ink, bg in DIGIT_INKS if label == name)
+    """(ink, background) hex colours of an ink label of ``INKS``."""
+    return next((ink, bg) for label, ink, bg in INKS if label == name)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -75,56 +59,56 @@ def ink_colours(name: str) -> tuple[str, str]:
 def clear_drawing() -> None:
     """Page 'Clear' button: a fresh, empty canvas (new key) and no drawing."""
     state = st.session_state
-    state["digit_canvas_version"] += 1
-    state["digit_seed"] = {"objects": []}
-    state["digit_drawing"] = None
-    state["digit_source"] = "canvas"
+    state[P + "canvas_version"] += 1
+    state[P + "seed"] = {"objects": []}
+    state[P + "drawing"] = None
+    state[P + "source"] = "canvas"
 
 
 def recolour_drawing() -> None:
     """Ink change: keep the drawing, repainted in the new ink (the canvas remounts with it)."""
     state = st.session_state
-    ink, _ = ink_colours(state["digit_ink_w"])
-    drawing = state.get("digit_drawing")
+    ink, _ = ink_colours(state[P + "ink"])
+    drawing = state.get(P + "drawing")
     if drawing is not None and drawing.get("json"):
         objects = [{**obj, "stroke": ink} if "stroke" in obj else obj
                    for obj in drawing["json"].get("objects", [])]
-        state["digit_drawing"] = {**drawing, "json": {**drawing["json"], "objects": objects}}
-    state["digit_canvas_version"] += 1
+        state[P + "drawing"] = {**drawing, "json": {**drawing["json"], "objects": objects}}
+    state[P + "canvas_version"] += 1
 
 
 def random_digit() -> None:
     """'Random MNIST test digit' button: pick the next test digit of a seeded sequence."""
     state = st.session_state
-    state["digit_random_count"] += 1
-    rng = np.random.default_rng([SEED, state["digit_random_count"]])
-    state["digit_mnist_index"] = int(rng.integers(DIGIT_TEST_DIGITS))
-    state["digit_source"] = "mnist"
+    state[P + "random_count"] += 1
+    rng = np.random.default_rng([SEED, state[P + "random_count"]])
+    state[P + "mnist_index"] = int(rng.integers(TEST_DIGITS))
+    state[P + "source"] = "mnist"
 
 
 def show_drawing() -> None:
     """'Back to my drawing' button."""
-    st.session_state["digit_source"] = "canvas"
+    st.session_state[P + "source"] = "canvas"
 
 
 def current_input() -> tuple[np.ndarray | None, str, int | None]:
     """(image (28, 28) in [0, 1] or None, where it comes from, true label or None)."""
     state = st.session_state
-    if state["digit_source"] == "mnist" and state["digit_mnist_index"] is not None:
+    if state[P + "source"] == "mnist" and state[P + "mnist_index"] is not None:
         test = mnist_test()
         if test is not None:
             x_test, y_test = test
-            index = state["digit_mnist_index"] % len(x_test)
+            index = state[P + "mnist_index"] % len(x_test)
             return (x_test[index].astype(np.float32) / 255,
                     f"MNIST test digit #{index}", int(y_test[index]))
-    drawing = state["digit_drawing"]
+    drawing = state[P + "drawing"]
     return (None if drawing is None else drawing["image"]), "your drawing", None
 
 
 def record_trace(status: JobStatus) -> dict[str, list[float]] | None:
     """Append the running (epoch-mean) loss/accuracy to this session's live curve of the job."""
     state = st.session_state
-    trace = state.get("digit_trace")
+    trace = state.get(P + "trace")
     if trace is None or trace.get("job") != status.job_id:
         trace = {"job": status.job_id, "x": [], "loss": [], "accuracy": []}
     if status.state == "running" and status.batches and status.loss is not None:
@@ -133,18 +117,13 @@ def record_trace(status: JobStatus) -> dict[str, list[float]] | None:
             trace["x"].append(x)
             trace["loss"].append(float(status.loss))
             trace["accuracy"].append(float(status.accuracy or np.nan))
-    state["digit_trace"] = trace
+    state[P + "trace"] = trace
     return trace if trace["x"] else None
 
 
 # ---------------------------------------------------------------------------------------------
 # Heavy objects: once per process
 # ---------------------------------------------------------------------------------------------
-def runs_dir() -> Path:
-    """Where training runs are saved (env NN_PLAYGROUND_RUNS, read on every run for tests)."""
-    return default_runs_dir()
-
-
 @st.cache_resource(show_spinner=False)
 def registry(folder: str) -> JobRegistry:
     """The process-wide training-job registry (one per runs folder)."""

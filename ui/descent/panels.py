@@ -1,101 +1,33 @@
-"""The gradient-descent page's settings, scenario buttons, tables, cache and text
-(lessons/gradient_descent.py).
+"""The descent page's controls, warnings, tables and texts (lessons/gradient_descent.py).
 
-Settings live in Session State under ``gd_<name>`` (``ui.widgets``); every surface value, path
-and step count comes from ``nn_core.basics.descent``, cached per input with ``st.cache_data``.
+Settings come from ``ui.descent.state.STATE``; numbers from ``nn_core.basics.descent``.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 from nn_core import course
-from nn_core.basics.descent import (
-    Trajectory,
-    error_surface,
-    lr_thresholds,
-    steps_to_reach,
-    trajectories,
-    trajectory,
-)
+from nn_core.basics.descent import Trajectory, steps_to_reach
 from nn_core.basics.losses import LOSSES, REGRESSION_LOSSES
-from nn_core.basics.optimizers import OPTIMIZERS, Run
-from ui import figures, widgets
-from ui.figures import fixed, short
-
-P = "gd_"  # Session State prefix of this page
-TOLERANCE = course.DESCENT_TOLERANCE
-COURSE_SEARCH_STEPS = course.DESCENT_COURSE_SEARCH_STEPS
-DATA_COLUMNS = ("x1", "x2", "target")
-RUN_COLUMNS = ("show", "optimizer", "learning rate")
-
-
-def default_data() -> pd.DataFrame:
-    """Lesson 002's two data points: inputs (n, 2) and targets (n,) as one editable table."""
-    return pd.DataFrame(
-        [[*x, t] for x, t in zip(course.DESCENT_INPUTS, course.DESCENT_TARGETS, strict=True)],
-        columns=list(DATA_COLUMNS), dtype=float,
-    )
-
-
-def runs_table(rows: list[tuple[str, float]], others: bool = True) -> pd.DataFrame:
-    """The optimizer table: the given (optimizer, lr) rows shown, then every other one hidden."""
-    table = [[True, name, float(lr)] for name, lr in rows]
-    if others:
-        used = {name for name, _ in rows}
-        table += [[False, name, float(o.defaults["learning_rate"])]
-                  for name, o in OPTIMIZERS.items() if name not in used]
-    return pd.DataFrame(table, columns=list(RUN_COLUMNS))
-
-
-def page_defaults() -> dict[str, Any]:
-    """The lesson's setup (nn_core.course) plus plain SGD at Keras's default lr to compare."""
-    adam = (course.DESCENT_OPTIMIZER, course.DESCENT_LEARNING_RATE)
-    sgd = ("sgd", OPTIMIZERS["sgd"].defaults["learning_rate"])
-    return {P + k: v for k, v in {
-        "data": default_data(), "runs": runs_table([adam, sgd]), "loss": course.DESCENT_LOSS,
-        "scale": course.DESCENT_SCALE, "start_w1": course.DESCENT_START[0],
-        "start_w2": course.DESCENT_START[1], "steps": course.DESCENT_STEPS,
-        "step": course.DESCENT_STEPS, "log_y": course.DESCENT_LOG_Y,
-    }.items()}
-
-
-def on_course() -> None:
-    """Button: exactly the lesson, Adam(0.001) alone on the default data, mse, start (1, 1)."""
-    widgets.reset_state(page_defaults() | {
-        P + "runs": runs_table([(course.DESCENT_OPTIMIZER, course.DESCENT_LEARNING_RATE)]),
-    })
-
-
-def on_ravine() -> None:
-    """Button: input 1 scaled by 3 turns the bowl into a ravine; SGD, momentum and Adam race."""
-    steps = course.DESCENT_RAVINE_STEPS
-    widgets.reset_state(page_defaults() | {
-        P + "scale": course.DESCENT_RAVINE_SCALE,
-        P + "runs": runs_table(list(course.DESCENT_RAVINE_RUNS)),
-        P + "steps": steps, P + "step": steps,
-    })
-
-
-def on_regimes() -> None:
-    """Button: plain SGD at one learning rate from each regime of the current data's bowl."""
-    state = st.session_state
-    try:
-        one, two = lr_thresholds(scaled_inputs(read_data(state[P + "data"]), state[P + "scale"]))
-    except ValueError:
-        return  # the page shows what is wrong with the data
-    if not math.isfinite(one):
-        return
-    rates = (0.5 * one, one, 0.5 * (one + two), 1.25 * two)
-    state[P + "runs"] = runs_table([("sgd", r) for r in rates], others=False)
-    state[P + "loss"] = "mse"
-    state[P + "steps"] = state[P + "step"] = course.DESCENT_REGIME_STEPS
-    widgets.bump_editor(P + "runs")
+from nn_core.basics.optimizers import OPTIMIZERS
+from ui.common import widgets
+from ui.common.format import fixed, short
+from ui.descent.figures import inside_count
+from ui.descent.state import (
+    COURSE_SEARCH_STEPS,
+    DATA_COLUMNS,
+    MAX_STEPS,
+    TOLERANCE,
+    P,
+    on_course,
+    on_ravine,
+    on_regimes,
+)
 
 
 def scenario_buttons() -> None:
@@ -146,7 +78,7 @@ def controls() -> tuple[pd.DataFrame, pd.DataFrame, float, str, tuple[float, flo
         start = (widgets.slider_number("w1", P + "start_w1", *course.DESCENT_RANGE, 0.05),
                  widgets.slider_number("w2", P + "start_w2", *course.DESCENT_RANGE, 0.05))
         steps = int(widgets.persistent(st.number_input, "Steps", P + "steps", min_value=1,
-                                       max_value=course.DESCENT_MAX_STEPS, step=100))
+                                       max_value=MAX_STEPS, step=100))
     return runs_df, data_df, scale, loss_name, start, steps
 
 
@@ -155,75 +87,6 @@ def step_slider(steps: int) -> int:
     st.session_state[P + "step"] = min(int(st.session_state[P + "step"]), steps)
     return widgets.persistent(st.slider, "Step (drag to walk along the paths)", P + "step",
                               min_value=0, max_value=steps)
-
-
-def read_data(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """The edited table -> inputs (n, 2), targets (n,); ValueError saying which cell is wrong."""
-    if table is None or len(table) == 0:
-        raise ValueError("The data table is empty: add at least one row (x1, x2, target).")
-    missing = [c for c in DATA_COLUMNS if c not in table.columns]
-    if missing:
-        raise ValueError(f"The data table needs the columns x1, x2, target; missing {missing}.")
-    numbers = table[list(DATA_COLUMNS)].apply(pd.to_numeric, errors="coerce").to_numpy(float)
-    bad = np.argwhere(~np.isfinite(numbers))
-    if bad.size:
-        row, col = bad[0]
-        raise ValueError(f"Row {row + 1}, column {DATA_COLUMNS[col]}: every cell must be a "
-                         "finite number (fill in or delete the row).")
-    return numbers[:, :2], numbers[:, 2]
-
-
-def scaled_inputs(data: tuple[np.ndarray, np.ndarray], scale: float) -> np.ndarray:
-    """Inputs (n, 2) with input 1 multiplied by ``scale`` (the conditioning control)."""
-    inputs = data[0].copy()
-    inputs[:, 0] *= float(scale)
-    return inputs
-
-
-def read_runs(table: pd.DataFrame) -> list[tuple[str, float]]:
-    """The shown rows of the optimizer table as (optimizer, lr); ValueError naming a bad row."""
-    runs = []
-    for i, row in enumerate(table.itertuples(index=False), start=1):
-        show, name, lr = row
-        if not (isinstance(show, (bool, np.bool_)) and show):
-            continue
-        if name not in OPTIMIZERS:
-            raise ValueError(f"Optimizer row {i}: choose an optimizer.")
-        lr = pd.to_numeric(lr, errors="coerce")
-        if not (np.isfinite(lr) and lr > 0):
-            raise ValueError(f"Optimizer row {i} ({OPTIMIZERS[name].label}): the learning rate "
-                             "must be a number above 0.")
-        runs.append((str(name), float(lr)))
-    return runs
-
-
-def as_tuple(array: np.ndarray) -> tuple:
-    """A hashable copy of an array for st.cache_data."""
-    return tuple(map(tuple, array)) if np.ndim(array) == 2 else tuple(np.ravel(array).tolist())
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def cached_surface(inputs: tuple, targets: tuple, loss: str) -> tuple[np.ndarray, ...]:
-    """The error surface over the lesson's square: w1 (r,), w2 (r,), Z (r, r)."""
-    return error_surface(np.array(inputs), np.array(targets), loss, course.DESCENT_RANGE,
-                         course.DESCENT_RESOLUTION)
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def cached_paths(runs: tuple, start: tuple, inputs: tuple, targets: tuple, loss: str,
-                 steps: int) -> list[Trajectory]:
-    """nn_core.basics.descent.trajectories for every shown optimizer, stepping together."""
-    return trajectories([Run(name, lr) for name, lr in runs], start, np.array(inputs),
-                        np.array(targets), loss, steps)
-
-
-@st.cache_data(max_entries=16, show_spinner=False)
-def course_steps(start: tuple, inputs: tuple, targets: tuple, loss: str,
-                 minimum: tuple) -> int | None:
-    """Steps the course's Adam(0.001) needs to get within TOLERANCE of ``minimum``."""
-    traj = trajectory(course.DESCENT_OPTIMIZER, start, np.array(inputs), np.array(targets),
-                      loss, COURSE_SEARCH_STEPS, course.DESCENT_LEARNING_RATE)
-    return steps_to_reach(traj, minimum, TOLERANCE)
 
 
 def path_labels(runs: list[tuple[str, float]]) -> list[str]:
@@ -236,9 +99,9 @@ def path_labels(runs: list[tuple[str, float]]) -> list[str]:
     return labels
 
 
-def course_text(course: int | None, minimum: np.ndarray, start: tuple[float, float]) -> str:
+def course_text(needed: int | None, minimum: np.ndarray, start: tuple[float, float]) -> str:
     """How many steps the course's Adam(0.001) needs from ``start`` to the minimum (2,)."""
-    reached = (f"**{course} steps**" if course is not None
+    reached = (f"**{needed} steps**" if needed is not None
                else f"more than {COURSE_SEARCH_STEPS} steps")
     return (f"The course's Adam(0.001) needs {reached} to get within {TOLERANCE} of the minimum "
             f"{minimum_text(minimum)} from the start ({short(start[0])}, {short(start[1])}) on "
@@ -254,14 +117,14 @@ def path_warnings(labels: list[str], paths: list[Trajectory], two: float, loss: 
     """A warning for each path that diverged or ends outside the plotted square."""
     for label, p in zip(labels, paths, strict=True):
         if p.diverged:
-            left_at = figures.inside_count(p.weights, course.DESCENT_RANGE)
+            left_at = inside_count(p.weights, course.DESCENT_RANGE)
             where = (f"it leaves the plot at step {left_at}" if left_at < len(p.weights)
                      else "it never left the plot")
             advice = (f"Lower its learning rate below {short(two)}, mse's divergence threshold "
                       "on these inputs." if loss == "mse" else "Try a smaller learning rate.")
             st.warning(f"{label} diverged at step {p.diverged_at}: its weights ran past ±10⁶ or "
                        f"its loss stopped being a finite number ({where}). {advice}")
-        elif figures.inside_count(p.weights[-1:], course.DESCENT_RANGE) == 0:
+        elif inside_count(p.weights[-1:], course.DESCENT_RANGE) == 0:
             growing = "and its loss is growing" if p.losses[-1] > p.losses[0] else "for now"
             st.warning(f"{label} ends outside the plot at ({short(p.weights[-1, 0], 4)}, "
                        f"{short(p.weights[-1, 1], 4)}) {growing}.")

@@ -1,5 +1,8 @@
 """Widgets whose values live in Session State under page-prefixed keys (``fwd_w1``, ``gd_loss``).
 
+The one persistence helper of every page: the keys are those of the page's settings table
+(``ui.common.state.PageState``).
+
 Streamlit forgets a widget's state as soon as a run does not draw it (a page switch), so every
 value is kept under a plain key and copied into the widget's own key before each draw; the
 widget's ``on_change`` copies it back. A setting therefore survives reruns and page switches,
@@ -8,9 +11,7 @@ and buttons change settings by writing the plain key in their callback.
 
 from __future__ import annotations
 
-import copy
-import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pandas as pd
@@ -19,26 +20,11 @@ import streamlit as st
 WIDGET = "__w"  # suffix of a widget's own key, next to the plain key holding the value
 
 
-def init_state(defaults: Mapping[str, Any]) -> bool:
-    """Set each key that is not in Session State yet; True on the session's first visit."""
-    first = False
-    for key, value in defaults.items():
-        if key not in st.session_state:
-            st.session_state[key] = copy.deepcopy(value)
-            first = True
-    return first
-
-
-def reset_state(defaults: Mapping[str, Any]) -> None:
-    """Put every key back to its default (use as a button's on_click)."""
-    for key, value in defaults.items():
-        st.session_state[key] = copy.deepcopy(value)
-        bump_editor(key)
-
-
-def _copy_back(widget_key: str, key: str) -> None:
-    """on_change: the value the user chose becomes the setting."""
+def _copy_back(widget_key: str, key: str, then: Callable[[], Any] | None = None) -> None:
+    """on_change: the value the user chose becomes the setting; then the page's callback."""
     st.session_state[key] = st.session_state[widget_key]
+    if then is not None:
+        then()
 
 
 def sanitize_choice(value: Any, options: Sequence[Any]) -> Any:
@@ -51,8 +37,20 @@ def sanitize_choices(values: Sequence[Any], options: Sequence[Any]) -> list[Any]
     return [v for v in values if v in options]
 
 
-def persistent(widget: Callable[..., Any], label: str, key: str, **kwargs: Any) -> Any:
-    """Draw ``widget(label, ...)`` bound to the plain key ``key``; returns the current value."""
+_MISSING = object()
+
+
+def persistent(widget: Callable[..., Any], label: str, key: str, default: Any = _MISSING,
+               in_form: bool = False, **kwargs: Any) -> Any:
+    """Draw ``widget(label, ...)`` bound to the plain key ``key``; returns the current value.
+
+    ``default`` is for keys no settings table declares (the digit page's training form has
+    one set of keys per network); declared settings are initialised by ``PageState.init``.
+    ``in_form``: the widget sits inside ``st.form``, where only the submit button may have a
+    callback, so its value is copied back after it is drawn.
+    """
+    if default is not _MISSING:
+        st.session_state.setdefault(key, default)
     options = kwargs.get("options")
     if options is not None:
         options = list(options)
@@ -61,8 +59,13 @@ def persistent(widget: Callable[..., Any], label: str, key: str, **kwargs: Any) 
         else:
             st.session_state[key] = sanitize_choice(st.session_state[key], options)
     widget_key = key + WIDGET
+    if in_form:  # no callbacks in a form: the widget's own state is the newest value
+        st.session_state.setdefault(widget_key, st.session_state[key])
+        st.session_state[key] = widget(label, key=widget_key, **kwargs)
+        return st.session_state[key]
     st.session_state[widget_key] = st.session_state[key]
-    widget(label, key=widget_key, on_change=_copy_back, args=(widget_key, key), **kwargs)
+    then = kwargs.pop("on_change", None)  # the page's own callback runs after the copy-back
+    widget(label, key=widget_key, on_change=_copy_back, args=(widget_key, key, then), **kwargs)
     return st.session_state[key]
 
 
@@ -121,52 +124,3 @@ def persistent_editor(key: str, **kwargs: Any) -> pd.DataFrame:
     edited = st.data_editor(st.session_state[base_key], key=widget_key, **kwargs)
     st.session_state[key] = edited
     return edited
-
-
-# ---------------------------------------------------------------- settings in the URL
-def encode_params(values: Mapping[str, Any]) -> dict[str, str]:
-    """Settings -> query parameters: floats in their shortest exact form, strings as they are."""
-    out = {}
-    for name, value in values.items():
-        out[name] = repr(float(value)) if isinstance(value, (int, float)) else str(value)
-    return out
-
-
-def decode_params(
-    params: Mapping[str, str | list[str]], spec: Mapping[str, type | Sequence[str]]
-) -> tuple[dict[str, Any], list[str]]:
-    """Query parameters -> (valid settings, messages about the ignored ones).
-
-    ``spec`` maps each name to ``float`` or to the tuple of allowed strings; unknown names are
-    ignored silently (other apps may add their own).
-    """
-    values: dict[str, Any] = {}
-    problems: list[str] = []
-    for name, kind in spec.items():
-        if name not in params:
-            continue
-        raw = params[name]
-        text = raw[-1] if isinstance(raw, list) else raw
-        if kind is float:
-            try:
-                number = float(text)
-            except ValueError:
-                problems.append(f"{name}={text!r} is not a number")
-                continue
-            if not math.isfinite(number):
-                problems.append(f"{name}={text!r} is not a finite number")
-                continue
-            values[name] = number
-        elif text in kind:  # type: ignore[operator]
-            values[name] = text
-        else:
-            problems.append(f"{name}={text!r} is not one of {', '.join(kind)}")  # type: ignore[arg-type]
-    return values, problems
-
-
-def sync_query_params(values: Mapping[str, Any]) -> None:
-    """Write the page's settings into the URL (only when they changed) so a link shares them."""
-    wanted = encode_params(values)
-    current = {k: st.query_params.get(k) for k in wanted}
-    if current != wanted:
-        st.query_params.from_dict(wanted)

@@ -1,7 +1,7 @@
 """The digit page's panels: network chooser, canvas + prediction + feature maps, evaluation.
 
 Each panel draws Streamlit widgets for one section of ``lessons/draw_digit.py``; figures come from
-``ui.digit_figures``, numbers from one NumPy forward pass (``nn_core.cnn.numpy_forward``).
+``ui.digits.figures``, numbers from one NumPy forward pass (``nn_core.cnn.numpy_forward``).
 Container and widget keys (``digit_*``) are what the browser tests select: keep them stable.
 """
 
@@ -19,20 +19,23 @@ from nn_core.cnn.digits import preprocess_canvas
 from nn_core.cnn.numpy_forward import LayerOutput, forward_layers
 from nn_core.cnn.presets import TRAINING_OPTIMIZERS
 from nn_core.cnn.specs import ModelSpec, count_params, layer_shapes
-from nn_core.course import DIGIT_CANVAS_SIZE, DIGIT_INKS, DIGIT_MISTAKES_SHOWN, DIGIT_STROKE_WIDTH
 from nn_core.training.runs import TrainedModel, list_runs
-from ui import digit_figures as figs
-from ui.digit_state import (
+from ui.common import widgets
+from ui.digits import figures as figs
+from ui.digits.state import (
+    CANVAS_SIZE,
+    INKS,
+    MISTAKES_SHOWN,
+    STROKE_WIDTH,
+    P,
     checkpoint,
     clear_drawing,
     current_input,
     ink_colours,
-    kept,
     load_model,
     mnist_test,
     random_digit,
     recolour_drawing,
-    reset_kept,
     show_drawing,
 )
 
@@ -108,12 +111,13 @@ def model_panel(runs_dir: Path, default_dir: Path) -> TrainedModel | None:
         st.info("No trained network yet: once a training job below finishes, it appears here.")
         return None
     state = st.session_state
-    pending = state.pop("digit_model_pending", None)
+    pending = state.pop(P + "model_pending", None)
     if pending in choices:
-        reset_kept("digit_model", pending)
-    elif state.get("digit_model") not in choices or state.get("digit_model_w") not in choices:
-        reset_kept("digit_model", choices[0])
-    path = kept(st.selectbox, "Network that reads your drawing", "digit_model", choices[0],
+        st.session_state[P + "model"] = pending
+    elif state.get(P + "model") not in choices or state.get(P + "model__w") not in choices:
+        st.session_state[P + "model"] = choices[0]
+    path = widgets.persistent(st.selectbox, "Network that reads your drawing", P + "model",
+                              default=choices[0],
                 options=choices, format_func=lambda p: model_label(p, default_dir))
     try:
         model = load_model(path)
@@ -146,21 +150,22 @@ def model_panel(runs_dir: Path, default_dir: Path) -> TrainedModel | None:
 def canvas_panel() -> None:
     """The drawing canvas and its controls; stores the drawing's 28×28 image in session state."""
     state = st.session_state
-    ink_name = kept(st.radio, "Ink", "digit_ink", DIGIT_INKS[0][0],
-                    options=[label for label, _, _ in DIGIT_INKS], horizontal=True,
+    ink_name = widgets.persistent(st.radio, "Ink", P + "ink", default=INKS[0][0],
+                    options=[label for label, _, _ in INKS], horizontal=True,
                     on_change=recolour_drawing)
     ink, background = ink_colours(ink_name)
-    low, high, default = DIGIT_STROKE_WIDTH
-    stroke = kept(st.slider, "Stroke width", "digit_stroke", default, min_value=low,
+    low, high, default = STROKE_WIDTH
+    stroke = widgets.persistent(st.slider, "Stroke width", P + "stroke", default=default,
+                                min_value=low,
                   max_value=high)
-    canvas_key = f"digit_canvas_{state['digit_canvas_version']}"
-    saved = state["digit_drawing"]
+    canvas_key = f"{P}canvas_{state['digit_canvas_version']}"
+    saved = state[P + "drawing"]
     if canvas_key not in state:  # a fresh canvas (first visit, page switch, ink change)
-        state["digit_seed"] = saved["json"] if saved else {"objects": []}
-    with st.container(key="digit_canvas_box"):
+        state[P + "seed"] = saved["json"] if saved else {"objects": []}
+    with st.container(key=P + "canvas_box"):
         result = st_canvas(stroke_width=stroke, stroke_color=ink, background_color=background,
-                           height=DIGIT_CANVAS_SIZE, width=DIGIT_CANVAS_SIZE,
-                           drawing_mode="freedraw", initial_drawing=state["digit_seed"],
+                           height=CANVAS_SIZE, width=CANVAS_SIZE,
+                           drawing_mode="freedraw", initial_drawing=state[P + "seed"],
                            update_streamlit=True, return_image_data=True, key=canvas_key)
     try:
         rgba = result.image_data  # None until the canvas sends a drawing (on mouse-up)
@@ -174,13 +179,13 @@ def canvas_panel() -> None:
         except ValueError as exc:
             st.error(f"The drawing could not be read: {exc}")
             image = None
-        state["digit_drawing"] = {"json": result.json_data, "image": image,
+        state[P + "drawing"] = {"json": result.json_data, "image": image,
                                   "rgba_shape": rgba.shape}
-        state["digit_source"] = "canvas"
+        state[P + "source"] = "canvas"
     cols = st.columns(2)
-    cols[0].button("Clear drawing", key="digit_clear", on_click=clear_drawing,
+    cols[0].button("Clear drawing", key=P + "clear", on_click=clear_drawing,
                    width="stretch", icon=":material/delete:")
-    cols[1].button("Random test digit", key="digit_random", on_click=random_digit,
+    cols[1].button("Random test digit", key=P + "random", on_click=random_digit,
                    width="stretch", icon=":material/casino:",
                    help="Show the network a random digit from MNIST's 10,000 test images.")
     st.caption("Draw one digit with the mouse (or a finger), as large as the box. The network "
@@ -202,11 +207,12 @@ def epoch_weights(model: TrainedModel) -> tuple[list[np.ndarray], str]:
         return model.weights, f"after its {final} epoch{'s' if final != 1 else ''} of training"
     options = [*sorted(earlier), final]
     state = st.session_state
-    if (state.get("digit_epoch_model") != str(model.run_dir)
-            or state.get("digit_epoch") not in options):
-        reset_kept("digit_epoch", final)
-        state["digit_epoch_model"] = str(model.run_dir)
-    epoch = kept(st.select_slider, "Weights after epoch", "digit_epoch", final, options=options,
+    if (state.get(P + "epoch_model") != str(model.run_dir)
+            or state.get(P + "epoch") not in options):
+        st.session_state[P + "epoch"] = final
+        state[P + "epoch_model"] = str(model.run_dir)
+    epoch = widgets.persistent(st.select_slider, "Weights after epoch", P + "epoch", default=final,
+                               options=options,
                  help="Slide back to see what the network made of this drawing earlier in its "
                       "training: the prediction and every feature map below follow.")
     if epoch == final:
@@ -227,7 +233,7 @@ def prediction_panel(model: TrainedModel, weights: list[np.ndarray], when: str,
     Everything sits in one keyed container at a fixed place, so the browser swaps the prompt
     for the prediction in place (browser tests: .st-key-digit_prediction).
     """
-    with st.container(key="digit_prediction"):
+    with st.container(key=P + "prediction"):
         if image is None:
             st.info("Draw a digit on the canvas (or pick a random MNIST test digit) and the "
                     "network will tell you which one it sees.")
@@ -240,7 +246,7 @@ def prediction_panel(model: TrainedModel, weights: list[np.ndarray], when: str,
         probs = outputs[-1].values[0]
         digit = int(np.argmax(probs))
         cols = st.columns([1, 1, 1.3])
-        with cols[0], st.container(key="digit_predicted_digit"):
+        with cols[0], st.container(key=P + "predicted_digit"):
             st.metric("Prediction", str(digit))
         cols[1].metric("Confidence", f"{probs[digit]:.1%}")
         with cols[2]:
@@ -250,8 +256,8 @@ def prediction_panel(model: TrainedModel, weights: list[np.ndarray], when: str,
                     st.success(f"True label: {label}. Correct!")
                 else:
                     st.error(f"True label: {label}. The network got it wrong.")
-                st.button("Back to my drawing", key="digit_back", on_click=show_drawing)
-        with st.container(key="digit_probabilities"):
+                st.button("Back to my drawing", key=P + "back", on_click=show_drawing)
+        with st.container(key=P + "probabilities"):
             st.plotly_chart(figs.probability_figure(probs), config=figs.plot_config())
     return outputs
 
@@ -261,16 +267,17 @@ def feature_maps_panel(model: TrainedModel, weights: list[np.ndarray],
     """Filters of the first conv layer, every conv/pool layer's maps, dense activations."""
     st.subheader("3. Inside the network: what each layer sees")
     spec = model.spec
-    per_channel = kept(st.toggle, "Scale each map on its own", "digit_per_channel", False,
+    per_channel = widgets.persistent(st.toggle, "Scale each map on its own", P + "per_channel",
+                                     default=False,
                        help="Off: all maps of a layer share one colour scale, so you see which "
                             "channels respond most. On: each map is stretched to its own range, "
                             "so weak patterns show too.")
-    with st.container(key="digit_feature_maps"):
+    with st.container(key=P + "feature_maps"):
         params = [layer.kind for layer in spec.layers if layer.kind in ("conv", "dense")]
         if "conv" in params:
             kernel = weights[2 * params.index("conv")]
             k, f = kernel.shape[0], kernel.shape[-1]
-            with st.container(key="digit_filters"):
+            with st.container(key=P + "filters"):
                 st.plotly_chart(figs.filter_figure(
                     kernel, f"First layer's {f} learned {k}×{k} filters (blue −, red +)"),
                     config=figs.plot_config(), width="content")
@@ -287,7 +294,7 @@ def feature_maps_panel(model: TrainedModel, weights: list[np.ndarray],
                 continue
             maps = out.values[0]
             title = f"{out.name} → {shape_text(maps.shape)}"
-            with st.container(key=f"digit_fmap_{out.name}"):
+            with st.container(key=f"{P}fmap_{out.name}"):
                 st.plotly_chart(figs.feature_map_figure(maps, title, per_channel=per_channel),
                                 config=figs.plot_config())
                 st.caption(f"{maps.shape[-1]} maps of {maps.shape[0]}×{maps.shape[1]}: "
@@ -295,7 +302,7 @@ def feature_maps_panel(model: TrainedModel, weights: list[np.ndarray],
         for out in dense_outputs:
             values = out.values[0]
             active = int((values > 0).sum())
-            with st.container(key=f"digit_dense_{out.name}"):
+            with st.container(key=f"{P}dense_{out.name}"):
                 st.plotly_chart(figs.dense_figure(
                     values, f"{out.name} → {values.size} neurons ({active} active)"),
                     config=figs.plot_config())
@@ -310,14 +317,14 @@ def drawing_section(model: TrainedModel | None) -> None:
         canvas_panel()
     image, source, label = current_input()
     with right:
-        with st.container(key="digit_input_image"):  # always there: the layout does not jump
+        with st.container(key=P + "input_image"):  # always there: the layout does not jump
             if image is not None:
                 st.plotly_chart(figs.input_image_figure(image), config=figs.plot_config(),
                                 width="content")
                 st.caption("What the network sees: your drawing cropped, scaled to 20 px and "
                            "centred in 28×28 pixels, exactly as MNIST's digits were made.")
         if model is None:
-            with st.container(key="digit_prediction"):
+            with st.container(key=P + "prediction"):
                 st.warning("No network to read the drawing: choose or train one.")
             return
         weights, when = epoch_weights(model)
@@ -333,7 +340,7 @@ def evaluation_panel(model: TrainedModel) -> None:
     result = model.result
     if model.history:
         st.plotly_chart(figs.training_curves_figure(model.history), config=figs.plot_config(),
-                        key="digit_model_curves")
+                        key=P + "model_curves")
     if not result or "confusion" not in result:
         st.info("This network has no test result (result.json) to show.")
         return
@@ -347,7 +354,7 @@ def evaluation_panel(model: TrainedModel) -> None:
         except ValueError as exc:
             st.warning(f"The confusion matrix could not be drawn: {exc}")
     with cols[1]:
-        indices = [int(i) for i in result.get("mistakes", [])][:DIGIT_MISTAKES_SHOWN]
+        indices = [int(i) for i in result.get("mistakes", [])][:MISTAKES_SHOWN]
         if not indices:
             st.success("No mistakes on the test set.")
             return

@@ -1,59 +1,35 @@
-"""The forward-pass page's settings, callbacks, controls and text (lessons/forward_pass.py).
+"""The forward-pass page's controls, numbers, tables and formulas (lessons/forward_pass.py).
 
-Every setting lives in Session State under ``fwd_<name>`` (``ui.widgets``); every number comes
-from ``nn_core.basics.network`` in DTYPE and is written as NumPy prints it (``num``).
+Values come from the settings table (``ui.forward.state.STATE``) and from ``Network``; every
+number is written as Keras prints it in float32 (``state.num``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from nn_core import course
 from nn_core.basics.activations import ACTIVATIONS, ELEMENTWISE_ACTIVATIONS, activation_derivative
-from nn_core.basics.losses import BINARY_LOSSES, LOSSES, REGRESSION_LOSSES, loss_gradient
-from nn_core.basics.network import (
-    WEIGHT_NAMES,
-    ForwardResult,
-    format_keras,
-    loss_and_gradients,
-    training_step,
+from nn_core.basics.losses import LOSSES, ONE_OUTPUT_LOSSES, loss_gradient
+from nn_core.basics.network import WEIGHT_NAMES, ForwardResult
+from ui.common import figures as common_figures
+from ui.common import widgets
+from ui.common.format import short, tex
+from ui.forward.state import (
+    DTYPE,
+    INPUT_RANGE,
+    WEIGHT_RANGE,
+    P,
+    num,
+    on_reset,
+    on_train_step,
+    rounded,
+    signature,
+    weights_of,
 )
-from ui import figures, widgets
-from ui.figures import short, tex
-
-P = "fwd_"  # Session State prefix of this page
-DTYPE = course.FORWARD_DTYPE
-LOSS_CHOICES: tuple[str, ...] = REGRESSION_LOSSES + BINARY_LOSSES
-SETTINGS: tuple[str, ...] = (*WEIGHT_NAMES, "x1", "x2", "target", "hidden", "output", "loss", "lr")
-# what each setting may be when it arrives in the URL (?w1=0.5&hidden=relu ...)
-URL_SPEC: Mapping[str, Any] = MappingProxyType({
-    **{name: float for name in (*WEIGHT_NAMES, "x1", "x2", "target", "lr")},
-    "hidden": ELEMENTWISE_ACTIVATIONS, "output": ELEMENTWISE_ACTIVATIONS, "loss": LOSS_CHOICES,
-})
-
-
-def page_defaults() -> dict[str, Any]:
-    """The lesson's worked example (nn_core.course), under this page's keys."""
-    values = dict(zip(WEIGHT_NAMES, course.FORWARD_WEIGHTS, strict=True))
-    values |= {
-        "x1": course.FORWARD_INPUTS[0], "x2": course.FORWARD_INPUTS[1],
-        "target": course.FORWARD_TARGET, "hidden": course.FORWARD_HIDDEN_ACTIVATION,
-        "output": course.FORWARD_OUTPUT_ACTIVATION, "loss": course.FORWARD_LOSS,
-        "lr": course.FORWARD_LEARNING_RATE,
-    }
-    state = {P + k: v for k, v in values.items()}
-    return state | {P + "history": [], P + "last_step": None, P + "step_error": None}
-
-
-def num(value: float) -> str:
-    """A number as Keras/NumPy print it in DTYPE (shortest digits that round-trip)."""
-    return format_keras(value, DTYPE)
 
 
 def tx(value: float, factor: bool = True) -> str:
@@ -61,86 +37,16 @@ def tx(value: float, factor: bool = True) -> str:
     return tex(value, factor=factor, fmt=num)
 
 
-def rounded(values: list[float]) -> list[float]:
-    """The values as Keras stores them in DTYPE (it casts weights and inputs so)."""
-    return np.asarray(values, dtype=np.float64).astype(DTYPE).astype(np.float64).tolist()
-
-
-def current() -> dict[str, Any]:
-    """The page's settings as stored in Session State, without the prefix."""
-    return {k: st.session_state[P + k] for k in SETTINGS}
-
-
-def weights_of(s: dict[str, Any]) -> list[float]:
-    """w1..w6 (6,) from the settings."""
-    return [float(s[name]) for name in WEIGHT_NAMES]
-
-
-def net_args(s: dict[str, Any]) -> dict[str, Any]:
-    """Keyword arguments of nn_core.basics.network's loss functions for these settings."""
-    return {"weights": weights_of(s), "inputs": [s["x1"], s["x2"]], "target": s["target"],
-            "hidden": s["hidden"], "output": s["output"], "loss": s["loss"], "dtype": DTYPE}
-
-
-def signature(s: dict[str, Any]) -> tuple:
-    """What the training history depends on (not the learning rate)."""
-    return tuple(s[k] for k in SETTINGS if k != "lr")
-
-
-def on_train_step() -> None:
-    """Button callback: one step w <- w - lr * dL/dw, with the loss before and after."""
-    s = current()
-    state = st.session_state
-    state[P + "step_error"] = None
-    try:
-        with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below
-            before, _ = loss_and_gradients(**net_args(s))
-            new = training_step(**net_args(s), learning_rate=float(s["lr"]))
-            finite = bool(np.all(np.isfinite(new)))
-            after = (loss_and_gradients(**(net_args(s) | {"weights": new.tolist()}))[0]
-                     if finite else np.inf)
-    except (ValueError, FloatingPointError) as exc:
-        state[P + "step_error"] = f"The step could not be taken: {exc}"
-        return
-    if not (finite and np.isfinite(after)):
-        state[P + "step_error"] = (
-            f"With learning rate {short(s['lr'])} the step overflows (the weights would become "
-            "infinite): lower the learning rate."
-        )
-        return
-    history = state[P + "history"]
-    if not history or state.get(P + "history_of") != signature(s):
-        history = [before]
-    for name, value in zip(WEIGHT_NAMES, new, strict=True):
-        state[P + name] = float(value)
-    state[P + "history"] = [*history, after]
-    state[P + "history_of"] = signature(current())
-    state[P + "last_step"] = {"before": before, "after": after, "lr": float(s["lr"])}
-
-
-def on_reset() -> None:
-    """Button callback: back to the lesson's worked example."""
-    widgets.reset_state(page_defaults())
-
-
-def apply_url() -> list[str]:
-    """On a session's first visit, settings in the URL override the defaults; returns problems."""
-    values, problems = widgets.decode_params(st.query_params.to_dict(), URL_SPEC)
-    for name, value in values.items():
-        st.session_state[P + name] = value
-    return problems
-
-
 def controls() -> None:
     """Three columns: inputs, target and loss; the hidden layer; the output layer."""
     col_in, col_hidden, col_out = st.columns(3, gap="large")
     with col_in:
         st.subheader("Inputs and target")
-        widgets.slider_number("x1", P + "x1", *course.INPUT_RANGE, 0.1)
-        widgets.slider_number("x2", P + "x2", *course.INPUT_RANGE, 0.1)
-        widgets.slider_number("target", P + "target", *course.INPUT_RANGE, 0.01,
+        widgets.slider_number("x1", P + "x1", *INPUT_RANGE, 0.1)
+        widgets.slider_number("x2", P + "x2", *INPUT_RANGE, 0.1)
+        widgets.slider_number("target", P + "target", *INPUT_RANGE, 0.01,
                               help="The value the network should output (y_real in the lesson).")
-        loss_name = widgets.persistent(st.selectbox, "Loss", P + "loss", options=LOSS_CHOICES)
+        loss_name = widgets.persistent(st.selectbox, "Loss", P + "loss", options=ONE_OUTPUT_LOSSES)
         st.caption(LOSSES[loss_name].summary)
     with col_hidden:
         st.subheader("Hidden layer: N1, N2")
@@ -148,14 +54,14 @@ def controls() -> None:
                                     options=ELEMENTWISE_ACTIVATIONS)
         st.caption(ACTIVATIONS[hidden].summary)
         for name in WEIGHT_NAMES[:4]:
-            widgets.slider_number(name, P + name, *course.WEIGHT_RANGE, 0.01)
+            widgets.slider_number(name, P + name, *WEIGHT_RANGE, 0.01)
     with col_out:
         st.subheader("Output layer: Y")
         output = widgets.persistent(st.selectbox, "Output activation", P + "output",
                                     options=ELEMENTWISE_ACTIVATIONS)
         st.caption(ACTIVATIONS[output].summary)
         for name in WEIGHT_NAMES[4:]:
-            widgets.slider_number(name, P + name, *course.WEIGHT_RANGE, 0.01)
+            widgets.slider_number(name, P + name, *WEIGHT_RANGE, 0.01)
 
 
 def metrics(s: dict[str, Any], f: ForwardResult, exact: ForwardResult, loss: float) -> None:
@@ -205,7 +111,7 @@ def step_panel(s: dict[str, Any]) -> None:
             "along the steepest weights. Try a smaller learning rate, say a tenth of it."
         )
     c.plotly_chart(
-        figures.loss_step_figure({"loss": np.array(history)}, log_y=False, height=220,
+        common_figures.loss_step_figure({"loss": np.array(history)}, log_y=False, height=220,
                                  title=f"{len(history) - 1} training step(s)"),
         key=P + "history_chart", config={"displayModeBar": False},
     )
@@ -262,7 +168,7 @@ def latex_forward(s: dict[str, Any], f: ForwardResult, loss: float) -> str:
 
 
 def latex_chain(s: dict[str, Any], f: ForwardResult, grads: np.ndarray) -> str:
-    """The chain rule for w5 and w1 with every factor from nn_core and the result of backprop."""
+    """The chain rule for w5 and w1: every factor, and the result of backpropagation."""
     t = np.array([rounded([s["target"]])])
     dl_dy = float(np.asarray(loss_gradient(s["loss"], t, np.array([[f.y]]))).ravel()[0])
     d_out = float(activation_derivative(s["output"], np.array([f.y_in]))[0])

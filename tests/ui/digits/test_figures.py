@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ui import digit_figures as figs
+from ui.digits import figures as figs
 
 
 @pytest.mark.parametrize(("channels", "columns"), [(1, 1), (6, 6), (16, 16), (32, 16),

@@ -1,19 +1,15 @@
-"""The curves page's settings, controls and sections (lessons/curves.py).
+"""The curves page's controls and sections: activations and losses with their derivatives.
 
-Settings live in Session State under ``curves_<name>`` (``ui.widgets``); the forward-pass
-page's settings (``fwd_<name>``) are read, never written. Every value comes from
-``nn_core.basics.activations`` and ``nn_core.basics.losses``; figures from ``ui.figures``.
+Every value comes from ``nn_core.basics.activations`` and ``nn_core.basics.losses``, figures
+from ``ui.curves.figures``; settings from ``ui.curves.state.STATE``.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from nn_core import course
 from nn_core.basics.activations import (
     ACTIVATIONS,
     ELEMENTWISE_ACTIVATIONS,
@@ -21,40 +17,12 @@ from nn_core.basics.activations import (
     activation_derivative,
 )
 from nn_core.basics.losses import BINARY_LOSSES, LOSSES, REGRESSION_LOSSES, loss_gradient
-from nn_core.basics.network import WEIGHT_NAMES, format_keras, forward_pass
-from ui import figures, widgets
-from ui.figures import CurveMarker, fixed, short
-
-P = "curves_"  # Session State prefix of this page
-FWD = "fwd_"  # the forward-pass page's prefix: its settings are read, never written
-POINTS = course.CURVES_POINTS  # samples per curve
-
-
-def forward_values() -> tuple[dict[str, float], str, str, float, float]:
-    """The forward page's pre-activation values (N1, N2, Y), its activations, target and Y."""
-    state = st.session_state
-    weights = [state.get(FWD + n, d) for n, d in zip(WEIGHT_NAMES, course.FORWARD_WEIGHTS,
-                                                      strict=True)]
-    inputs = [state.get(FWD + "x1", course.FORWARD_INPUTS[0]),
-              state.get(FWD + "x2", course.FORWARD_INPUTS[1])]
-    hidden = state.get(FWD + "hidden", course.FORWARD_HIDDEN_ACTIVATION)
-    output = state.get(FWD + "output", course.FORWARD_OUTPUT_ACTIVATION)
-    target = float(state.get(FWD + "target", course.FORWARD_TARGET))
-    f = forward_pass(weights, inputs, hidden, output)
-    return {"N1": f.n1_in, "N2": f.n2_in, "Y": f.y_in}, hidden, output, target, f.y
-
-
-def page_defaults(target: float, prediction: float) -> dict[str, Any]:
-    """This page's settings on a first visit (losses start at the forward page's target and Y)."""
-    return {P + k: v for k, v in {
-        "activations": list(course.CURVES_ACTIVATIONS),
-        "x_range": course.CURVES_X_RANGE, "y_range": course.CURVES_Y_RANGE, "markers": True,
-        "reg_losses": list(course.CURVES_REGRESSION_LOSSES), "reg_target": target,
-        "reg_range": course.CURVES_REGRESSION_RANGE, "reg_prediction": prediction,
-        "bin_losses": list(BINARY_LOSSES), "bin_target": course.CURVES_BINARY_TARGET,
-        "bin_range": course.CURVES_BINARY_RANGE,
-        "bin_prediction": course.CURVES_BINARY_PREDICTION,
-    }.items()}
+from nn_core.basics.network import format_keras
+from ui.common import widgets
+from ui.common.figures import robust_range
+from ui.common.format import fixed, short
+from ui.curves.figures import CurveMarker, curves_figure
+from ui.curves.state import POINTS, P
 
 
 def activation_controls() -> tuple[list[str], tuple[float, float], tuple[float, float], bool]:
@@ -92,14 +60,14 @@ def activation_section(chosen: list[str], x_range: tuple[float, float],
                  for n in chosen for k, v in shown.items()]
     left, right = st.columns(2)
     left.plotly_chart(
-        figures.curves_figure(xs, values, markers=fx_marks, guides=guides, title="f(x)",
+        curves_figure(xs, values, markers=fx_marks, guides=guides, title="f(x)",
                               y_title="f(x)", y_range=y_range),
         key=P + "activations_figure",
     )
     right.plotly_chart(
-        figures.curves_figure(xs, slopes, markers=dfx_marks, guides=guides,
+        curves_figure(xs, slopes, markers=dfx_marks, guides=guides,
                               title="derivative f'(x)", y_title="f'(x)",
-                              y_range=figures.robust_range(slopes, 0.0, 100.0)),
+                              y_range=robust_range(slopes, 0.0, 100.0)),
         key=P + "derivatives_figure",
     )
     outside = [f"{k} = {short(v)}" for k, v in marks.items()
@@ -209,9 +177,9 @@ def loss_section(kind: str, names: list[str], target: float, x_range: tuple[floa
                                      (right, grads, at_grads, "d loss / d prediction")):
         markers = [CurveMarker(n, "", prediction, float(at[n][0])) for n in names]
         column.plotly_chart(
-            figures.curves_figure(xs, curves, markers=markers, guides=guides,
+            curves_figure(xs, curves, markers=markers, guides=guides,
                                   title=f"{what}, target {short(target)}", x_title="prediction",
-                                  y_title=what, y_range=figures.robust_range(curves)),
+                                  y_title=what, y_range=robust_range(curves)),
             key=f"{P}{kind}_{what}",
         )
     st.dataframe(loss_table(names, target, prediction), hide_index=True, width="stretch",

@@ -1,0 +1,1 @@
+"""What every page shares: the settings table and its widgets, number formatting, plot style."""

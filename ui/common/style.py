@@ -1,0 +1,32 @@
+"""The playground's plot style: colours, palette and template shared by every page's figures."""
+
+from __future__ import annotations
+
+POSITIVE = "#1f77b4"  # blue: positive weights and values (as TensorFlow Playground)
+NEGATIVE = "#f76707"  # orange: negative ones
+START_COLOR = "#e03131"  # the lesson's red starting point
+MINIMUM_COLOR = "#fab005"
+# curve and path colours; no red, which marks the start point
+PALETTE: tuple[str, ...] = (
+    "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2", "#bcbd22",
+    "#7f7f7f", "#393b79", "#637939", "#8c6d31", "#7b4173", "#3182bd", "#e6550d", "#31a354",
+    "#756bb1", "#843c39",
+)
+TEMPLATE = "plotly_white"
+SURFACE_SCALE = "Viridis"
+
+
+def color_for(index: int) -> str:
+    """The palette colour of the ``index``-th curve or path (cycles through PALETTE)."""
+    return PALETTE[index % len(PALETTE)]
+
+
+def sign_color(value: float) -> str:
+    """Blue for positive (and zero), orange for negative values."""
+    return POSITIVE if value >= 0 else NEGATIVE
+
+
+def rgba(hex_color: str, alpha: float) -> str:
+    """'#1f77b4', 0.5 -> 'rgba(31,119,180,0.5)'."""
+    r, g, b = (int(hex_color[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha:.3f})"

@@ -1,0 +1,172 @@
+"""The descent page's settings table, scenario callbacks, input readers and cached paths.
+
+Settings live in Session State under ``gd_<name>`` (``STATE``); every surface value, path and
+step count comes from ``nn_core.basics.descent``, cached per input with ``st.cache_data``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from nn_core import course
+from nn_core.basics.descent import (
+    Trajectory,
+    error_surface,
+    lr_thresholds,
+    steps_to_reach,
+    trajectories,
+    trajectory,
+)
+from nn_core.basics.losses import REGRESSION_LOSSES
+from nn_core.basics.optimizers import OPTIMIZERS, Run
+from ui.common.state import PageState, Setting
+from ui.common.widgets import bump_editor
+
+TOLERANCE = course.DESCENT_TOLERANCE
+COURSE_SEARCH_STEPS = 20_000  # how far the course's Adam is followed to count its steps
+MAX_STEPS = 20_000  # the steps input's upper end
+RESOLUTION = 61  # grid points per axis of the error surface
+# One-click scenarios: the ravine races (optimizer, learning rate) rows with input 1 scaled.
+RAVINE_RUNS: tuple[tuple[str, float], ...] = (("sgd", 0.2), ("momentum", 0.02), ("adam", 0.05))
+RAVINE_SCALE = 3.0
+RAVINE_STEPS = 100
+REGIME_STEPS = 40  # enough for lr > 2 to pass the divergence limit
+DATA_COLUMNS = ("x1", "x2", "target")
+RUN_COLUMNS = ("show", "optimizer", "learning rate")
+
+
+def _course_runs() -> pd.DataFrame:
+    """The course's Adam(0.001) plus plain SGD at Keras's default lr to compare."""
+    return runs_table([(course.DESCENT_OPTIMIZER, course.DESCENT_LEARNING_RATE),
+                       ("sgd", OPTIMIZERS["sgd"].defaults["learning_rate"])])
+
+
+STATE = PageState("gd_", [
+    Setting("data", lambda: default_data()),
+    Setting("runs", lambda: _course_runs()),
+    Setting("loss", course.DESCENT_LOSS, REGRESSION_LOSSES),
+    Setting("scale", 1.0, float),  # conditioning: input 1 multiplied by this
+    Setting("start_w1", course.DESCENT_START[0], float),
+    Setting("start_w2", course.DESCENT_START[1], float),
+    Setting("steps", course.DESCENT_STEPS, int),
+    Setting("step", course.DESCENT_STEPS, int),
+    Setting("log_y", True, bool),  # logarithmic loss axis
+])
+P = STATE.prefix
+
+
+def default_data() -> pd.DataFrame:
+    """Lesson 002's two data points: inputs (n, 2) and targets (n,) as one editable table."""
+    return pd.DataFrame(
+        [[*x, t] for x, t in zip(course.DESCENT_INPUTS, course.DESCENT_TARGETS, strict=True)],
+        columns=list(DATA_COLUMNS), dtype=float,
+    )
+
+
+def runs_table(rows: list[tuple[str, float]], others: bool = True) -> pd.DataFrame:
+    """The optimizer table: the given (optimizer, lr) rows shown, then every other one hidden."""
+    table = [[True, name, float(lr)] for name, lr in rows]
+    if others:
+        used = {name for name, _ in rows}
+        table += [[False, name, float(o.defaults["learning_rate"])]
+                  for name, o in OPTIMIZERS.items() if name not in used]
+    return pd.DataFrame(table, columns=list(RUN_COLUMNS))
+
+
+def on_course() -> None:
+    """Button: exactly the lesson, Adam(0.001) alone on the default data, mse, start (1, 1)."""
+    STATE.reset(runs=runs_table([(course.DESCENT_OPTIMIZER, course.DESCENT_LEARNING_RATE)]))
+
+
+def on_ravine() -> None:
+    """Button: input 1 scaled by 3 turns the bowl into a ravine; SGD, momentum and Adam race."""
+    STATE.reset(scale=RAVINE_SCALE, runs=runs_table(list(RAVINE_RUNS)), steps=RAVINE_STEPS,
+                step=RAVINE_STEPS)
+
+
+def on_regimes() -> None:
+    """Button: plain SGD at one learning rate from each regime of the current data's bowl."""
+    try:
+        one, two = lr_thresholds(scaled_inputs(read_data(STATE["data"]), STATE["scale"]))
+    except ValueError:
+        return  # the page shows what is wrong with the data
+    if not math.isfinite(one):
+        return
+    rates = (0.5 * one, one, 0.5 * (one + two), 1.25 * two)
+    STATE["runs"] = runs_table([("sgd", r) for r in rates], others=False)
+    STATE["loss"] = "mse"
+    STATE["steps"] = STATE["step"] = REGIME_STEPS
+    bump_editor(STATE.key("runs"))
+
+
+def read_data(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The edited table -> inputs (n, 2), targets (n,); ValueError saying which cell is wrong."""
+    if table is None or len(table) == 0:
+        raise ValueError("The data table is empty: add at least one row (x1, x2, target).")
+    missing = [c for c in DATA_COLUMNS if c not in table.columns]
+    if missing:
+        raise ValueError(f"The data table needs the columns x1, x2, target; missing {missing}.")
+    numbers = table[list(DATA_COLUMNS)].apply(pd.to_numeric, errors="coerce").to_numpy(float)
+    bad = np.argwhere(~np.isfinite(numbers))
+    if bad.size:
+        row, col = bad[0]
+        raise ValueError(f"Row {row + 1}, column {DATA_COLUMNS[col]}: every cell must be a "
+                         "finite number (fill in or delete the row).")
+    return numbers[:, :2], numbers[:, 2]
+
+
+def scaled_inputs(data: tuple[np.ndarray, np.ndarray], scale: float) -> np.ndarray:
+    """Inputs (n, 2) with input 1 multiplied by ``scale`` (the conditioning control)."""
+    inputs = data[0].copy()
+    inputs[:, 0] *= float(scale)
+    return inputs
+
+
+def read_runs(table: pd.DataFrame) -> list[tuple[str, float]]:
+    """The shown rows of the optimizer table as (optimizer, lr); ValueError naming a bad row."""
+    runs = []
+    for i, row in enumerate(table.itertuples(index=False), start=1):
+        show, name, lr = row
+        if not (isinstance(show, (bool, np.bool_)) and show):
+            continue
+        if name not in OPTIMIZERS:
+            raise ValueError(f"Optimizer row {i}: choose an optimizer.")
+        lr = pd.to_numeric(lr, errors="coerce")
+        if not (np.isfinite(lr) and lr > 0):
+            raise ValueError(f"Optimizer row {i} ({OPTIMIZERS[name].label}): the learning rate "
+                             "must be a number above 0.")
+        runs.append((str(name), float(lr)))
+    return runs
+
+
+def as_tuple(array: np.ndarray) -> tuple:
+    """A hashable copy of an array for st.cache_data."""
+    return tuple(map(tuple, array)) if np.ndim(array) == 2 else tuple(np.ravel(array).tolist())
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def cached_surface(inputs: tuple, targets: tuple, loss: str) -> tuple[np.ndarray, ...]:
+    """The error surface over the lesson's square: w1 (r,), w2 (r,), Z (r, r)."""
+    return error_surface(np.array(inputs), np.array(targets), loss, course.DESCENT_RANGE,
+                         RESOLUTION)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def cached_paths(runs: tuple, start: tuple, inputs: tuple, targets: tuple, loss: str,
+                 steps: int) -> list[Trajectory]:
+    """nn_core.basics.descent.trajectories for every shown optimizer, stepping together."""
+    return trajectories([Run(name, lr) for name, lr in runs], start, np.array(inputs),
+                        np.array(targets), loss, steps)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def course_steps(start: tuple, inputs: tuple, targets: tuple, loss: str,
+                 minimum: tuple) -> int | None:
+    """Steps the course's Adam(0.001) needs to get within TOLERANCE of ``minimum``."""
+    traj = trajectory(course.DESCENT_OPTIMIZER, start, np.array(inputs), np.array(targets),
+                      loss, COURSE_SEARCH_STEPS, course.DESCENT_LEARNING_RATE)
+    return steps_to_reach(traj, minimum, TOLERANCE)

@@ -1,0 +1,107 @@
+"""The forward-pass page's settings table, its callbacks, and the network they describe.
+
+Every setting lives in Session State under ``fwd_<name>`` (``STATE``, declared once below; the
+weights, inputs, activations, loss and learning rate travel in the URL). Every number comes
+from ``nn_core.basics.network`` in DTYPE, as Keras computes by default.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from nn_core import course
+from nn_core.basics.activations import ELEMENTWISE_ACTIVATIONS
+from nn_core.basics.losses import ONE_OUTPUT_LOSSES
+from nn_core.basics.network import WEIGHT_NAMES, Network, format_keras
+from ui.common.format import short
+from ui.common.state import PageState, Setting
+
+DTYPE = "float32"  # Keras's default floatx: the page computes and prints as Keras
+WEIGHT_RANGE: tuple[float, float] = (-2.0, 2.0)  # slider range of each weight
+INPUT_RANGE: tuple[float, float] = (-10.0, 10.0)  # slider range of each input and the target
+NETWORK_SETTINGS: tuple[str, ...] = (*WEIGHT_NAMES, "x1", "x2", "target", "hidden", "output",
+                                     "loss")
+STATE = PageState("fwd_", [
+    *(Setting(name, value, float)
+      for name, value in zip(WEIGHT_NAMES, course.FORWARD_WEIGHTS, strict=True)),
+    Setting("x1", course.FORWARD_INPUTS[0], float),
+    Setting("x2", course.FORWARD_INPUTS[1], float),
+    Setting("target", course.FORWARD_TARGET, float),
+    Setting("hidden", course.FORWARD_HIDDEN_ACTIVATION, ELEMENTWISE_ACTIVATIONS),
+    Setting("output", course.FORWARD_OUTPUT_ACTIVATION, ELEMENTWISE_ACTIVATIONS),
+    Setting("loss", course.FORWARD_LOSS, ONE_OUTPUT_LOSSES),
+    Setting("lr", course.FORWARD_LEARNING_RATE, float),
+    Setting("history", list),  # losses since the first step of these settings
+    Setting("history_of", None),  # the settings the history belongs to
+    Setting("last_step", None),  # {"before", "after", "lr"} of the last step
+    Setting("step_error", None),  # why the last step could not be taken
+])
+P = STATE.prefix
+
+
+def num(value: float) -> str:
+    """A number as Keras/NumPy print it in DTYPE (shortest digits that round-trip)."""
+    return format_keras(value, DTYPE)
+
+
+def rounded(values: list[float]) -> list[float]:
+    """The values as Keras stores them in DTYPE (it casts weights and inputs so)."""
+    return np.asarray(values, dtype=np.float64).astype(DTYPE).astype(np.float64).tolist()
+
+
+def current() -> dict[str, Any]:
+    """The page's network settings and learning rate, without the prefix."""
+    return STATE.values((*NETWORK_SETTINGS, "lr"))
+
+
+def weights_of(s: dict[str, Any]) -> list[float]:
+    """w1..w6 (6,) from the settings."""
+    return [float(s[name]) for name in WEIGHT_NAMES]
+
+
+def network(s: dict[str, Any], dtype: str = DTYPE) -> Network:
+    """The 2-2-1 network these settings describe (ValueError if they cannot be computed)."""
+    return Network(weights_of(s), [s["x1"], s["x2"]], float(s["target"]), s["hidden"],
+                   s["output"], s["loss"], dtype)
+
+
+def signature(s: dict[str, Any]) -> tuple:
+    """What the training history depends on (not the learning rate)."""
+    return tuple(s[k] for k in NETWORK_SETTINGS)
+
+
+def on_train_step() -> None:
+    """Button callback: one step w <- w - lr * dL/dw, with the loss before and after."""
+    s = current()
+    STATE["step_error"] = None
+    try:
+        net = network(s)
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below
+            before, _ = net.loss_and_gradients()
+            new = net.training_step(float(s["lr"]))
+            finite = bool(np.all(np.isfinite(new)))
+            after = net.with_weights(new.tolist()).loss_and_gradients()[0] if finite else np.inf
+    except (ValueError, FloatingPointError) as exc:
+        STATE["step_error"] = f"The step could not be taken: {exc}"
+        return
+    if not (finite and np.isfinite(after)):
+        STATE["step_error"] = (
+            f"With learning rate {short(s['lr'])} the step overflows (the weights would become "
+            "infinite): lower the learning rate."
+        )
+        return
+    history = STATE["history"]
+    if not history or STATE["history_of"] != signature(s):
+        history = [before]
+    for name, value in zip(WEIGHT_NAMES, new, strict=True):
+        STATE[name] = float(value)
+    STATE["history"] = [*history, after]
+    STATE["history_of"] = signature(current())
+    STATE["last_step"] = {"before": before, "after": after, "lr": float(s["lr"])}
+
+
+def on_reset() -> None:
+    """Button callback: back to the lesson's worked example."""
+    STATE.reset()
