@@ -1,0 +1,71 @@
+"""The load test's protocol client against the real app: open /forward, move w1, see it rerun.
+
+Starts ``streamlit run app.py`` (benchmarks.streamlit_client.Server, a temporary
+NN_PLAYGROUND_RUNS, stopped at the end) and talks to it over the websocket as the browser does.
+It checks behaviour only, never timings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Iterator
+
+import pytest
+
+from benchmarks.streamlit_client import ROOT, Server, Session, texts, tree_rss_bytes
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The app on a free 127.0.0.1 port for this module; its process group is killed after."""
+    runs = tmp_path_factory.mktemp("runs")
+    srv = Server(ROOT, runs, ROOT / "artifacts" / "test-streamlit-client-server.log")
+    try:
+        srv.wait_healthy()
+        yield srv
+    finally:
+        srv.stop(signal.SIGTERM)
+        assert srv.process.poll() is not None, "the server is still running"
+
+
+def metric(elements: list, label: str) -> str:
+    """The value of the metric whose label starts with ``label`` in a run's elements."""
+    found = [t.split(" = ", 1)[1] for t in texts(elements) if t.startswith(f"{label} = ")]
+    assert found, f"no metric {label!r} in {texts(elements)[:20]}"
+    return found[0]
+
+
+async def forward_scenario(ws_url: str) -> None:
+    async with Session(ws_url, "forward") as s:
+        first = await s.load()
+        assert first.ok, (first.status, first.exceptions)
+        assert s.page_script_hash, "the server did not say which page it ran"
+        slider = s.find("w1", "slider")
+        exact = s.find("w1 (exact)", "number_input")
+        assert slider.id != exact.id
+        assert slider.value == [exact.value]
+        y_before = metric(first.elements, "Y")
+
+        new = 0.5 if slider.value != [0.5] else -0.5
+        changed = await s.set("w1", [new], "slider")
+        assert changed.ok, (changed.status, changed.exceptions)
+        assert changed.bytes > 0 and changed.messages > 0
+        # the page's callback copied the slider into the setting: the exact entry shows it,
+        # the network's output changed and the link (query string) carries it
+        assert s.find("w1 (exact)", "number_input").value == pytest.approx(new)
+        assert s.find("w1", "slider").value == [pytest.approx(new)]
+        assert metric(changed.elements, "Y") != y_before
+        assert f"w1={new}" in s.query_string
+
+        # the state round-trips: a plain rerun keeps the new value
+        again = await s.rerun()
+        assert again.ok, (again.status, again.exceptions)
+        assert s.find("w1 (exact)", "number_input").value == pytest.approx(new)
+        assert metric(again.elements, "Y") == metric(changed.elements, "Y")
+
+
+def test_client_opens_forward_moves_w1_and_sees_the_rerun(server: Server) -> None:
+    asyncio.run(asyncio.wait_for(forward_scenario(server.ws_url), 180))
+    assert tree_rss_bytes(server.pid) > 0
+
