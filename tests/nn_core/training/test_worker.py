@@ -20,9 +20,12 @@ from nn_core.training.runs import (
     list_runs,
     load_run,
     load_weights_npz,
+    prepare_run_dir,
+    resume_point,
     score_predictions,
 )
 from nn_core.training.worker import train_model
+from tests.nn_core.training.helpers import fake_run
 
 TINY = custom_spec(conv_filters=(4,), dense_units=16, dropout_rate=0.0, epochs=2, batch_size=32)
 
@@ -181,3 +184,45 @@ def test_shipped_default_model_loads_with_load_run() -> None:
     (_, _), (x_test, y_test) = load_mnist(MNIST_ASSET)
     probs = predict_proba(run.spec, run.weights, x_test[:500] / 255.0)
     assert (probs.argmax(axis=1) == y_test[:500]).mean() > 0.97
+
+
+def test_resume_continues_from_a_checkpoint_with_the_earlier_history(tmp_path: Path) -> None:
+    spec = with_recipe(TINY, epochs=3)
+    event = threading.Event()
+    train_model(spec.to_dict(), tmp_path, CancelAfterFirstBatch(event), event, train_limit=300)
+    assert resume_point(tmp_path, spec)[0] == 1  # epoch 1's checkpoint and history entry
+    (tmp_path / "checkpoints" / "epoch_02.npz").write_bytes(b"half a file")  # killed mid-write
+    epoch, earlier = resume_point(tmp_path, spec)
+    assert epoch == 1 and [len(v) for v in earlier.values()] == [1, 1, 1, 1]
+    start = load_weights_npz(tmp_path / "checkpoints" / "epoch_01.npz", spec)
+
+    q: queue.Queue = queue.Queue()
+    train_model(spec.to_dict(), tmp_path, q, threading.Event(), 300, 42, None, initial_epoch=1)
+    messages = drain(q)
+    assert messages[1]["type"] == "begin" and messages[1]["initial_epoch"] == 1
+    assert [m["epoch"] for m in messages if m["type"] == "epoch"] == [2, 3]
+    run = load_run(tmp_path)
+    assert [len(v) for v in run.history.values()] == [3, 3, 3, 3]
+    assert run.history["loss"][0] == earlier["loss"][0]
+    assert (run.result["epochs_run"], run.result["initial_epoch"]) == (3, 1)
+    assert [p.name for p in run.checkpoints] == ["epoch_01.npz", "epoch_02.npz", "epoch_03.npz"]
+    for kept, saved in zip(start, load_weights_npz(run.checkpoints[0], spec), strict=True):
+        np.testing.assert_array_equal(kept, saved)  # the resumed-from checkpoint is untouched
+    assert not np.array_equal(start[0], run.weights[0])  # and training went on from it
+
+
+def test_resume_point_needs_a_matching_spec_and_history(tmp_path: Path) -> None:
+    run = fake_run(tmp_path / "run", epochs=3)
+    assert resume_point(run, TINY)[0] == 3
+    assert resume_point(run, with_recipe(TINY, epochs=5)) == (0, {})  # another network
+    (run / "history.json").write_text('{"loss": [1.0, 0.5], "accuracy": [0.5, 0.6]}')
+    assert resume_point(run, TINY) == (2, {"loss": [1.0, 0.5], "accuracy": [0.5, 0.6]})
+    (run / "history.json").write_text("[")
+    assert resume_point(run, TINY) == (0, {})
+    assert resume_point(tmp_path / "nowhere", TINY) == (0, {})
+
+    (run / "history.json").write_text('{"loss": [1.0, 0.5, 0.4]}')
+    prepare_run_dir(run, TINY, keep_epochs=1)
+    assert [p.name for p in (run / "checkpoints").iterdir()] == ["epoch_01.npz"]
+    assert json.loads((run / "history.json").read_text()) == {"loss": [1.0]}
+    assert not (run / "result.json").exists() and not (run / "weights.npz").exists()
