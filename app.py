@@ -32,15 +32,20 @@ DESCENT = st.Page(
     "lessons/gradient_descent.py", title="Gradient descent", icon="⛰️", url_path="descent"
 )
 DIGITS = st.Page("lessons/draw_digit.py", title="Draw a digit", icon="✍️", url_path="digits")
+CONVOLUTION = st.Page("lessons/convolution.py", title="Convolution", icon="🔲",
+                      url_path="convolution")
 LESSONS = (
     (FORWARD, "set the six weights of a 2-2-1 network and follow every neuron's value, the loss "
               "and one step of backpropagation."),
     (CURVES, "compare activation functions and losses side by side, with their derivatives."),
     (DESCENT, "watch optimizers roll down the 3D error surface of a two-weight model."),
     (DIGITS, "draw a digit for a CNN trained on MNIST and see its feature maps, layer by layer."),
+    (CONVOLUTION, "slide a 3×3 kernel over a digit and follow each product, the sum, the "
+                  "feature map, pooling and a colour filter's 28 parameters."),
 )
 
 navigation = st.navigation(
-    [st.Page(home, title="Home", icon="🏠", default=True), FORWARD, CURVES, DESCENT, DIGITS]
+    [st.Page(home, title="Home", icon="🏠", default=True), FORWARD, CURVES, DESCENT, DIGITS,
+     CONVOLUTION]
 )
 navigation.run()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from nn_core.basics.classification import classification_view
 from nn_core.basics.keras_code import curves_script
 from ui.curves import panels, state
 
@@ -47,9 +48,33 @@ st.caption("binary_crossentropy clips the probability to [1e-7, 1 − 1e-7], as 
            "hinge losses read a 0/1 target as −1/+1 and take any real score.")
 panels.loss_section("binary", bin_names, bin_target, bin_range, bin_pred)
 
+st.header("Ten outputs: softmax, one-hot and categorical losses")
+st.write(
+    "Lessons 000-001's 784-800-400-10 network ends in Dense(10, activation=\"softmax\"): ten "
+    "outputs z, the logits, one per digit. Softmax turns them into ten probabilities that add "
+    "up to 1; the target is the true digit, written one-hot (a 1 at its place, 0 elsewhere) "
+    "for categorical_crossentropy or as the digit itself for sparse_categorical_crossentropy. "
+    "Edit the logits and the true digit, and follow the numbers."
+)
+controls_col, charts_col = st.columns([1, 2], gap="large")
+with controls_col:
+    logits_table, label = panels.softmax_controls()
+try:
+    view = classification_view(state.read_logits(logits_table), label)
+except ValueError as exc:
+    view = None
+    st.error(f"These logits cannot be used. {exc}")
+if view is not None:
+    with charts_col:
+        panels.softmax_charts(view)
+    panels.softmax_numbers(view)
+
 with st.expander("Keras code that prints these numbers"):
     st.code(curves_script(chosen, marks, (reg_target, reg_pred, reg_names),
                           (bin_target, bin_pred, bin_names)), language="python")
     st.caption("float64, so the loss tables match to the last digit (the activation table rounds "
                "to float32, as Keras prints by default); derivatives by TensorFlow's "
                "GradientTape.")
+    if view is not None:
+        st.markdown("**The ten outputs**: softmax and the categorical losses.")
+        st.code(state.softmax_script(view.logits, view.label), language="python")

@@ -64,6 +64,9 @@ st.markdown("**The chain rule, for w5 and w1** (every factor computed as Keras d
             "from backpropagation)")
 st.latex(panels.latex_chain(s, f, grads))
 
+with st.expander("Parameters and the Keras weight layout"):
+    panels.parameters_section(s)
+
 with st.expander("Keras code that reproduces these numbers"):
     st.code(forward_script(net) + training_step_script(s["loss"], s["target"], s["lr"]),
             language="python")

@@ -13,7 +13,6 @@ import streamlit as st
 from nn_core.basics import descent
 from nn_core.basics.keras_code import descent_script
 from nn_core.basics.optimizers import OPTIMIZERS
-from ui.common import figures as common_figures
 from ui.common import widgets
 from ui.descent import figures, panels, state
 
@@ -25,6 +24,7 @@ st.write(
 )
 
 state.STATE.init()
+state.clean_tables()
 panels.scenario_buttons()
 runs_df, data_df, scale, loss_name, start, steps = panels.controls()
 
@@ -49,39 +49,39 @@ if loss_name != "mse" and min_loss > 1e-12:
     st.caption(f"The star marks mse's minimum {panels.minimum_text(minimum)}; with {loss_name} "
                "and data no weights fit exactly, the lowest point can sit elsewhere.")
 
-labels = panels.path_labels(runs)
+labels = state.path_labels(runs)
 traces = [figures.PathTrace(label, p.weights, p.losses, p.diverged_at)
           for label, p in zip(labels, paths, strict=True)]
-step = panels.step_slider(steps)
 panels.path_warnings(labels, paths, two, loss_name)
 if not runs:
     st.info("Tick at least one optimizer in the table to draw its path.")
-
-left, right = st.columns(2)
-left.plotly_chart(
-    figures.surface_figure(w1_axis, w2_axis, surface, traces, step=step,
-                           start=(*start, start_loss), minimum=(*minimum, min_loss)),
-    key=state.P + "surface",
-)
-right.plotly_chart(
-    figures.contour_figure(w1_axis, w2_axis, surface, traces, step=step, start=start,
-                           minimum=tuple(minimum)),
-    key=state.P + "contour",
-)
 log_y = widgets.persistent(st.toggle, "Logarithmic loss axis", state.P + "log_y")
-st.plotly_chart(
-    common_figures.loss_step_figure({t.label: t.losses for t in traces}, step=step, log_y=log_y,
-                                    diverged_at={t.label: t.diverged_at for t in traces},
-                                    title="Loss at every step"),
-    key=state.P + "loss_chart",
-)
 
-if runs:
-    st.dataframe(panels.results_table(labels, paths, step, steps, minimum), hide_index=True,
-                 width="stretch", key=state.P + "results")
-    st.caption("Summaries: " + " ".join(
-        f"**{OPTIMIZERS[name].label}**: {OPTIMIZERS[name].summary}"
-        for name in dict.fromkeys(name for name, _ in runs)))
+
+@st.fragment
+def walk() -> None:
+    """The step slider, the surface, the walk and the table: a step reruns only this part."""
+    step = panels.step_slider(steps)
+    left, right = st.columns(2)
+    left.plotly_chart(
+        figures.surface_figure(w1_axis, w2_axis, surface, traces, step=step,
+                               start=(*start, start_loss), minimum=(*minimum, min_loss)),
+        key=state.P + "surface",
+    )
+    right.plotly_chart(
+        state.cached_walk(key, tuple(runs), tuple(start), steps, log_y),
+        key=state.P + "walk",
+    )
+    right.caption("▶ Play walks every path's ball in your browser; drag its slider to scrub.")
+    if runs:
+        st.dataframe(panels.results_table(labels, paths, step, steps, minimum),
+                     hide_index=True, width="stretch", key=state.P + "results")
+        st.caption("Summaries: " + " ".join(
+            f"**{OPTIMIZERS[name].label}**: {OPTIMIZERS[name].summary}"
+            for name in dict.fromkeys(name for name, _ in runs)))
+
+
+walk()
 st.markdown(panels.regimes_text(one, two, loss_name, len(data[1])))
 
 with st.expander("Keras code that draws the same paths"):

@@ -2,6 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import plotly.graph_objects as go
+import plotly.io as pio
+
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def assert_valid_spec(fig: go.Figure) -> None:
+    """The builders skip plotly's validation (``ui.common.figures.plain_figure``): it runs here
+    instead. Plotly must accept the spec (frames too), and validating it must not change what
+    is sent (a magic-underscore key, a template or colorscale name, a bare-string title or a
+    None would)."""
+    spec = fig.to_dict()
+    validated = go.Figure(spec)  # raises on an invalid property or value
+    assert json.loads(pio.to_json(validated)) == json.loads(pio.to_json(fig))

@@ -64,6 +64,7 @@ PAGES = {
     "curves": ("Activations and losses", "Activation and loss curves"),
     "descent": ("Gradient descent", "Gradient descent over the error surface"),
     "digits": ("Draw a digit", "Draw a digit"),
+    "convolution": ("Convolution", "How a convolution computes"),
 }
 
 

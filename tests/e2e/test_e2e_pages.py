@@ -13,9 +13,9 @@ from tests.e2e.e2e_support import PAGES, App, serve_app
 pytestmark = pytest.mark.e2e
 
 # Plotly charts each page draws on its first screen, at least.
-CHARTS = {"": 0, "forward": 1, "curves": 2, "descent": 3, "digits": 1}
+CHARTS = {"": 0, "forward": 1, "curves": 2, "descent": 2, "digits": 1, "convolution": 2}
 NAMES = {"": "home", "forward": "forward", "curves": "curves", "descent": "descent-default",
-         "digits": "digits-blank"}  # fmt: skip
+         "digits": "digits-blank", "convolution": "convolution"}  # fmt: skip
 README = ("forward", "curves")  # the README's other pictures come from the descent and digit tests
 
 

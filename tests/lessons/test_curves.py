@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from nn_core import course
 from nn_core.basics.activations import ACTIVATIONS, activate, activation_derivative
+from nn_core.basics.classification import activation_latex, classification_view, loss_latex
 from nn_core.basics.keras_code import curves_script
 from nn_core.basics.losses import LOSSES, loss_gradient, loss_value
 from nn_core.basics.network import Network, format_keras
@@ -120,3 +125,99 @@ def test_keras_code_is_nn_cores_script_for_the_shown_settings(at: AppTest) -> No
          ["binary_crossentropy", "hinge", "squared_hinge"]),
     )
     assert at.code[0].value.strip() == script.strip()
+
+
+def test_each_chosen_activation_and_loss_shows_its_formula(at: AppTest) -> None:
+    formulas = [e.value for e in at.latex]
+    for name in ("linear", "sigmoid", "relu", "tanh"):
+        assert any(activation_latex(name) in f for f in formulas), name
+    for name in ("mse", "mae", "huber", "log_cosh", "binary_crossentropy", "hinge"):
+        assert any(loss_latex(name) in f for f in formulas), name
+    at.multiselect(key="curves_activations__w").set_value(["gelu"]).run()
+    formulas = [e.value for e in at.latex]
+    assert any(activation_latex("gelu") in f for f in formulas)
+    assert not any(activation_latex("sigmoid") in f for f in formulas)
+
+
+def softmax_tables(at: AppTest):
+    """The per-digit table and the categorical losses table of the ten-output section."""
+    digits = next(d.value for d in at.dataframe if "p = softmax(z)" in d.value.columns)
+    losses = next(d.value for d in at.dataframe if d.value.columns[0] == "Keras loss")
+    return digits, losses.set_index("Keras loss")["value"]
+
+
+def assert_shows(at: AppTest, view) -> None:
+    """The section's tables are ``view``'s numbers, as the page writes them."""
+    digits, losses = softmax_tables(at)
+    assert list(digits["p = softmax(z)"]) == [fixed(float(p)) for p in view.probabilities]
+    assert list(digits["one-hot y"]) == [int(v) for v in view.onehot]
+    assert list(digits["∂L/∂z = p − y"]) == [fixed(float(g)) for g in view.gradient]
+    assert losses["categorical_crossentropy"] == fixed(view.categorical_crossentropy)
+    assert losses["sparse_categorical_crossentropy"] == fixed(
+        view.sparse_categorical_crossentropy)
+    assert losses["kl_divergence"] == fixed(view.kl_divergence)
+    assert losses["categorical_crossentropy(from_logits=True)"] == fixed(
+        view.logits_crossentropy)
+
+
+def test_ten_outputs_are_classification_views_numbers(at: AppTest) -> None:
+    view = classification_view(curves_state.DEFAULT_LOGITS, 4)
+    assert_shows(at, view)
+    assert view.predicted == 4 and not view.clipped and not at.warning
+    at.selectbox(key="curves_label__w").set_value(9).run()
+    assert_shows(at, classification_view(curves_state.DEFAULT_LOGITS, 9))
+    assert "**4**, but the true digit is 9." in "\n".join(m.value for m in at.markdown)
+    at.session_state["curves_logits__editor0"] = {
+        "edited_rows": {2: {"logit z": 5.5}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    logits = list(curves_state.DEFAULT_LOGITS)
+    logits[2] = 5.5
+    assert_shows(at, classification_view(logits, 9))
+    assert "**2**, but the true digit is 9." in "\n".join(m.value for m in at.markdown)
+    assert not at.exception and not at.error
+
+
+def test_a_very_sure_network_shows_keras_clipping(at: AppTest) -> None:
+    at.button(key="curves_logits_confident").click().run()
+    logits = list(curves_state.DEFAULT_LOGITS)
+    logits[4] = curves_state.CONFIDENT_LOGIT
+    view = classification_view(logits, 4)
+    assert view.clipped
+    assert_shows(at, view)
+    assert "Keras clips it to [1e-7, 1 − 1e-7]" in at.warning[0].value
+    assert fixed(view.logits_crossentropy) in at.warning[0].value
+    at.button(key="curves_logits_reset").click().run()
+    assert_shows(at, classification_view(curves_state.DEFAULT_LOGITS, 4))
+    assert not at.warning
+
+
+def test_a_bad_logit_is_a_clear_message(at: AppTest) -> None:
+    at.session_state["curves_logits__editor0"] = {
+        "edited_rows": {3: {"logit z": None}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert not at.exception
+    assert "The logit of digit 3 is empty" in at.error[0].value
+    assert at.code[0].value  # the rest of the page is still there
+
+
+def test_the_softmax_script_prints_the_sections_numbers(at: AppTest) -> None:
+    """Run by Keras (float64) in a fresh interpreter: the page's numbers to 7 decimals."""
+    code = at.code[1].value
+    assert code == curves_state.softmax_script(
+        np.array(curves_state.DEFAULT_LOGITS), 4).rstrip("\n")
+    env = os.environ | {"TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300, env=env, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    printed = dict(line.split(" = ", 1) for line in proc.stdout.splitlines())
+    view = classification_view(curves_state.DEFAULT_LOGITS, 4)
+    probabilities = np.array(printed["p"].strip("[]").split(", "), float)
+    np.testing.assert_array_equal(probabilities, np.round(view.probabilities, 7))
+    gradient = np.array(printed["p - onehot"].strip("[]").split(", "), float)
+    np.testing.assert_array_equal(gradient, np.round(view.gradient, 7))
+    _, losses = softmax_tables(at)
+    for name in ("categorical_crossentropy", "sparse_categorical_crossentropy",
+                 "kl_divergence"):
+        assert fixed(float(printed[name])) == losses[name], name
+    assert fixed(float(printed["from the logits"])) == losses[
+        "categorical_crossentropy(from_logits=True)"]

@@ -20,6 +20,7 @@ from streamlit.testing.v1 import AppTest
 from nn_core.cnn.digits import load_mnist, render_on_canvas
 from nn_core.cnn.keras_code import model_script
 from nn_core.cnn.specs import ModelSpec
+from nn_core.cnn.summary import COLUMNS, summary_records, summary_rows, total_params
 from nn_core.training.runs import DEFAULT_MODEL_DIR
 from tests.support import ROOT
 
@@ -362,3 +363,60 @@ def test_the_keras_code_is_the_chosen_networks_script() -> None:
     assert at.code[0].value == model_script(spec).rstrip("\n")  # st.code drops the last newline
     params = next(m.value for m in at.metric if m.label == "Parameters")
     assert f"# {params} trainable parameters" in at.code[0].value
+
+
+def summary_frame(at: AppTest):
+    """The model.summary() table of the chosen network."""
+    return next(d.value for d in at.dataframe if list(d.value.columns) == list(COLUMNS))
+
+
+def test_summary_table_of_the_shipped_network() -> None:
+    at = new_app()
+    spec = ModelSpec.from_dict(json.loads((DEFAULT_MODEL_DIR / "spec.json").read_text()))
+    rows = summary_rows(spec)
+    table = summary_frame(at)
+    assert table.to_dict("records") == summary_records(rows)
+    assert list(table["Param #"]) == ["320", "0", "18,496", "0", "73,856", "0", "11,530"]
+    assert table["Formula"].iloc[0] == "3·3·1·32 + 32 = 320"
+    assert total_params(rows) == 104_202
+    assert "Total params: 104,202" in texts(at.markdown)
+    assert next(m.value for m in at.metric if m.label == "Parameters") == "104,202"
+
+
+def _summary_of(name: str) -> None:
+    """A page that draws only the summary table of one preset."""
+    from nn_core.cnn.presets import PRESETS
+    from ui.digits.panels import summary_table
+
+    summary_table(PRESETS[name])
+
+
+def test_summary_table_of_the_34826_preset() -> None:
+    at = AppTest.from_function(_summary_of, args=("cnn_34826",)).run()
+    assert not at.exception
+    table = summary_frame(at)
+    assert list(table["Param #"]) == ["320", "0", "18,496", "0", "0", "0", "16,010"]
+    assert list(table["Formula"].iloc[[0, 2, 6]]) == [
+        "3·3·1·32 + 32 = 320", "3·3·32·64 + 64 = 18,496", "1600·10 + 10 = 16,010"]
+    assert "Total params: 34,826" in texts(at.markdown)
+
+
+def test_test_digit_by_index_and_lesson_002s_digit(mnist_test) -> None:
+    _x_test, y_test = mnist_test
+    at = new_app()
+    assert at.number_input(key="digit_test_index__w").value == 1024
+    at.number_input(key="digit_test_index__w").set_value(7).run()
+    assert not at.exception
+    assert at.session_state["digit_source"] == "mnist"
+    assert at.session_state["digit_mnist_index"] == 7
+    assert f"True label: {y_test[7]}." in texts(at.success) + texts(at.error)
+    assert "Reading MNIST test digit #7" in texts(at.caption)
+    at.button(key="digit_lesson_digit").click().run()
+    assert at.session_state["digit_mnist_index"] == 1024
+    assert at.number_input(key="digit_test_index__w").value == 1024
+    assert prediction(at) == str(y_test[1024]) == "4"
+    at.button(key="digit_random").click().run()  # the entry shows which digit was drawn
+    assert at.number_input(key="digit_test_index__w").value == at.session_state[
+        "digit_mnist_index"]
+    at.button(key="digit_back").click().run()
+    assert asks_to_draw(at)

@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 from nn_core import course
 from nn_core.basics.keras_code import forward_script, training_step_script
 from nn_core.basics.network import Network, format_keras
+from nn_core.cnn.summary import network_summary_rows, summary_records, total_params
 from tests.support import ROOT
 
 PAGE = str(ROOT / "lessons" / "forward_pass.py")
@@ -184,4 +185,25 @@ def test_keras_code_is_nn_cores_script_for_the_shown_settings(at: AppTest) -> No
     column = next(c for c in table.columns if c.startswith("after one step"))
     assert list(table[column]) == [shown(v) for v in Network(**args).training_step(lr)]
     assert metric(at, "Y") == shown(Network(weights, LESSON["inputs"], hidden="relu").forward().y)
+    assert not at.exception
+
+
+def test_parameters_and_the_keras_weight_layout(at: AppTest) -> None:
+    summary = next(d.value for d in at.dataframe if "Param #" in d.value.columns)
+    rows = network_summary_rows("linear", "linear")
+    assert summary.to_dict("records") == summary_records(rows)
+    assert list(summary["Param #"]) == ["4", "2"] and total_params(rows) == 6
+    assert "Total params: 6** (4 + 2)" in page_text(at)
+    hidden = next(d.value for d in at.dataframe if list(d.value.columns) == ["to N1", "to N2"])
+    assert hidden.loc["from x1"].tolist() == ["w1 = 0.42", "w3 = -0.56"]
+    assert hidden.loc["from x2"].tolist() == ["w2 = 0.15", "w4 = 0.83"]
+    output = next(d.value for d in at.dataframe if list(d.value.columns) == ["to Y"])
+    assert output["to Y"].tolist() == ["w5 = 0.93", "w6 = 0.02"]
+    assert "[array([[ 0.42, -0.56],\n        [ 0.15,  0.83]], dtype=float32)," in page_text(at)
+    at.number_input(key="fwd_w3__number").set_value(-1.25).run()
+    at.selectbox(key="fwd_hidden__w").set_value("relu").run()
+    hidden = next(d.value for d in at.dataframe if list(d.value.columns) == ["to N1", "to N2"])
+    assert hidden.loc["from x1"].tolist() == ["w1 = 0.42", "w3 = -1.25"]
+    summary = next(d.value for d in at.dataframe if "Param #" in d.value.columns)
+    assert summary["Layer"].iloc[0] == "Hidden: 2 units, relu"
     assert not at.exception

@@ -14,8 +14,9 @@ import textwrap
 
 from tests.support import ROOT
 
+# The digit page last: the drawing below is injected into it.
 PAGES = ("lessons/forward_pass.py", "lessons/curves.py", "lessons/gradient_descent.py",
-         "lessons/draw_digit.py")
+         "lessons/convolution.py", "lessons/draw_digit.py")
 
 SCRIPT = textwrap.dedent("""
     import base64, io, json, sys

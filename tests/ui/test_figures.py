@@ -8,6 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
+from tests.support import assert_valid_spec
 from ui.common import figures as common_figures
 from ui.common import format as fmt
 from ui.common import style
@@ -66,6 +67,7 @@ def test_network_diagram_edges_follow_sign_and_size() -> None:
         assert f"w{i} = {fmt.short(w, 4)}" in texts
     assert any("N1</b> = 2.154" in t for t in texts)
     assert any("target = 0.34" in t and "mse = 2.20909" in t for t in texts)
+    assert_valid_spec(fig)
 
 
 def test_network_diagram_shows_before_and_after_activation() -> None:
@@ -75,6 +77,7 @@ def test_network_diagram_shows_before_and_after_activation() -> None:
     assert any("N2</b> = -8.846 → relu → <b>0</b>" in t for t in texts)
     hover = next(t for t in fig.data if t.mode == "markers+text").hovertext
     assert any("relu(-8.846) = 0" in h for h in hover)
+    assert_valid_spec(fig)
 
 
 def test_curves_figure_gaps_and_skips_non_finite_values() -> None:
@@ -86,11 +89,26 @@ def test_curves_figure_gaps_and_skips_non_finite_values() -> None:
     )
     lines = [t for t in fig.data if t.mode == "lines"]
     assert [t.name for t in lines] == ["a", "b"]
-    assert lines[0].y[2] is None
+    assert math.isnan(lines[0].y[2])  # NaN in a float array: plotly draws a gap
     markers = [t for t in fig.data if t.mode == "markers"]
     assert len(markers) == 1 and markers[0].marker.color == style.color_for(1)
     shifts = [a.yshift for a in fig.layout.annotations]
     assert sorted(shifts) == [2, 16]  # the two close guides are stacked, inf is dropped
+    assert_valid_spec(fig)
+
+
+@pytest.mark.parametrize(("trace", "layout"), [
+    ({"type": "bar", "marker": {"line_color": "red"}}, {}),  # nested: not expanded
+    ({"type": "heatmap", "colorscale": "Viridis"}, {}),  # a name plotly.js may draw otherwise
+    ({"type": "heatmap", "colorbar": {"len": None}}, {}),  # nested None: sent as null
+    ({"type": "bar"}, {"xaxis": {"title": "digit"}}),  # a bare-string title
+    ({"type": "bar"}, {"template": style.TEMPLATE}),  # plotly.js knows no template names
+    ({"type": "bar", "colour": "red"}, {}),  # no such property
+])
+def test_assert_valid_spec_catches_what_validation_would_change(trace: dict,
+                                                                 layout: dict) -> None:
+    with pytest.raises((AssertionError, ValueError)):
+        assert_valid_spec(common_figures.plain_figure([trace], layout))
 
 
 def test_inside_and_drawn_count_stop_a_diverged_path_at_the_edge() -> None:
@@ -111,29 +129,6 @@ def _bowl() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return axis, axis, ((w1 - 1) ** 2 + (w2 + 1) ** 2) / 2
 
 
-def test_surface_and_contour_draw_paths_and_label_divergence() -> None:
-    w1, w2, z = _bowl()
-    good = PathTrace("Adam", np.array([[1, 1], [1, 0], [1, -1]]), np.array([2.0, 0.5, 0.0]))
-    bad = PathTrace("SGD", np.array([[1, 1], [1, -4], [1, 3.5]]), np.array([2, 4.5, 3]),
-                    diverged_at=3)
-    surface = descent_figures.surface_figure(w1, w2, z, [good, bad], step=1, start=(1, 1, 2),
-                                     minimum=(1, -1, 0))
-    assert isinstance(surface.data[0], go.Surface)
-    lines = [t for t in surface.data if isinstance(t, go.Scatter3d) and t.mode == "lines"]
-    assert {t.name: len(t.x) for t in lines} == {"Adam": 3, "SGD": 1}  # SGD: inside the box
-    assert lines[-1].name == "Adam"  # the first path is drawn last, on top
-    assert any(t.text == ("diverged",) for t in surface.data if isinstance(t, go.Scatter3d))
-    contour = descent_figures.contour_figure(w1, w2, z, [good, bad], step=1, start=(1, 1),
-                                     minimum=(1, -1))
-    assert isinstance(contour.data[0], go.Contour)
-    paths = [t for t in contour.data if isinstance(t, go.Scatter) and t.mode == "lines+markers"]
-    assert {t.name: len(t.x) for t in paths} == {"Adam": 3, "SGD": 2}  # SGD up to the edge
-    current = next(t for t in contour.data if isinstance(t, go.Scatter) and t.mode == "markers"
-                   and t.showlegend is False and t.legendgroup == "Adam")
-    assert (current.x[0], current.y[0]) == (1, 0)  # step 1 of Adam
-    assert any("SGD: diverged" in a.text for a in contour.layout.annotations)
-
-
 def test_loss_step_figure_floors_zero_on_a_log_axis() -> None:
     losses = {"SGD": np.array([2.0, 0.0]), "bad": np.array([1.0, 9.0])}
     fig = common_figures.loss_step_figure(losses, step=1, diverged_at={"bad": 1})
@@ -142,12 +137,26 @@ def test_loss_step_figure_floors_zero_on_a_log_axis() -> None:
     assert any("bad: diverged" in a.text for a in fig.layout.annotations)
     linear = common_figures.loss_step_figure({"loss": np.array([2.0, 1.0])}, log_y=False)
     assert linear.layout.yaxis.type == "linear" and list(linear.data[0].y) == [2.0, 1.0]
+    assert_valid_spec(fig)
+    assert_valid_spec(linear)
 
 
-def test_a_converging_path_that_leaves_the_plot_keeps_its_marker_on_the_path() -> None:
-    w1, w2, z = _bowl()
-    out_and_back = PathTrace("momentum", np.array([[1, 1], [1, -2], [1, -1]]), np.ones(3))
-    contour = descent_figures.contour_figure(w1, w2, z, [out_and_back], step=2)
-    current = next(t for t in contour.data if isinstance(t, go.Scatter) and t.mode == "markers"
-                   and t.showlegend is False)
-    assert (current.x[0], current.y[0]) == (1, -1)
+def test_loss_step_figure_gaps_non_finite_losses_and_keeps_the_floor() -> None:
+    losses = {"a": np.array([1.0, np.inf, 0.0, -np.inf, np.nan]), "b": [3.0, 0.0]}
+    fig = common_figures.loss_step_figure(losses, title="t", step=0)
+    y = np.asarray(fig.data[0].y)
+    assert y.dtype == np.float64 and np.isnan(y[[1, 4]]).all()  # gaps where there is no loss
+    assert y[0] == 1.0 and y[2] == y[3] == 1e-16  # 0 and -inf at the log axis's floor
+    assert list(fig.data[1].y) == [3.0, 1e-16]
+    assert fig.layout.shapes[0].x0 == 0 and fig.layout.annotations[-1].text == "step 0"
+    assert_valid_spec(fig)
+    assert_valid_spec(common_figures.loss_step_figure({}))
+
+
+def test_plain_figure_resolves_names_plotly_js_does_not_know() -> None:
+    heat = go.Figure(go.Heatmap(colorscale="gray_r")).to_plotly_json()["data"][0]["colorscale"]
+    assert common_figures.colorscale("gray_r") == [list(p) for p in heat]
+    fig = common_figures.plain_figure([], {"template": style.TEMPLATE_SPEC})
+    assert fig.to_dict()["layout"]["template"] == go.Figure(
+        layout={"template": style.TEMPLATE}).to_dict()["layout"]["template"]
+    assert_valid_spec(fig)

@@ -69,7 +69,7 @@ def test_descent_tables_are_read_or_rejected_with_the_bad_cell_named() -> None:
 
 
 def test_descent_labels_and_text() -> None:
-    assert descent_panels.path_labels([("sgd", 0.01), ("adam", 0.001), ("sgd", 0.01)]) == [
+    assert descent_state.path_labels([("sgd", 0.01), ("adam", 0.001), ("sgd", 0.01)]) == [
         "SGD (lr 0.01)", "Adam (lr 0.001)", "SGD (lr 0.01) #2"]
     text = descent_panels.regimes_text(1.0, 2.0, "mae", 2)
     assert "averages over the 2 samples" in text and "mae bends differently" in text

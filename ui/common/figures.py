@@ -1,14 +1,80 @@
-"""Figures more than one page draws: the loss per step, and a y range that ignores blow-ups."""
+"""Figures more than one page draws: the loss per step, and a y range that ignores blow-ups.
+
+Every builder of the pages writes its figure as a plain plotly spec (dicts, lists and NumPy
+arrays) and returns ``plain_figure(...)``: see there why the figures skip plotly's validation.
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from functools import cache
 
 import numpy as np
 import plotly.graph_objects as go
 
-from ui.common.style import TEMPLATE, color_for
+from ui.common.style import TEMPLATE_SPEC, color_for
+
+
+def plain_figure(data: list[dict], layout: dict, frames: list[dict] | None = None) -> go.Figure:
+    """A ``go.Figure`` of a finished spec, built without plotly's per-property validation.
+
+    Validation is where a page's server time went: the forward page's diagram took ~60 ms per
+    build with ``go.Scatter`` and ``add_annotation`` (every call validates again) and takes
+    ~2 ms as one unvalidated spec; the digit page's figures ~165 ms per rerun, now ~11 ms
+    (benchmarks/bench_figures.py, 2 busy cores). Both send the same JSON: ``st.plotly_chart``
+    only calls ``.to_dict()`` on a figure, it does not validate it.
+
+    So the spec must already be what plotly would send. Nested dicts are kept exactly as
+    written: use plotly's real property names (``{"title": {"text": ...}}``, ``{"marker":
+    {"line": {"color": ...}}}``, no "magic underscore" keys like ``line_color`` there), leave
+    out a value rather than writing ``None``, give every trace its ``"type"``, and resolve
+    names that only validation resolves: a template (``style.TEMPLATE_SPEC``) and a colorscale
+    (``colorscale()``); plotly.js knows no template names and draws some colorscales of the same
+    name differently. NumPy arrays are fine (sent as typed arrays); NaN in a float array is a
+    gap in a line. A layout without ``"template"`` gets plotly's default one, as a validated
+    figure does. Animation ``frames`` are kept aside unvalidated too (``PlainFigure``).
+
+    The tests validate every builder's spec instead: ``go.Figure(fig.to_dict())`` must accept
+    it and send the same JSON.
+    """
+    return PlainFigure(data, layout, frames)
+
+
+class PlainFigure(go.Figure):
+    """The figure ``plain_figure`` makes: its frames are kept aside, as given, because plotly
+    validates frames even with ``_validate=False`` (the descent page's ~100 frames cost
+    ~60 ms a rerun that way) and Streamlit only calls ``to_dict``."""
+
+    def __init__(self, data: list[dict], layout: dict, frames: list[dict] | None = None) -> None:
+        super().__init__({"data": data, "layout": layout}, _validate=False)
+        self._plain_frames = frames or []
+
+    def to_dict(self) -> dict:
+        """The spec Streamlit sends: data, layout and the frames as given."""
+        out = super().to_dict()
+        if self._plain_frames:
+            out["frames"] = self._plain_frames
+        return out
+
+
+@cache
+def _colorscale(name: str) -> tuple[tuple[float, str], ...]:
+    scale = go.Heatmap(colorscale=name).colorscale
+    return tuple((float(v), str(c)) for v, c in scale)
+
+
+def colorscale(name: str) -> list[list[float | str]]:
+    """A named plotly colorscale ('Viridis', 'gray_r') as the [[value, colour], ...] list that
+    validation would send: plotly.js does not know Python's names (and its 'RdBu' differs)."""
+    return [[v, c] for v, c in _colorscale(name)]
+
+
+def gaps(values: np.ndarray) -> np.ndarray:
+    """A float copy of ``values`` (flattened) with NaN for non-finite values: plotly draws a gap."""
+    values = np.array(values, float).ravel()
+    values[~np.isfinite(values)] = np.nan
+    return values
 
 
 def robust_range(curves: Mapping[str, np.ndarray], low: float = 2.0,
@@ -27,9 +93,15 @@ def robust_range(curves: Mapping[str, np.ndarray], low: float = 2.0,
     return lo - pad, hi + pad
 
 
-def finite_or_none(values: np.ndarray) -> list[float | None]:
-    """Plotly breaks a line at None: non-finite values become gaps instead of errors."""
-    return [float(v) if math.isfinite(v) else None for v in np.asarray(values, float).ravel()]
+def vline(x: float, line: dict, annotation_text: str | None = None) -> tuple[dict, dict | None]:
+    """A full-height vertical line at ``x`` as ``fig.add_vline`` draws it: (shape, label or
+    None), the label at the top right of the line."""
+    shape = {"type": "line", "x0": x, "x1": x, "xref": "x", "y0": 0, "y1": 1,
+             "yref": "y domain", "line": line}
+    if annotation_text is None:
+        return shape, None
+    return shape, {"showarrow": False, "text": annotation_text, "x": x, "xanchor": "left",
+                   "xref": "x", "y": 1, "yanchor": "top", "yref": "y domain"}
 
 
 def loss_step_figure(
@@ -43,7 +115,7 @@ def loss_step_figure(
 ) -> go.Figure:
     """Loss against step for each named series (k+1,), a vertical line at the scrubber's step."""
     diverged_at = diverged_at or {}
-    fig = go.Figure()
+    data, annotations, shapes = [], [], []
     floor = 1e-16  # a loss of exactly 0 has no logarithm: draw it at the floor
     for i, (label, losses) in enumerate(series.items()):
         values = np.asarray(losses, float)
@@ -53,24 +125,31 @@ def loss_step_figure(
             end = min(stop + 1, int(finite[0]) if finite.size else len(values))
             values = values[:max(end, 1)]
         shown = np.maximum(values, floor) if log_y else values
-        fig.add_trace(go.Scatter(
-            x=np.arange(len(values)), y=finite_or_none(shown), mode="lines", name=label,
-            line={"color": color_for(i), "width": 2},
-            hovertemplate=f"{label}<br>step %{{x}}: loss = %{{y:.6g}}<extra></extra>",
-        ))
+        data.append({
+            "type": "scatter", "x": np.arange(len(values)), "y": gaps(shown), "mode": "lines",
+            "name": label, "line": {"color": color_for(i), "width": 2},
+            "hovertemplate": f"{label}<br>step %{{x}}: loss = %{{y:.6g}}<extra></extra>",
+        })
         if stop is not None and len(values):
-            fig.add_annotation(x=len(values) - 1, y=math.log10(max(float(shown[-1]), floor))
-                               if log_y else float(shown[-1]),
-                               text=f"{label}: diverged", showarrow=True, arrowhead=2,
-                               font={"color": color_for(i)})
+            annotations.append({
+                "x": len(values) - 1,
+                "y": math.log10(max(float(shown[-1]), floor)) if log_y else float(shown[-1]),
+                "text": f"{label}: diverged", "showarrow": True, "arrowhead": 2,
+                "font": {"color": color_for(i)}})
     if step is not None:
-        fig.add_vline(x=step, line={"dash": "dot", "color": "#495057"},
-                      annotation_text=f"step {step}", annotation_position="top right")
-    fig.update_layout(
-        template=TEMPLATE, height=height, title={"text": title, "x": 0.0, "xanchor": "left"},
-        margin={"l": 10, "r": 10, "t": 50 if title else 30, "b": 10},
-        legend={"orientation": "h", "y": -0.25, "x": 0.0}, hovermode="x unified",
-        xaxis={"title": {"text": "step"}}, yaxis={"title": {"text": "loss"},
-                                                  "type": "log" if log_y else "linear"},
-    )
-    return fig
+        shape, label = vline(step, {"dash": "dot", "color": "#495057"}, f"step {step}")
+        shapes.append(shape)
+        annotations.append(label)
+    layout = {
+        "template": TEMPLATE_SPEC, "height": height,
+        "title": {"text": title, "x": 0.0, "xanchor": "left"},
+        "margin": {"l": 10, "r": 10, "t": 50 if title else 30, "b": 10},
+        "legend": {"orientation": "h", "y": -0.25, "x": 0.0}, "hovermode": "x unified",
+        "xaxis": {"title": {"text": "step"}},
+        "yaxis": {"title": {"text": "loss"}, "type": "log" if log_y else "linear"},
+    }
+    if annotations:
+        layout["annotations"] = annotations
+    if shapes:
+        layout["shapes"] = shapes
+    return plain_figure(data, layout)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import plotly.io as pio
+
 POSITIVE = "#1f77b4"  # blue: positive weights and values (as TensorFlow Playground)
 NEGATIVE = "#f76707"  # orange: negative ones
 START_COLOR = "#e03131"  # the lesson's red starting point
@@ -13,6 +15,9 @@ PALETTE: tuple[str, ...] = (
     "#756bb1", "#843c39",
 )
 TEMPLATE = "plotly_white"
+# The template as a plain dict, resolved once: an unvalidated figure (``plain_figure``) sends
+# layout.template as given, and plotly.js knows no template names.
+TEMPLATE_SPEC = pio.templates[TEMPLATE].to_plotly_json()
 SURFACE_SCALE = "Viridis"
 
 

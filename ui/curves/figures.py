@@ -9,10 +9,10 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 
-from ui.common.figures import finite_or_none
+from ui.common.figures import gaps, plain_figure, vline
 from ui.common.format import short
 from ui.common.style import (
-    TEMPLATE,
+    TEMPLATE_SPEC,
     color_for,
 )
 
@@ -41,44 +41,50 @@ def curves_figure(
 ) -> go.Figure:
     """Overlaid curves y(x), x (n,) and each y (n,); markers on them; dotted vertical guides."""
     order = {name: i for i, name in enumerate(curves)}
-    fig = go.Figure()
-    for name, y in curves.items():
-        fig.add_trace(go.Scatter(
-            x=np.asarray(x, float), y=finite_or_none(y), mode="lines", name=name,
-            line={"color": color_for(order[name]), "width": 2.5},
-            hovertemplate=f"{name}(%{{x:.4g}}) = %{{y:.6g}}<extra></extra>",
-        ))
+    xs = np.asarray(x, float)
+    data = [{
+        "type": "scatter", "x": xs, "y": gaps(y), "mode": "lines", "name": name,
+        "line": {"color": color_for(order[name]), "width": 2.5},
+        "hovertemplate": f"{name}(%{{x:.4g}}) = %{{y:.6g}}<extra></extra>",
+    } for name, y in curves.items()]
     for marker in markers:
         if not (math.isfinite(marker.x) and math.isfinite(marker.y)):
             continue
         name = f"{marker.label} on {marker.curve}" if marker.label else marker.curve
-        fig.add_trace(go.Scatter(
-            x=[marker.x], y=[marker.y], mode="markers", showlegend=False,
-            legendgroup=marker.curve,
-            marker={"size": 10, "color": color_for(order.get(marker.curve, 0)),
-                    "line": {"color": "white", "width": 1.5}},
-            hovertemplate=f"{name}: x = {short(marker.x, 8)}, y = {short(marker.y, 8)}"
-                          "<extra></extra>",
-        ))
+        data.append({
+            "type": "scatter", "x": [marker.x], "y": [marker.y], "mode": "markers",
+            "showlegend": False, "legendgroup": marker.curve,
+            "marker": {"size": 10, "color": color_for(order.get(marker.curve, 0)),
+                       "line": {"color": "white", "width": 1.5}},
+            "hovertemplate": f"{name}: x = {short(marker.x, 8)}, y = {short(marker.y, 8)}"
+                             "<extra></extra>",
+        })
     span = float(np.max(x) - np.min(x)) or 1.0
     previous, shift = None, 0
+    shapes, annotations = [], []
     for label, gx in sorted((guides or {}).items(), key=lambda item: item[1]):
         if not math.isfinite(gx):
             continue
         # labels of guides close together are stacked instead of printed over each other
         shift = shift + 1 if previous is not None and gx - previous < 0.12 * span else 0
         previous = gx
-        fig.add_vline(x=gx, line={"dash": "dot", "color": "#868e96", "width": 1})
-        fig.add_annotation(x=gx, y=1.0, yref="paper", yanchor="bottom", yshift=2 + 14 * shift,
-                           text=label, showarrow=False, font={"size": 11, "color": "#495057"})
-    fig.update_layout(
-        template=TEMPLATE, height=height, title={"text": title, "x": 0.0, "xanchor": "left"},
-        margin={"l": 10, "r": 10, "t": 80 if title else 50, "b": 10}, hovermode="closest",
-        legend={"orientation": "h", "y": -0.18, "x": 0.0},
-        xaxis={"title": {"text": x_title}, "range": [float(np.min(x)), float(np.max(x))],
-               "zeroline": True, "zerolinecolor": "#adb5bd"},
-        yaxis={"title": {"text": y_title}, "zeroline": True, "zerolinecolor": "#adb5bd"},
-    )
+        shapes.append(vline(gx, {"dash": "dot", "color": "#868e96", "width": 1})[0])
+        annotations.append({"x": gx, "y": 1.0, "yref": "paper", "yanchor": "bottom",
+                            "yshift": 2 + 14 * shift, "text": label, "showarrow": False,
+                            "font": {"size": 11, "color": "#495057"}})
+    yaxis = {"title": {"text": y_title}, "zeroline": True, "zerolinecolor": "#adb5bd"}
     if y_range is not None:
-        fig.update_yaxes(range=list(y_range))
-    return fig
+        yaxis["range"] = list(y_range)
+    layout = {
+        "template": TEMPLATE_SPEC, "height": height,
+        "title": {"text": title, "x": 0.0, "xanchor": "left"},
+        "margin": {"l": 10, "r": 10, "t": 80 if title else 50, "b": 10}, "hovermode": "closest",
+        "legend": {"orientation": "h", "y": -0.18, "x": 0.0},
+        "xaxis": {"title": {"text": x_title}, "range": [float(np.min(x)), float(np.max(x))],
+                  "zeroline": True, "zerolinecolor": "#adb5bd"},
+        "yaxis": yaxis,
+    }
+    if shapes:
+        layout["shapes"] = shapes
+        layout["annotations"] = annotations
+    return plain_figure(data, layout)

@@ -6,6 +6,8 @@ from ``ui.curves.figures``; settings from ``ui.curves.state.STATE``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -16,13 +18,26 @@ from nn_core.basics.activations import (
     activate,
     activation_derivative,
 )
+from nn_core.basics.classification import (
+    ClassificationView,
+    activation_latex,
+    loss_latex,
+)
 from nn_core.basics.losses import BINARY_LOSSES, LOSSES, REGRESSION_LOSSES, loss_gradient
 from nn_core.basics.network import format_keras
 from ui.common import widgets
 from ui.common.figures import robust_range
 from ui.common.format import fixed, short
 from ui.curves.figures import CurveMarker, curves_figure
-from ui.curves.state import POINTS, P
+from ui.curves.state import (
+    CLASSES,
+    CONFIDENT_LOGIT,
+    LOGIT_COLUMNS,
+    POINTS,
+    P,
+    on_confident,
+    on_logits_reset,
+)
 
 
 def activation_controls() -> tuple[list[str], tuple[float, float], tuple[float, float], bool]:
@@ -70,6 +85,7 @@ def activation_section(chosen: list[str], x_range: tuple[float, float],
                               y_range=robust_range(slopes, 0.0, 100.0)),
         key=P + "derivatives_figure",
     )
+    formulas(chosen, activation_latex)
     outside = [f"{k} = {short(v)}" for k, v in marks.items()
                if not x_range[0] <= v <= x_range[1]]
     if outside:
@@ -83,6 +99,23 @@ def activation_section(chosen: list[str], x_range: tuple[float, float],
         st.dataframe(activation_table(chosen, marks), hide_index=True, width="stretch",
                      key=P + "activation_table")
     st.markdown("\n".join(f"- **{n}**: {ACTIVATIONS[n].summary}" for n in chosen))
+
+
+def formulas(names: list[str], latex_of: Callable[[str], str], per_row: int = 2) -> None:
+    """The LaTeX formula of each named activation or loss, labelled with its Keras name,
+    ``per_row`` side by side; a name without a formula is left out."""
+    shown = []
+    for name in names:
+        try:
+            formula = latex_of(name)
+        except ValueError:
+            continue
+        label = name.replace("_", r"\_")
+        shown.append(rf"\textsf{{{label}}}\!:\quad {formula}")
+    for start in range(0, len(shown), per_row):
+        for column, formula in zip(st.columns(per_row), shown[start:start + per_row],
+                                   strict=False):
+            column.latex(formula)
 
 
 def activation_table(names: list[str], marks: dict[str, float]) -> pd.DataFrame:
@@ -182,5 +215,97 @@ def loss_section(kind: str, names: list[str], target: float, x_range: tuple[floa
                                   y_title=what, y_range=robust_range(curves)),
             key=f"{P}{kind}_{what}",
         )
+    formulas(names, loss_latex, per_row=1)  # the losses' formulas are long: one a line
     st.dataframe(loss_table(names, target, prediction), hide_index=True, width="stretch",
                  key=f"{P}{kind}_table")
+
+
+# ---------------------------------------------------------------------------------------------
+# Ten outputs: softmax, one-hot and the categorical losses
+# ---------------------------------------------------------------------------------------------
+def softmax_controls() -> tuple[pd.DataFrame, int]:
+    """The ten logits (an editable table), the true digit, and the reset/confident buttons."""
+    table = widgets.persistent_editor(
+        P + "logits", num_rows="fixed", hide_index=True, width="stretch",
+        column_config={
+            LOGIT_COLUMNS[0]: st.column_config.NumberColumn(LOGIT_COLUMNS[0], disabled=True),
+            LOGIT_COLUMNS[1]: st.column_config.NumberColumn(LOGIT_COLUMNS[1], format="%.6g"),
+        })
+    label = widgets.persistent(st.selectbox, "True digit (the label)", P + "label",
+                               options=list(range(CLASSES)))
+    st.button("Reset the logits", key=P + "logits_reset", on_click=on_logits_reset,
+              width="stretch")
+    st.button(f"Very sure: z = {CONFIDENT_LOGIT:g} for the true digit",
+              key=P + "logits_confident", on_click=on_confident, width="stretch",
+              help="p rounds to 1 within 1e-7: see how Keras clips the probabilities.")
+    return table, int(label)
+
+
+def probability_chart_data(view: ClassificationView) -> pd.DataFrame:
+    """Probabilities p (10,) and the one-hot target (10,) per digit, for a grouped bar chart."""
+    return pd.DataFrame({"probability p": view.probabilities, "one-hot target y": view.onehot},
+                        index=pd.Index([str(d) for d in range(view.logits.size)], name="digit"))
+
+
+def digit_table(view: ClassificationView) -> pd.DataFrame:
+    """Per digit: logit z, probability p = softmax(z), one-hot y and the gradient p − y."""
+    return pd.DataFrame({
+        "digit": list(range(view.logits.size)),
+        "logit z": [short(float(v), 8) for v in view.logits],
+        "p = softmax(z)": [fixed(float(v)) for v in view.probabilities],
+        "one-hot y": [int(v) for v in view.onehot],
+        "∂L/∂z = p − y": [fixed(float(v)) for v in view.gradient],
+    })
+
+
+def categorical_loss_table(view: ClassificationView) -> pd.DataFrame:
+    """The three Keras losses for these probabilities, and the value from the logits."""
+    return pd.DataFrame({
+        "Keras loss": ["categorical_crossentropy", "sparse_categorical_crossentropy",
+                       "kl_divergence", "categorical_crossentropy(from_logits=True)"],
+        "target": ["one-hot y", f"the digit {view.label}", "one-hot y", "one-hot y"],
+        "value": [fixed(view.categorical_crossentropy),
+                  fixed(view.sparse_categorical_crossentropy), fixed(view.kl_divergence),
+                  fixed(view.logits_crossentropy)],
+    })
+
+
+def softmax_charts(view: ClassificationView) -> None:
+    """Bar charts: the logits (10,), then the probabilities (10,) beside the one-hot target."""
+    st.markdown("**Logits z** (the last Dense layer's outputs, before softmax)")
+    st.bar_chart(pd.DataFrame({"logit z": view.logits},
+                              index=pd.Index([str(d) for d in range(view.logits.size)],
+                                             name="digit")),
+                 x_label="digit", y_label="logit z", height=220)
+    st.markdown(f"**Probabilities p = softmax(z)** and the one-hot target y of the digit "
+                f"{view.label}")
+    st.bar_chart(probability_chart_data(view), x_label="digit", y_label="probability",
+                 stack=False, height=220, color=["#1f77b4", "#f76707"])
+
+
+def softmax_numbers(view: ClassificationView) -> None:
+    """Per digit z, p, y and p − y; the losses; a note when Keras clips; the formulas."""
+    p_true = fixed(float(view.probabilities[view.label]))
+    verdict = ("the true digit" if view.predicted == view.label
+               else f"but the true digit is {view.label}")
+    st.markdown(f"The network's answer is the digit with the largest probability: "
+                f"**{view.predicted}**, {verdict}. The losses only look at the true digit's "
+                f"probability, p[{view.label}] = {p_true}: the crossentropy is "
+                f"−log p[{view.label}].")
+    st.dataframe(digit_table(view), hide_index=True, width="stretch", key=P + "softmax_table")
+    st.dataframe(categorical_loss_table(view), hide_index=True, width="stretch",
+                 key=P + "categorical_losses")
+    if view.clipped:
+        st.warning(
+            "A probability is within 1e-7 of 0 or 1, so Keras clips it to [1e-7, 1 − 1e-7] "
+            "before taking the log: computed from the probabilities, the crossentropy is "
+            f"{fixed(view.categorical_crossentropy)}, while from the logits it is "
+            f"{fixed(view.logits_crossentropy)}. In model.fit, with Dense(10, "
+            "activation=\"softmax\"), Keras uses the logits' value.")
+    st.caption("kl_divergence is a little below the crossentropy: Keras clips the one-hot's "
+               "zeros to 1e-7 too. The gradient of the crossentropy with respect to the logits "
+               "is simply p − y: push the true digit's logit up, every other one down, each "
+               "in proportion to its probability.")
+    formulas(["softmax"], activation_latex, per_row=1)
+    formulas(["categorical_crossentropy", "sparse_categorical_crossentropy", "kl_divergence"],
+             loss_latex, per_row=3)

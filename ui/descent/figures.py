@@ -1,4 +1,11 @@
-"""The descent page's figures: the error surface in 3D, its contour map, paths drawn on both."""
+"""The descent page's figures: the error surface in 3D, and the walk (contour map and loss per
+step) that plays, pauses and scrubs in the browser.
+
+Figures are built as plain specs (``ui.common.figures.plain_figure``): plotly's per-property
+validation cost tens of milliseconds a rerun; the tests validate the same specs. Paths are
+drawn with at most MAX_PATH_POINTS points each, float32 on the wire; the tables keep every
+exact number.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +15,12 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 
+from ui.common.figures import colorscale, plain_figure
 from ui.common.style import (
     MINIMUM_COLOR,
     START_COLOR,
     SURFACE_SCALE,
-    TEMPLATE,
+    TEMPLATE_SPEC,
     color_for,
 )
 
@@ -56,6 +64,43 @@ def _current(path: PathTrace, step: int | None, count: int) -> int:
     return count - 1 if step is None else min(max(step, 0), count - 1)
 
 
+MAX_PATH_POINTS = 300  # points drawn per path: enough for a smooth line, a tenth of the bytes
+MAX_FRAMES = 100  # animation frames over the whole walk (play, pause and scrub in the browser)
+
+
+def display_indices(count: int, limit: int = MAX_PATH_POINTS) -> np.ndarray:
+    """Which of a path's ``count`` points to draw: all when few, else ``limit`` evenly spread
+    ones that always include the first and the last (the tables keep every exact number)."""
+    if count <= limit:
+        return np.arange(count)
+    return np.unique(np.linspace(0, count - 1, limit).round().astype(int))
+
+
+def frame_steps(steps: int, limit: int = MAX_FRAMES) -> list[int]:
+    """The steps the animation stops at: 0, evenly spread ones, and the last."""
+    return sorted({int(s) for s in np.linspace(0, steps, min(steps, limit) + 1).round()})
+
+
+def _nan_gaps(values: np.ndarray) -> np.ndarray:
+    """Float copy with ±inf as NaN: plotly draws NaN as a gap, and JSON has no infinity."""
+    out = np.asarray(values, float).copy()
+    out[~np.isfinite(out)] = np.nan
+    return out
+
+
+def _path_traces(paths: Sequence[PathTrace], w_range: tuple[float, float],
+                 ) -> list[tuple[PathTrace, int, int, np.ndarray]]:
+    """Per path: the path, how many points to draw, how many lie inside the plot, and the
+    indices of the points to draw (``display_indices``)."""
+    out = []
+    for path in paths:
+        count = drawn_count(path, w_range)
+        inside = count if path.diverged_at is None else max(
+            min(inside_count(path.weights, w_range), count), 1)
+        out.append((path, count, inside, display_indices(count)))
+    return out
+
+
 def surface_figure(
     w1: np.ndarray,
     w2: np.ndarray,
@@ -67,117 +112,176 @@ def surface_figure(
     minimum: tuple[float, float, float] | None = None,
     height: int = 560,
 ) -> go.Figure:
-    """The error surface z (r, r) over w1 (r,) x w2 (r,) in 3D, each path drawn on it."""
+    """The error surface z (r, r) over w1 (r,) x w2 (r,) in 3D, each path drawn on it and its
+    ball at ``step`` (the page's step slider; None: the last step)."""
     w_range = (float(np.min(w1)), float(np.max(w1)))
     zmin, zmax = float(np.nanmin(z)), float(np.nanmax(z))
     lift = 0.01 * (zmax - zmin or 1.0)  # paths float just above the surface so they show
-    fig = go.Figure(go.Surface(
-        x=w1, y=w2, z=z, colorscale=SURFACE_SCALE, opacity=0.88, showscale=False,
-        name="loss",
-        hovertemplate="w1 = %{x:.3f}<br>w2 = %{y:.3f}<br>loss = %{z:.4g}<extra></extra>",
-        contours={"z": {"show": True, "usecolormap": True, "project": {"z": True}, "width": 1}},
-    ))
-    for i, path in reversed(list(enumerate(paths))):  # the first path is drawn on top
-        count = inside_count(path.weights, w_range) if path.diverged_at is not None else len(
-            path.weights)
-        count = max(count, 1)
-        w, loss = path.weights[:count], path.losses[:count]
-        color = color_for(i)
-        fig.add_trace(go.Scatter3d(
-            x=w[:, 0], y=w[:, 1], z=np.asarray(loss, float) + lift, mode="lines", name=path.label,
-            line={"color": color, "width": 6}, legendgroup=path.label, legendrank=i + 1,
-            hovertemplate=f"{path.label}<br>w1 = %{{x:.4f}}<br>w2 = %{{y:.4f}}<extra></extra>",
-        ))
-        k = _current(path, step, count)
-        text = "diverged" if path.diverged_at is not None and k == count - 1 else ""
-        fig.add_trace(go.Scatter3d(
-            x=[w[k, 0]], y=[w[k, 1]], z=[float(loss[k]) + lift], mode="markers+text",
-            text=[text], textposition="top center", showlegend=False, legendgroup=path.label,
-            marker={"size": 6, "color": color, "line": {"color": "white", "width": 2}},
-            hovertemplate=f"{path.label}, step {k}<br>w = (%{{x:.4f}}, %{{y:.4f}})<extra></extra>",
-        ))
+    data: list[dict] = [{
+        "type": "surface", "x": w1, "y": w2, "z": np.asarray(z, np.float32),
+        "colorscale": colorscale(SURFACE_SCALE), "opacity": 0.88, "showscale": False,
+        "name": "loss",
+        "hovertemplate": "w1 = %{x:.3f}<br>w2 = %{y:.3f}<br>loss = %{z:.4g}<extra></extra>",
+        "contours": {"z": {"show": True, "usecolormap": True, "project": {"z": True},
+                           "width": 1}},
+    }]
+    shown = _path_traces(paths, w_range)
+    for i, (path, _, inside, _) in reversed(list(enumerate(shown))):  # the first on top
+        keep = display_indices(inside)
+        w, loss = path.weights[keep], _nan_gaps(path.losses[keep])
+        color, label = color_for(i), path.label
+        k = _current(path, step, inside)
+        text = "diverged" if path.diverged_at is not None and k == inside - 1 else ""
+        data += [
+            {"type": "scatter3d", "x": w[:, 0].astype(np.float32),
+             "y": w[:, 1].astype(np.float32), "z": (loss + lift).astype(np.float32),
+             "mode": "lines", "name": label, "legendgroup": label, "legendrank": i + 1,
+             "line": {"color": color, "width": 6},
+             "hovertemplate": f"{label}<br>w1 = %{{x:.4f}}<br>w2 = %{{y:.4f}}<extra></extra>"},
+            {"type": "scatter3d", "x": [float(path.weights[k, 0])],
+             "y": [float(path.weights[k, 1])], "z": [float(path.losses[k]) + lift],
+             "mode": "markers+text", "text": [text], "textposition": "top center",
+             "showlegend": False, "legendgroup": label,
+             "marker": {"size": 6, "color": color, "line": {"color": "white", "width": 2}},
+             "hovertemplate": f"{label}, step {k}<br>w = (%{{x:.4f}}, %{{y:.4f}})"
+                              "<extra></extra>"},
+        ]
     for point, color, label, symbol in ((start, START_COLOR, "start", "circle"),
                                         (minimum, MINIMUM_COLOR, "minimum", "diamond")):
         if point is not None:
-            fig.add_trace(go.Scatter3d(
-                x=[point[0]], y=[point[1]], z=[point[2] + lift], mode="markers", name=label,
-                marker={"size": 7, "color": color, "symbol": symbol,
-                        "line": {"color": "black", "width": 1}},
-            ))
+            data.append({"type": "scatter3d", "x": [point[0]], "y": [point[1]],
+                         "z": [point[2] + lift], "mode": "markers", "name": label,
+                         "marker": {"size": 7, "color": color, "symbol": symbol,
+                                    "line": {"color": "black", "width": 1}}})
     axis = {"range": list(w_range), "backgroundcolor": "white"}
-    fig.update_layout(
-        template=TEMPLATE, height=height, margin={"l": 0, "r": 0, "t": 10, "b": 0},
-        uirevision="surface", legend={"orientation": "h", "y": 0.02, "x": 0.0},
-        scene={
+    layout = {
+        "template": TEMPLATE_SPEC, "height": height, "margin": {"l": 0, "r": 0, "t": 10, "b": 0},
+        "uirevision": "surface", "legend": {"orientation": "h", "y": 0.02, "x": 0.0},
+        "scene": {
             "xaxis": {**axis, "title": {"text": "w1"}}, "yaxis": {**axis, "title": {"text": "w2"}},
             "zaxis": {"range": [zmin, zmax + 2 * lift], "title": {"text": "loss"}},
             "aspectmode": "manual", "aspectratio": {"x": 1, "y": 1, "z": 0.7},
             "camera": {"eye": {"x": -1.5, "y": -1.5, "z": 1.1}}, "uirevision": "surface",
         },
-    )
-    return fig
+    }
+    return plain_figure(data, layout)
 
 
-def contour_figure(
+def walk_figure(
     w1: np.ndarray,
     w2: np.ndarray,
     z: np.ndarray,
     paths: Sequence[PathTrace] = (),
     *,
-    step: int | None = None,
+    steps: int,
     start: tuple[float, float] | None = None,
     minimum: tuple[float, float] | None = None,
-    height: int = 560,
+    log_y: bool = True,
+    height: int = 820,
 ) -> go.Figure:
-    """The same surface z (r, r) seen from above as contour lines, the same paths on it."""
+    """The surface z (r, r) from above as contour lines with every path, the loss per step
+    below, and a play button and slider that walk each path's two balls in the browser.
+
+    Each animation frame only moves the balls (two one-point traces per path), so playing and
+    scrubbing cost the server nothing and redraw without plotly's full redraw.
+    """
     w_range = (float(np.min(w1)), float(np.max(w1)))
-    fig = go.Figure(go.Contour(
-        x=w1, y=w2, z=z, colorscale=SURFACE_SCALE, showscale=False, ncontours=24,
-        contours={"coloring": "heatmap", "showlabels": True,
-                  "labelfont": {"size": 10, "color": "white"}},
-        line={"width": 0.5}, opacity=0.85, name="loss",
-        hovertemplate="w1 = %{x:.3f}<br>w2 = %{y:.3f}<br>loss = %{z:.4g}<extra></extra>",
-    ))
-    for i, path in reversed(list(enumerate(paths))):  # the first path is drawn on top
-        count = drawn_count(path, w_range)
-        w = path.weights[:count]
-        color = color_for(i)
-        fig.add_trace(go.Scatter(
-            x=w[:, 0], y=w[:, 1], mode="lines+markers", name=path.label, legendgroup=path.label,
-            legendrank=i + 1,
-            line={"color": color, "width": 2.5}, marker={"size": 3, "color": color},
-            hovertemplate=f"{path.label}<br>w = (%{{x:.4f}}, %{{y:.4f}})<extra></extra>",
-        ))
-        # the scrubber's marker stays on the plot: a diverged path's stops at its last point in
-        inside = count if path.diverged_at is None else max(
-            min(inside_count(path.weights, w_range), count), 1)
-        k = _current(path, step, inside)
-        fig.add_trace(go.Scatter(
-            x=[w[k, 0]], y=[w[k, 1]], mode="markers", showlegend=False, legendgroup=path.label,
-            marker={"size": 13, "color": color, "line": {"color": "white", "width": 2}},
-            hovertemplate=f"{path.label}, step {k}<br>w = (%{{x:.4f}}, %{{y:.4f}})<extra></extra>",
-        ))
+    floor = 1e-16  # a loss of exactly 0 has no logarithm: draw it at the floor
+    data: list[dict] = [{
+        "type": "contour", "x": w1, "y": w2, "z": np.asarray(z, np.float32),
+        "colorscale": colorscale(SURFACE_SCALE), "showscale": False, "ncontours": 24,
+        "line": {"width": 0.5}, "opacity": 0.85, "name": "loss",
+        "contours": {"coloring": "heatmap", "showlabels": True,
+                     "labelfont": {"size": 10, "color": "white"}},
+        "hovertemplate": "w1 = %{x:.3f}<br>w2 = %{y:.3f}<br>loss = %{z:.4g}<extra></extra>",
+    }]
+    annotations: list[dict] = []
+    shown = _path_traces(paths, w_range)
+    for i, (path, _, inside, keep) in reversed(list(enumerate(shown))):  # the first on top
+        color, label = color_for(i), path.label
+        w, loss = path.weights[keep].astype(np.float32), _nan_gaps(path.losses[keep])
+        y = np.maximum(loss, floor) if log_y else loss
+        line = {"color": color, "width": 2.5}
+        data += [
+            {"type": "scatter", "x": w[:, 0], "y": w[:, 1], "mode": "lines", "name": label,
+             "legendgroup": label, "legendrank": i + 1, "line": line,
+             "hovertemplate": f"{label}<br>w = (%{{x:.4f}}, %{{y:.4f}})<extra></extra>"},
+            {"type": "scatter", "x": keep, "y": y.astype(np.float32), "mode": "lines",
+             "name": label, "legendgroup": label, "showlegend": False, "line": line,
+             "xaxis": "x2", "yaxis": "y2",
+             "hovertemplate": f"{label}<br>step %{{x}}: loss = %{{y:.6g}}<extra></extra>"},
+        ]
         if path.diverged_at is not None:
-            last = w[inside - 1]
-            fig.add_annotation(x=last[0], y=last[1], text=f"<b>{path.label}: diverged</b>",
-                               showarrow=True, arrowhead=2, ax=30, ay=-30,
-                               font={"color": color}, bgcolor="rgba(255,255,255,0.85)")
-    if start is not None:
-        fig.add_trace(go.Scatter(
-            x=[start[0]], y=[start[1]], mode="markers", name="start",
-            marker={"size": 14, "color": START_COLOR, "line": {"color": "black", "width": 1}},
-        ))
-    if minimum is not None:
-        fig.add_trace(go.Scatter(
-            x=[minimum[0]], y=[minimum[1]], mode="markers", name="minimum",
-            marker={"size": 18, "color": MINIMUM_COLOR, "symbol": "star",
-                    "line": {"color": "black", "width": 1}},
-        ))
-    fig.update_layout(
-        template=TEMPLATE, height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10},
-        legend={"orientation": "h", "y": -0.1, "x": 0.0}, uirevision="contour",
-        xaxis={"range": list(w_range), "title": {"text": "w1"}, "constrain": "domain"},
-        yaxis={"range": list(w_range), "title": {"text": "w2"}, "scaleanchor": "x",
-               "scaleratio": 1, "constrain": "domain"},
-    )
-    return fig
+            last = path.weights[inside - 1]
+            annotations.append({"x": float(last[0]), "y": float(last[1]),
+                                "text": f"<b>{label}: diverged</b>", "showarrow": True,
+                                "arrowhead": 2, "ax": 30, "ay": -30, "font": {"color": color},
+                                "bgcolor": "rgba(255,255,255,0.85)"})
+    for point, color, name, symbol, size in ((start, START_COLOR, "start", "circle", 14),
+                                             (minimum, MINIMUM_COLOR, "minimum", "star", 18)):
+        if point is not None:
+            data.append({"type": "scatter", "x": [point[0]], "y": [point[1]], "mode": "markers",
+                         "name": name, "marker": {"size": size, "color": color,
+                                                  "symbol": symbol,
+                                                  "line": {"color": "black", "width": 1}}})
+    first_ball = len(data)
+    last = [inside - 1 for _, _, inside, _ in shown]
+    for i, (path, _, _, _) in enumerate(shown):
+        data += _balls(path, last[i], last[i], color_for(i), log_y)
+    at = frame_steps(steps)
+    frames = [{"name": str(s), "traces": list(range(first_ball, first_ball + 2 * len(shown))),
+               "data": [b for (path, _, _, _), end in zip(shown, last, strict=True)
+                        for b in _balls(path, min(s, end), end, "", log_y)]}
+              for s in at]
+    still = {"mode": "immediate", "frame": {"duration": 0, "redraw": False},
+             "transition": {"duration": 0}}
+    layout = {
+        "template": TEMPLATE_SPEC, "height": height, "uirevision": "walk",
+        "margin": {"l": 10, "r": 10, "t": 10, "b": 10}, "hovermode": "closest",
+        "legend": {"orientation": "h", "y": 1.02, "x": 0.0, "yanchor": "bottom"},
+        "xaxis": {"domain": [0.0, 1.0], "anchor": "y", "range": list(w_range),
+                  "title": {"text": "w1"}, "constrain": "domain"},
+        "yaxis": {"domain": [0.42, 1.0], "anchor": "x", "range": list(w_range),
+                  "title": {"text": "w2"}, "scaleanchor": "x", "scaleratio": 1,
+                  "constrain": "domain"},
+        "xaxis2": {"domain": [0.0, 1.0], "anchor": "y2", "title": {"text": "step"},
+                   "range": [0, max(steps, 1)]},
+        "yaxis2": {"domain": [0.0, 0.26], "anchor": "x2", "title": {"text": "loss"},
+                   "type": "log" if log_y else "linear", "exponentformat": "power"},
+        "updatemenus": [{
+            "type": "buttons", "direction": "left", "showactive": False, "x": 0.0, "y": 0.37,
+            "xanchor": "left", "yanchor": "top", "pad": {"t": 0, "r": 10},
+            "buttons": [
+                {"label": "▶ Play", "method": "animate",
+                 "args": [None, {**still, "frame": {"duration": 80, "redraw": False},
+                                 "fromcurrent": True}]},
+                {"label": "⏸ Pause", "method": "animate", "args": [[None], still]},
+            ]}],
+        "sliders": [{
+            "active": len(at) - 1, "x": 0.3, "len": 0.7, "y": 0.37, "yanchor": "top",
+            "pad": {"t": 0, "b": 0}, "currentvalue": {"prefix": "step ", "visible": True},
+            "steps": [{"label": str(s), "method": "animate", "args": [[str(s)], still]}
+                      for s in at]}],
+    }
+    if annotations:  # plotly drops an empty list: leave it out so the specs agree
+        layout["annotations"] = annotations
+    return plain_figure(data, layout, frames)
+
+
+def _balls(path: PathTrace, k: int, end: int, color: str, log_y: bool) -> list[dict]:
+    """One path's two balls at step ``k``: on the map and on the loss chart. A frame only needs
+    their positions (``color`` ""), rounded to 6 significant digits."""
+    w = path.weights[k]
+    loss = float(path.losses[k]) if np.isfinite(path.losses[k]) else float("nan")
+    y = max(loss, 1e-16) if log_y else loss
+    x1, x2, y = (float(f"{v:.6g}") for v in (w[0], w[1], y))
+    out = [{"type": "scatter", "x": [x1], "y": [x2]},
+           {"type": "scatter", "x": [k], "y": [y], "xaxis": "x2", "yaxis": "y2"}]
+    if not color:
+        return out
+    ball = {"color": color, "line": {"color": "white", "width": 2}}
+    hover = f"{path.label}<extra></extra>"
+    return [{**out[0], "mode": "markers", "showlegend": False, "legendgroup": path.label,
+             "marker": {**ball, "size": 13}, "hovertemplate": hover},
+            {**out[1], "mode": "markers", "showlegend": False, "legendgroup": path.label,
+             "marker": {**ball, "size": 9}, "hovertemplate": hover}]

@@ -89,16 +89,6 @@ def step_slider(steps: int) -> int:
                               min_value=0, max_value=steps)
 
 
-def path_labels(runs: list[tuple[str, float]]) -> list[str]:
-    """'Adam (lr 0.001)' for each run; repeats get '#2', '#3' so every label is unique."""
-    labels: list[str] = []
-    for name, lr in runs:
-        label = f"{OPTIMIZERS[name].label} (lr {short(lr)})"
-        n = sum(1 for existing in labels if existing.split(" #")[0] == label)
-        labels.append(label if n == 0 else f"{label} #{n + 1}")
-    return labels
-
-
 def course_text(needed: int | None, minimum: np.ndarray, start: tuple[float, float]) -> str:
     """How many steps the course's Adam(0.001) needs from ``start`` to the minimum (2,)."""
     reached = (f"**{needed} steps**" if needed is not None

@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from nn_core import course
@@ -17,14 +18,17 @@ from nn_core.basics.descent import (
     Trajectory,
     error_surface,
     lr_thresholds,
+    mse_minimum,
     steps_to_reach,
     trajectories,
     trajectory,
 )
 from nn_core.basics.losses import REGRESSION_LOSSES
 from nn_core.basics.optimizers import OPTIMIZERS, Run
+from ui.common.format import short
 from ui.common.state import PageState, Setting
 from ui.common.widgets import bump_editor
+from ui.descent.figures import PathTrace, walk_figure
 
 TOLERANCE = course.DESCENT_TOLERANCE
 COURSE_SEARCH_STEPS = 20_000  # how far the course's Adam is followed to count its steps
@@ -35,6 +39,12 @@ RAVINE_RUNS: tuple[tuple[str, float], ...] = (("sgd", 0.2), ("momentum", 0.02), 
 RAVINE_SCALE = 3.0
 RAVINE_STEPS = 100
 REGIME_STEPS = 40  # enough for lr > 2 to pass the divergence limit
+# Limits that keep one student's table from slowing the server for the class (issue 10):
+# 12 paths of 20,000 steps compute in about a second; 300 rows took 32 s a rerun.
+MAX_DATA_ROWS = 50
+MAX_SHOWN_PATHS = 12
+MAX_TABLE_ROWS = 40  # rows of the optimizer table, shown or not
+MAX_MAGNITUDE = 1e6  # |cell| of the data table: beyond it the loss overflows float64
 DATA_COLUMNS = ("x1", "x2", "target")
 RUN_COLUMNS = ("show", "optimizer", "learning rate")
 
@@ -103,6 +113,30 @@ def on_regimes() -> None:
     bump_editor(STATE.key("runs"))
 
 
+def clean_tables() -> None:
+    """Give both stored tables the columns and types their editors show (numbers as floats,
+    ticks as booleans), so nothing stored in a session (an old version's table, a value that
+    is not a number) can break the editor; the readers below then report bad cells."""
+    for name, columns in (("data", DATA_COLUMNS), ("runs", RUN_COLUMNS)):
+        table = STATE[name]
+        if not isinstance(table, pd.DataFrame):
+            table = pd.DataFrame(columns=list(columns))
+        table = table.reindex(columns=list(columns))
+        if name == "data":
+            table = table.apply(pd.to_numeric, errors="coerce").astype(float)
+        else:
+            table = pd.DataFrame({
+                "show": [bool(v) if isinstance(v, bool | np.bool_) else False
+                         for v in table["show"]],
+                "optimizer": [v if v in OPTIMIZERS else None for v in table["optimizer"]],
+                "learning rate": pd.to_numeric(table["learning rate"], errors="coerce"),
+            }, columns=list(columns)).astype({"show": bool, "optimizer": object,
+                                              "learning rate": float})
+        if not table.equals(STATE[name]) if isinstance(STATE[name], pd.DataFrame) else True:
+            STATE[name] = table
+            bump_editor(STATE.key(name))
+
+
 def read_data(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """The edited table -> inputs (n, 2), targets (n,); ValueError saying which cell is wrong."""
     if table is None or len(table) == 0:
@@ -110,12 +144,20 @@ def read_data(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     missing = [c for c in DATA_COLUMNS if c not in table.columns]
     if missing:
         raise ValueError(f"The data table needs the columns x1, x2, target; missing {missing}.")
+    if len(table) > MAX_DATA_ROWS:
+        raise ValueError(f"The data table has {len(table)} rows; this page takes at most "
+                         f"{MAX_DATA_ROWS}. Delete some rows.")
     numbers = table[list(DATA_COLUMNS)].apply(pd.to_numeric, errors="coerce").to_numpy(float)
     bad = np.argwhere(~np.isfinite(numbers))
     if bad.size:
         row, col = bad[0]
         raise ValueError(f"Row {row + 1}, column {DATA_COLUMNS[col]}: every cell must be a "
                          "finite number (fill in or delete the row).")
+    big = np.argwhere(np.abs(numbers) > MAX_MAGNITUDE)
+    if big.size:
+        row, col = big[0]
+        raise ValueError(f"Row {row + 1}, column {DATA_COLUMNS[col]}: keep every value within "
+                         f"±{MAX_MAGNITUDE:,.0f} (larger ones overflow the loss).")
     return numbers[:, :2], numbers[:, 2]
 
 
@@ -128,6 +170,9 @@ def scaled_inputs(data: tuple[np.ndarray, np.ndarray], scale: float) -> np.ndarr
 
 def read_runs(table: pd.DataFrame) -> list[tuple[str, float]]:
     """The shown rows of the optimizer table as (optimizer, lr); ValueError naming a bad row."""
+    if len(table) > MAX_TABLE_ROWS:
+        raise ValueError(f"The optimizer table has {len(table)} rows; this page takes at most "
+                         f"{MAX_TABLE_ROWS}. Delete some rows.")
     runs = []
     for i, row in enumerate(table.itertuples(index=False), start=1):
         show, name, lr = row
@@ -140,6 +185,9 @@ def read_runs(table: pd.DataFrame) -> list[tuple[str, float]]:
             raise ValueError(f"Optimizer row {i} ({OPTIMIZERS[name].label}): the learning rate "
                              "must be a number above 0.")
         runs.append((str(name), float(lr)))
+    if len(runs) > MAX_SHOWN_PATHS:
+        raise ValueError(f"{len(runs)} optimizers are ticked; this page draws at most "
+                         f"{MAX_SHOWN_PATHS} at once. Untick some.")
     return runs
 
 
@@ -170,3 +218,28 @@ def course_steps(start: tuple, inputs: tuple, targets: tuple, loss: str,
     traj = trajectory(course.DESCENT_OPTIMIZER, start, np.array(inputs), np.array(targets),
                       loss, COURSE_SEARCH_STEPS, course.DESCENT_LEARNING_RATE)
     return steps_to_reach(traj, minimum, TOLERANCE)
+
+
+def path_labels(runs: list[tuple[str, float]]) -> list[str]:
+    """'Adam (lr 0.001)' for each run; repeats get '#2', '#3' so every label is unique."""
+    labels: list[str] = []
+    for name, lr in runs:
+        label = f"{OPTIMIZERS[name].label} (lr {short(lr)})"
+        n = sum(1 for existing in labels if existing.split(" #")[0] == label)
+        labels.append(label if n == 0 else f"{label} #{n + 1}")
+    return labels
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def cached_walk(key: tuple, runs: tuple, start: tuple, steps: int, log_y: bool) -> go.Figure:
+    """The walk figure (contour, loss per step, browser animation) for these inputs, built once
+    per server: every session and rerun with the same settings sends the same figure."""
+    w1, w2, z = cached_surface(*key)
+    paths = cached_paths(runs, start, *key, steps) if runs else []
+    labels = path_labels(list(runs))
+    traces = [PathTrace(label, p.weights, p.losses, p.diverged_at)
+              for label, p in zip(labels, paths, strict=True)]
+    inputs, targets = np.array(key[0]), np.array(key[1])
+    minimum = mse_minimum(inputs, targets)
+    return walk_figure(w1, w2, z, traces, steps=steps, start=start, minimum=tuple(minimum),
+                       log_y=log_y)

@@ -2,7 +2,8 @@
 
 Feature maps and filters are drawn as one *mosaic* heatmap per layer (every channel a tile, NaN
 gaps between tiles) instead of one subplot per channel: a single trace is fast to build and to
-send to the browser even for 128 channels.
+send to the browser even for 128 channels. Each builder writes its figure as a plain spec
+(``ui.common.figures.plain_figure``: no per-property validation, 7-60× faster to build).
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from types import MappingProxyType
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
+
+from ui.common.figures import colorscale, plain_figure
 
 PAGE_WIDTH = 900  # px: the width the page's figures are laid out for (height follows from it)
 INK_COLORSCALE = "gray_r"  # MNIST as printed: white paper, black ink
@@ -80,19 +82,19 @@ def normalize_channels(maps: np.ndarray) -> np.ndarray:
     return np.where(span > 0, (maps - low) / np.where(span > 0, span, 1), 0).astype(np.float32)
 
 
-def _image_layout(fig: go.Figure, shape: tuple[int, int], title: str, width: int = PAGE_WIDTH,
-                  min_height: int = 120, max_height: int = 900) -> go.Figure:
+def _image_layout(shape: tuple[int, int], title: str, width: int = PAGE_WIDTH,
+                  min_height: int = 120, max_height: int = 900) -> dict:
     """Square pixels, row 0 at the top, no axes; height from the image's aspect ratio."""
     rows, cols = shape
     height = int(np.clip(width * rows / max(cols, 1) + _MARGIN["t"] + _MARGIN["b"],
                          min_height, max_height))
-    fig.update_xaxes(visible=False, constrain="domain")
-    fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x", scaleratio=1,
-                     constrain="domain")
-    fig.update_layout(title={"text": title, "font": {"size": 15}}, height=height,
-                      margin=dict(_MARGIN),
-                      plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="rgba(0,0,0,0)")
-    return fig
+    return {
+        "xaxis": {"visible": False, "constrain": "domain"},
+        "yaxis": {"visible": False, "autorange": "reversed", "scaleanchor": "x", "scaleratio": 1,
+                  "constrain": "domain"},
+        "title": {"text": title, "font": {"size": 15}}, "height": height, "margin": dict(_MARGIN),
+        "plot_bgcolor": "rgba(0,0,0,0)", "paper_bgcolor": "rgba(0,0,0,0)",
+    }
 
 
 def input_image_figure(image: np.ndarray,
@@ -101,10 +103,11 @@ def input_image_figure(image: np.ndarray,
     image = np.asarray(image, np.float32)
     if image.shape != (28, 28):
         raise ValueError(f"expected a (28, 28) image, got {image.shape}")
-    fig = go.Figure(go.Heatmap(z=image, zmin=0, zmax=1, colorscale=INK_COLORSCALE,
-                               showscale=False,
-                               hovertemplate="row %{y}, col %{x}: %{z:.2f}<extra></extra>"))
-    return _image_layout(fig, image.shape, title, width=260, min_height=200, max_height=300)
+    return plain_figure(
+        [{"type": "heatmap", "z": image, "zmin": 0, "zmax": 1,
+          "colorscale": colorscale(INK_COLORSCALE), "showscale": False,
+          "hovertemplate": "row %{y}, col %{x}: %{z:.2f}<extra></extra>"}],
+        _image_layout(image.shape, title, width=260, min_height=200, max_height=300))
 
 
 def probability_figure(probs: Sequence[float] | np.ndarray) -> go.Figure:
@@ -114,15 +117,14 @@ def probability_figure(probs: Sequence[float] | np.ndarray) -> go.Figure:
         raise ValueError(f"expected 10 probabilities, got shape {probs.shape}")
     best = int(np.argmax(probs))
     colors = ["#ff4b4b" if d == best else "#8fa8c8" for d in range(10)]
-    fig = go.Figure(go.Bar(x=[str(d) for d in range(10)], y=probs, marker_color=colors,
-                           text=[f"{p:.0%}" if p >= 0.005 else "" for p in probs],
-                           textposition="outside", cliponaxis=False,
-                           hovertemplate="digit %{x}: %{y:.4f}<extra></extra>"))
-    fig.update_layout(title={"text": "Probability of each digit", "font": {"size": 15}},
-                      height=280, margin={"l": 40, "r": 10, "t": 40, "b": 40},
-                      xaxis={"title": "digit", "type": "category"},
-                      yaxis={"title": "probability", "range": [0, 1.12], "tickformat": ".0%"})
-    return fig
+    return plain_figure(
+        [{"type": "bar", "x": [str(d) for d in range(10)], "y": probs, "marker": {"color": colors},
+          "text": [f"{p:.0%}" if p >= 0.005 else "" for p in probs], "textposition": "outside",
+          "cliponaxis": False, "hovertemplate": "digit %{x}: %{y:.4f}<extra></extra>"}],
+        {"title": {"text": "Probability of each digit", "font": {"size": 15}}, "height": 280,
+         "margin": {"l": 40, "r": 10, "t": 40, "b": 40},
+         "xaxis": {"title": {"text": "digit"}, "type": "category"},
+         "yaxis": {"title": {"text": "probability"}, "range": [0, 1.12], "tickformat": ".0%"}})
 
 
 def feature_map_figure(maps: np.ndarray, title: str, per_channel: bool = False,
@@ -139,13 +141,17 @@ def feature_map_figure(maps: np.ndarray, title: str, per_channel: bool = False,
     cols = grid_columns(maps.shape[2]) if columns is None else columns
     image, channel = mosaic(shown, cols)
     raw, _ = mosaic(maps, cols)
-    fig = go.Figure(go.Heatmap(
-        z=image, customdata=np.stack([channel.astype(np.float32), raw], axis=-1),
-        colorscale=MAP_COLORSCALE, showscale=not per_channel, hoverongaps=False,
-        zmin=0 if per_channel else None, zmax=1 if per_channel else None,
-        colorbar={"thickness": 10, "len": 0.8},
-        hovertemplate="channel %{customdata[0]}<br>value %{customdata[1]:.3f}<extra></extra>"))
-    return _image_layout(fig, image.shape, title, width=mosaic_width(cols, maps.shape[1]))
+    trace = {
+        "type": "heatmap", "z": image,
+        "customdata": np.stack([channel.astype(np.float32), raw], axis=-1),
+        "colorscale": colorscale(MAP_COLORSCALE), "showscale": not per_channel,
+        "hoverongaps": False, "colorbar": {"thickness": 10, "len": 0.8},
+        "hovertemplate": "channel %{customdata[0]}<br>value %{customdata[1]:.3f}<extra></extra>",
+    }
+    if per_channel:
+        trace.update(zmin=0, zmax=1)
+    return plain_figure([trace], _image_layout(image.shape, title,
+                                               width=mosaic_width(cols, maps.shape[1])))
 
 
 def filter_figure(kernel: np.ndarray, title: str = "First layer's learned filters") -> go.Figure:
@@ -158,23 +164,25 @@ def filter_figure(kernel: np.ndarray, title: str = "First layer's learned filter
     cols = grid_columns(f)
     image, channel = mosaic(maps, cols)
     limit = float(np.nanmax(np.abs(image))) or 1.0
-    fig = go.Figure(go.Heatmap(
-        z=image, customdata=channel, colorscale=WEIGHT_COLORSCALE, reversescale=True,
-        zmin=-limit, zmax=limit, hoverongaps=False, colorbar={"thickness": 10, "len": 0.8},
-        hovertemplate="filter %{customdata}<br>weight %{z:.3f}<extra></extra>"))
     width = min(mosaic_width(cols, maps.shape[1]), 50 * cols)  # 3×3 filters: ~45 px tiles
-    return _image_layout(fig, image.shape, title, width=max(width, 300), max_height=500)
+    return plain_figure(
+        [{"type": "heatmap", "z": image, "customdata": channel,
+          "colorscale": colorscale(WEIGHT_COLORSCALE), "reversescale": True, "zmin": -limit,
+          "zmax": limit, "hoverongaps": False, "colorbar": {"thickness": 10, "len": 0.8},
+          "hovertemplate": "filter %{customdata}<br>weight %{z:.3f}<extra></extra>"}],
+        _image_layout(image.shape, title, width=max(width, 300), max_height=500))
 
 
 def dense_figure(values: np.ndarray, title: str) -> go.Figure:
     """A dense layer's activations (units,) as bars: which neurons fire for this drawing."""
     values = np.asarray(values, np.float32).reshape(-1)
-    fig = go.Figure(go.Bar(x=np.arange(values.size), y=values, marker_color="#4c78a8",
-                           hovertemplate="neuron %{x}: %{y:.3f}<extra></extra>"))
-    fig.update_layout(title={"text": title, "font": {"size": 15}}, height=220, bargap=0.05,
-                      margin={"l": 40, "r": 10, "t": 40, "b": 30},
-                      xaxis={"title": "neuron"}, yaxis={"title": "activation"})
-    return fig
+    return plain_figure(
+        [{"type": "bar", "x": np.arange(values.size), "y": values,
+          "marker": {"color": "#4c78a8"},
+          "hovertemplate": "neuron %{x}: %{y:.3f}<extra></extra>"}],
+        {"title": {"text": title, "font": {"size": 15}}, "height": 220, "bargap": 0.05,
+         "margin": {"l": 40, "r": 10, "t": 40, "b": 30},
+         "xaxis": {"title": {"text": "neuron"}}, "yaxis": {"title": {"text": "activation"}}})
 
 
 _CURVE_STYLE = MappingProxyType({
@@ -189,33 +197,41 @@ def training_curves_figure(history: Mapping[str, Sequence[float]],
     ``live`` = {"x": epochs as fractions (k,), "loss": (k,), "accuracy": (k,)}: the running
     epoch means sampled while a job trains, drawn as a thin line so the curve moves each second.
     """
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss", "Accuracy"),
-                        horizontal_spacing=0.1)
+    axes = ({"xaxis": "x", "yaxis": "y"}, {"xaxis": "x2", "yaxis": "y2"})  # loss, accuracy
+    data = []
     if live is not None and len(live.get("x", [])):
         for key, col in (("loss", 1), ("accuracy", 2)):
-            fig.add_trace(go.Scatter(x=list(live["x"]), y=list(live[key]), mode="lines",
-                                     name="train (running)", legendgroup="running",
-                                     line={"color": "#9ecae1", "width": 1.5},
-                                     showlegend=col == 1,
-                                     hovertemplate=f"running {key}: %{{y:.4f}}<extra></extra>"),
-                          row=1, col=col)
+            data.append({
+                "type": "scatter", "x": [float(v) for v in live["x"]],
+                "y": [float(v) for v in live[key]], "mode": "lines", "name": "train (running)",
+                "legendgroup": "running", "line": {"color": "#9ecae1", "width": 1.5},
+                "showlegend": col == 1,
+                "hovertemplate": f"running {key}: %{{y:.4f}}<extra></extra>", **axes[col - 1]})
     for key, (name, color, dash) in _CURVE_STYLE.items():
         values = [float(v) for v in history.get(key, []) or []]
         if not values:
             continue
         col = 1 if key.endswith("loss") else 2
-        fig.add_trace(go.Scatter(x=np.arange(1, len(values) + 1), y=values, name=name,
-                                 mode="lines+markers", line={"color": color, "dash": dash},
-                                 legendgroup=name, showlegend=col == 1,
-                                 hovertemplate=f"{name} {key.replace('val_', '')}: "
-                                               "%{y:.4f} (epoch %{x})<extra></extra>"),
-                      row=1, col=col)
-    fig.update_xaxes(title_text="epoch", rangemode="tozero")
-    fig.update_yaxes(rangemode="tozero", row=1, col=1)
-    fig.update_yaxes(tickformat=".1%", row=1, col=2)
-    fig.update_layout(height=300, margin={"l": 50, "r": 10, "t": 40, "b": 40},
-                      legend={"orientation": "h", "y": -0.25})
-    return fig
+        data.append({
+            "type": "scatter", "x": np.arange(1, len(values) + 1), "y": values, "name": name,
+            "mode": "lines+markers", "line": {"color": color, "dash": dash},
+            "legendgroup": name, "showlegend": col == 1,
+            "hovertemplate": f"{name} {key.replace('val_', '')}: "
+                             "%{y:.4f} (epoch %{x})<extra></extra>", **axes[col - 1]})
+    # the two side-by-side subplots as make_subplots(1, 2, horizontal_spacing=0.1) lays them out
+    subtitle = {"font": {"size": 16}, "showarrow": False, "xanchor": "center", "xref": "paper",
+                "y": 1.0, "yanchor": "bottom", "yref": "paper"}
+    epoch = {"title": {"text": "epoch"}, "rangemode": "tozero"}
+    return plain_figure(data, {
+        "xaxis": {"anchor": "y", "domain": [0.0, 0.45], **epoch},
+        "yaxis": {"anchor": "x", "domain": [0.0, 1.0], "rangemode": "tozero"},
+        "xaxis2": {"anchor": "y2", "domain": [0.55, 1.0], **epoch},
+        "yaxis2": {"anchor": "x2", "domain": [0.0, 1.0], "tickformat": ".1%"},
+        "annotations": [{**subtitle, "text": "Loss", "x": 0.225},
+                        {**subtitle, "text": "Accuracy", "x": 0.775}],
+        "height": 300, "margin": {"l": 50, "r": 10, "t": 40, "b": 40},
+        "legend": {"orientation": "h", "y": -0.25},
+    })
 
 
 def confusion_figure(matrix: np.ndarray | Sequence[Sequence[int]]) -> go.Figure:
@@ -226,16 +242,15 @@ def confusion_figure(matrix: np.ndarray | Sequence[Sequence[int]]) -> go.Figure:
     off = matrix.copy()
     np.fill_diagonal(off, 0)  # colour the mistakes: the diagonal would swamp the scale
     labels = [str(d) for d in range(10)]
-    fig = go.Figure(go.Heatmap(
-        z=np.log1p(off), x=labels, y=labels, text=matrix, texttemplate="%{text}",
-        colorscale="Reds", showscale=False,
-        hovertemplate="true %{y}, predicted %{x}: %{text}<extra></extra>"))
-    fig.update_layout(title={"text": "Confusion matrix (test set)", "font": {"size": 15}},
-                      height=460, margin={"l": 60, "r": 10, "t": 40, "b": 50},
-                      xaxis={"title": "predicted digit", "type": "category", "side": "bottom"},
-                      yaxis={"title": "true digit", "type": "category", "autorange": "reversed",
-                             "scaleanchor": "x"})
-    return fig
+    return plain_figure(
+        [{"type": "heatmap", "z": np.log1p(off), "x": labels, "y": labels, "text": matrix,
+          "texttemplate": "%{text}", "colorscale": colorscale("Reds"), "showscale": False,
+          "hovertemplate": "true %{y}, predicted %{x}: %{text}<extra></extra>"}],
+        {"title": {"text": "Confusion matrix (test set)", "font": {"size": 15}}, "height": 460,
+         "margin": {"l": 60, "r": 10, "t": 40, "b": 50},
+         "xaxis": {"title": {"text": "predicted digit"}, "type": "category", "side": "bottom"},
+         "yaxis": {"title": {"text": "true digit"}, "type": "category", "autorange": "reversed",
+                   "scaleanchor": "x"}})
 
 
 def mistakes_figure(images: np.ndarray, true: Sequence[int], predicted: Sequence[int],
@@ -255,11 +270,15 @@ def mistakes_figure(images: np.ndarray, true: Sequence[int], predicted: Sequence
     tiles = np.full((28 + label_gap, 28, len(images)), np.nan, np.float32)
     tiles[label_gap:] = images.transpose(1, 2, 0)
     image, _ = mosaic(tiles, cols, gap=2)
-    fig = go.Figure(go.Heatmap(z=image, zmin=0, zmax=1, colorscale=INK_COLORSCALE,
-                               showscale=False, hoverinfo="skip"))
+    annotations = []
     for i, (t, p) in enumerate(zip(true, predicted, strict=True)):
         r, q = divmod(i, cols)
-        fig.add_annotation(x=q * 30 + 13.5, y=r * (28 + label_gap + 2) + 4, showarrow=False,
-                           text=f"{int(t)} → <b>{int(p)}</b>", font={"size": 12})
-    return _image_layout(fig, image.shape, "Test digits it gets wrong (true → predicted)",
-                         width=min(PAGE_WIDTH, 95 * cols))
+        annotations.append({"x": q * 30 + 13.5, "y": r * (28 + label_gap + 2) + 4,
+                            "showarrow": False, "text": f"{int(t)} → <b>{int(p)}</b>",
+                            "font": {"size": 12}})
+    layout = _image_layout(image.shape, "Test digits it gets wrong (true → predicted)",
+                           width=min(PAGE_WIDTH, 95 * cols))
+    return plain_figure(
+        [{"type": "heatmap", "z": image, "zmin": 0, "zmax": 1,
+          "colorscale": colorscale(INK_COLORSCALE), "showscale": False, "hoverinfo": "skip"}],
+        {**layout, "annotations": annotations})

@@ -12,6 +12,7 @@ from types import MappingProxyType
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
@@ -19,24 +20,29 @@ from nn_core.cnn.digits import preprocess_canvas
 from nn_core.cnn.numpy_forward import LayerOutput, forward_layers
 from nn_core.cnn.presets import TRAINING_OPTIMIZERS
 from nn_core.cnn.specs import ModelSpec, count_params, layer_shapes
+from nn_core.cnn.summary import summary_records, summary_rows, total_params
 from nn_core.training.runs import TrainedModel, list_runs
 from ui.common import widgets
 from ui.digits import figures as figs
 from ui.digits.state import (
     CANVAS_SIZE,
     INKS,
+    LESSON_DIGIT,
     MISTAKES_SHOWN,
     STROKE_WIDTH,
+    TEST_DIGITS,
     P,
     checkpoint,
     clear_drawing,
     current_input,
     ink_colours,
+    lesson_digit,
     load_model,
     mnist_test,
     random_digit,
     recolour_drawing,
     show_drawing,
+    show_test_index,
 )
 
 LAYER_HELP = MappingProxyType({
@@ -141,7 +147,24 @@ def model_panel(runs_dir: Path, default_dir: Path) -> TrainedModel | None:
     st.caption(f"**{spec.title}**{lesson}. Recipe: {recipe_text(spec)}.{extra} Layers: "
                + " → ".join(f"{layer.kind} {shape_text(shape)}"
                             for layer, shape in zip(spec.layers, layer_shapes(spec), strict=True)))
+    with st.expander("Layers and parameters (as model.summary() prints them)"):
+        summary_table(spec)
     return model
+
+
+def summary_table(spec: ModelSpec) -> None:
+    """Keras's ``model.summary()`` of ``spec`` as a table, each count worked out, and the total."""
+    try:
+        rows = summary_rows(spec)
+    except ValueError as exc:
+        st.warning(f"The layers of this network do not fit together: {exc}")
+        return
+    st.dataframe(pd.DataFrame(summary_records(rows)), hide_index=True, width="stretch",
+                 key=P + "summary")
+    st.markdown(f"**Total params: {total_params(rows):,}**, all trainable. A Conv2D layer has "
+                "k·k·(input channels)·filters weights plus one bias per filter; a Dense layer "
+                "inputs·units weights plus one bias per unit; pooling, dropout and flatten "
+                "have none.")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -188,6 +211,17 @@ def canvas_panel() -> None:
     cols[1].button("Random test digit", key=P + "random", on_click=random_digit,
                    width="stretch", icon=":material/casino:",
                    help="Show the network a random digit from MNIST's 10,000 test images.")
+    index_col, lesson_col = st.columns([1.2, 1], vertical_alignment="bottom")
+    with index_col:
+        widgets.persistent(st.number_input, "Test digit by index", P + "test_index",
+                           min_value=0, max_value=TEST_DIGITS - 1, step=1,
+                           on_change=show_test_index,
+                           help="Show the network one of MNIST's 10,000 test digits by its "
+                                "index in x_test (0 to 9,999).")
+    lesson_col.button(f"Lesson 002's #{LESSON_DIGIT}", key=P + "lesson_digit",
+                      on_click=lesson_digit, width="stretch",
+                      help=f"x_test[{LESSON_DIGIT}], the test digit lesson 002 shows its "
+                           "network.")
     st.caption("Draw one digit with the mouse (or a finger), as large as the box. The network "
                "answers when you lift the mouse. The canvas toolbar has Undo and Reset.")
 

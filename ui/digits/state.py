@@ -26,6 +26,7 @@ INKS: tuple[tuple[str, str, str], ...] = (  # (label, ink, background); the firs
 )
 STROKE_WIDTH: tuple[int, int, int] = (6, 40, 20)  # min, max, default (px on the canvas)
 TEST_DIGITS = 10_000  # "Random test digit" draws from MNIST's 10,000 test images
+LESSON_DIGIT = 1024  # lesson 002 shows x_test[1024] (a 4) to its network
 MISTAKES_SHOWN = 24  # misclassified test digits in the gallery
 POLL_S = 1.0  # the training panel refreshes this often while a job is active
 
@@ -37,6 +38,7 @@ STATE = PageState("digit_", [
     Setting("drawing", None),  # {"json": fabric json, "image": (28, 28) or None}
     Setting("source", "canvas"),  # what the network reads: "canvas" or "mnist"
     Setting("mnist_index", None),
+    Setting("test_index", LESSON_DIGIT),  # the "Test digit by index" entry
     Setting("random_count", 0),
     Setting("job_id", None),
     Setting("job_seen", None),  # the job state the training panel showed last
@@ -83,7 +85,21 @@ def random_digit() -> None:
     state[P + "random_count"] += 1
     rng = np.random.default_rng([SEED, state[P + "random_count"]])
     state[P + "mnist_index"] = int(rng.integers(TEST_DIGITS))
+    state[P + "test_index"] = state[P + "mnist_index"]  # the index entry shows which one
     state[P + "source"] = "mnist"
+
+
+def show_test_index() -> None:
+    """'Test digit by index' entry: show the MNIST test digit with that index."""
+    state = st.session_state
+    state[P + "mnist_index"] = int(state[P + "test_index"])
+    state[P + "source"] = "mnist"
+
+
+def lesson_digit() -> None:
+    """"Lesson 002's #1024" button: the test digit lesson 002 shows its network."""
+    st.session_state[P + "test_index"] = LESSON_DIGIT
+    show_test_index()
 
 
 def show_drawing() -> None:

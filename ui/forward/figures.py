@@ -7,9 +7,10 @@ from types import MappingProxyType
 
 import plotly.graph_objects as go
 
+from ui.common.figures import plain_figure
 from ui.common.format import short
 from ui.common.style import (
-    TEMPLATE,
+    TEMPLATE_SPEC,
     rgba,
     sign_color,
 )
@@ -53,19 +54,20 @@ def network_diagram(
               "N2": float(post[1]), "Y": float(post[2])}
     befores = {"N1": float(pre[0]), "N2": float(pre[1]), "Y": float(pre[2])}
     biggest = max(max(abs(v) for v in w), 1e-12)
-    fig = go.Figure()
+    data, annotations = [], []
     hover_x, hover_y, hover_text, hover_color = [], [], [], []
     for i, (src, dst, at) in enumerate(_EDGES):
         (x0, y0), (x1, y1) = _NODES[src], _NODES[dst]
         color = sign_color(w[i])
-        fig.add_trace(go.Scatter(
-            x=[x0, x1], y=[y0, y1], mode="lines", hoverinfo="skip", showlegend=False,
-            line={"color": color, "width": 1.0 + 9.0 * abs(w[i]) / biggest},
-            opacity=0.8,
-        ))
+        data.append({
+            "type": "scatter", "x": [x0, x1], "y": [y0, y1], "mode": "lines",
+            "hoverinfo": "skip", "showlegend": False,
+            "line": {"color": color, "width": 1.0 + 9.0 * abs(w[i]) / biggest}, "opacity": 0.8,
+        })
         lx, ly = x0 + at * (x1 - x0), y0 + at * (y1 - y0)
-        fig.add_annotation(x=lx, y=ly, text=f"w{i + 1} = {num(w[i], 4)}", showarrow=False,
-                           font={"color": color, "size": 13}, bgcolor="rgba(255,255,255,0.9)")
+        annotations.append({"x": lx, "y": ly, "text": f"w{i + 1} = {num(w[i], 4)}",
+                            "showarrow": False, "font": {"color": color, "size": 13},
+                            "bgcolor": "rgba(255,255,255,0.9)"})
         hover_x.append(lx)
         hover_y.append(ly)
         hover_color.append(color)
@@ -74,10 +76,11 @@ def network_diagram(
             f"{src}·w{i + 1} = {num(values[src], 8)} · {num(w[i], 8)} "
             f"= {num(values[src] * w[i], 8)}"
         )
-    fig.add_trace(go.Scatter(
-        x=hover_x, y=hover_y, mode="markers", showlegend=False, hovertext=hover_text,
-        hoverinfo="text", marker={"size": 28, "color": hover_color, "opacity": 0.0},
-    ))
+    data.append({
+        "type": "scatter", "x": hover_x, "y": hover_y, "mode": "markers", "showlegend": False,
+        "hovertext": hover_text, "hoverinfo": "text",
+        "marker": {"size": 28, "color": hover_color, "opacity": 0.0},
+    })
     biggest_value = max(max(abs(v) for v in values.values()), 1e-12)
     activations = {"N1": hidden, "N2": hidden, "Y": output}
     names = list(_NODES)
@@ -90,38 +93,41 @@ def network_diagram(
             )
         else:
             node_hover.append(f"input {name} = {num(values[name], 10)}")
-    fig.add_trace(go.Scatter(
-        x=[_NODES[n][0] for n in names], y=[_NODES[n][1] for n in names], mode="markers+text",
-        text=[f"<b>{n}</b>" for n in names], textfont={"size": 15, "color": "#212529"},
-        hovertext=node_hover, hoverinfo="text", showlegend=False,
-        marker={
+    data.append({
+        "type": "scatter", "x": [_NODES[n][0] for n in names],
+        "y": [_NODES[n][1] for n in names], "mode": "markers+text",
+        "text": [f"<b>{n}</b>" for n in names], "textfont": {"size": 15, "color": "#212529"},
+        "hovertext": node_hover, "hoverinfo": "text", "showlegend": False,
+        "marker": {
             "size": 54, "line": {"color": "#343a40", "width": 2},
             # pale fill so the bold name stays readable; the colour deepens with |value|
             "color": [rgba(sign_color(values[n]), 0.15 + 0.55 * abs(values[n]) / biggest_value)
                       for n in names],
         },
-    ))
+    })
     for name, (x, y) in _NODES.items():
         if name in ("x1", "x2"):
-            fig.add_annotation(x=x, y=y, xshift=-34, xanchor="right", showarrow=False,
-                               text=f"<b>{name}</b> = {num(values[name])}", font={"size": 14})
+            annotations.append({"x": x, "y": y, "xshift": -34, "xanchor": "right",
+                                "showarrow": False, "text": f"<b>{name}</b> = {num(values[name])}",
+                                "font": {"size": 14}})
         else:
             activation = output if name == "Y" else hidden
-            fig.add_annotation(x=x, y=y, yshift=-40 if name == "N2" else 40, showarrow=False,
-                               text=_node_text(name, num(befores[name]), num(values[name]),
-                                               activation),
-                               font={"size": 14})
+            annotations.append({"x": x, "y": y, "yshift": -40 if name == "N2" else 40,
+                                "showarrow": False,
+                                "text": _node_text(name, num(befores[name]), num(values[name]),
+                                                   activation),
+                                "font": {"size": 14}})
     if target is not None:
         lines = [f"target = {num(target)}"]
         if loss is not None:
             lines.append(f"{loss_name} = {num(loss)}")
-        fig.add_annotation(x=2.0, y=0.5, xshift=36, xanchor="left", text="<br>".join(lines),
-                           showarrow=False, font={"size": 14}, align="left",
-                           bordercolor="#adb5bd", borderpad=4, bgcolor="#f8f9fa")
-    fig.update_layout(
-        template=TEMPLATE, height=400, margin={"l": 10, "r": 10, "t": 10, "b": 10},
-        xaxis={"visible": False, "range": [-0.55, 2.75], "fixedrange": True},
-        yaxis={"visible": False, "range": [-0.3, 1.3], "fixedrange": True},
-        hovermode="closest", plot_bgcolor="white",
-    )
-    return fig
+        annotations.append({"x": 2.0, "y": 0.5, "xshift": 36, "xanchor": "left",
+                            "text": "<br>".join(lines), "showarrow": False, "font": {"size": 14},
+                            "align": "left", "bordercolor": "#adb5bd", "borderpad": 4,
+                            "bgcolor": "#f8f9fa"})
+    return plain_figure(data, {
+        "template": TEMPLATE_SPEC, "height": 400, "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
+        "xaxis": {"visible": False, "range": [-0.55, 2.75], "fixedrange": True},
+        "yaxis": {"visible": False, "range": [-0.3, 1.3], "fixedrange": True},
+        "hovermode": "closest", "plot_bgcolor": "white", "annotations": annotations,
+    })

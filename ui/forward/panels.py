@@ -15,6 +15,13 @@ import streamlit as st
 from nn_core.basics.activations import ACTIVATIONS, ELEMENTWISE_ACTIVATIONS, activation_derivative
 from nn_core.basics.losses import LOSSES, ONE_OUTPUT_LOSSES, loss_gradient
 from nn_core.basics.network import WEIGHT_NAMES, ForwardResult
+from nn_core.cnn.summary import (
+    WeightMatrix,
+    keras_weight_layout,
+    network_summary_rows,
+    summary_records,
+    total_params,
+)
 from ui.common import figures as common_figures
 from ui.common import widgets
 from ui.common.format import short, tex
@@ -186,3 +193,43 @@ def latex_chain(s: dict[str, Any], f: ForwardResult, grads: np.ndarray) -> str:
         rf"= {tx(grads[0], False)}"
         r"\end{aligned}"
     )
+
+
+def weight_matrix_table(matrix: WeightMatrix, values: dict[str, float]) -> pd.DataFrame:
+    """One Keras kernel (inputs, units) as a table: rows its inputs, columns its units, each
+    cell the weight's name and current value ("w3 = -0.56")."""
+    return pd.DataFrame([[f"{name} = {num(values[name])}" for name in row]
+                         for row in matrix.labels],
+                        index=[f"from {r}" for r in matrix.rows],
+                        columns=[f"to {c}" for c in matrix.columns])
+
+
+def get_weights_text(s: dict[str, Any]) -> str:
+    """What ``model.get_weights()`` prints for these weights: the (2, 2) and (2, 1) kernels."""
+    values = dict(zip(WEIGHT_NAMES, rounded(weights_of(s)), strict=True))
+    arrays = [np.array([[values[n] for n in row] for row in m.labels], dtype=DTYPE)
+              for m in keras_weight_layout()]
+    return "[" + ",\n ".join(repr(a).replace("\n", "\n ") for a in arrays) + "]"
+
+
+def parameters_section(s: dict[str, Any]) -> None:
+    """model.summary() of the 2-2-1 network (4 + 2 = 6 weights) and where w1..w6 sit in
+    Keras's weight arrays, with their current values."""
+    rows = network_summary_rows(s["hidden"], s["output"])
+    st.dataframe(pd.DataFrame(summary_records(rows)), hide_index=True, width="stretch",
+                 key=P + "summary")
+    st.markdown(f"**Total params: {total_params(rows)}** ({' + '.join(str(r.params) for r in rows)}"
+                "), no biases: the lesson's layers are Dense(..., use_bias=False).")
+    st.write("Keras keeps each Dense layer's weights as one kernel of shape (inputs, units): a "
+             "row per input, a column per unit. w1 and w2 both feed N1, so they form N1's "
+             "column, not a row: Keras computes x @ kernel.")
+    values = dict(zip(WEIGHT_NAMES, rounded(weights_of(s)), strict=True))
+    columns = st.columns([3, 2])
+    for column, matrix in zip(columns, keras_weight_layout(), strict=True):
+        with column:
+            st.markdown(f"**{matrix.layer}**")
+            st.dataframe(weight_matrix_table(matrix, values), width="stretch",
+                         key=P + "layout_" + "_".join(matrix.columns).lower())
+    # Markdown, not st.code: the page's one st.code block is its Keras script, at the end.
+    st.markdown("`model.get_weights()` prints them in that layout:\n\n```python\n"
+                + get_weights_text(s) + "\n```")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tests.support import assert_valid_spec
 from ui.digits import figures as figs
 
 
@@ -70,8 +71,12 @@ def test_feature_map_figure_keeps_raw_values_in_the_hover() -> None:
     assert custom[27, 0, 0] == 16
     assert custom[0, 0, 1] == pytest.approx(maps[0, 0, 0])  # the raw activation
     assert fig.layout.title.text == "conv2d_1 → 26×26×32"
-    shared = figs.feature_map_figure(maps, "t", per_channel=False).data[0]
+    shared_fig = figs.feature_map_figure(maps, "t", per_channel=False)
+    shared = shared_fig.data[0]
     assert np.nanmax(np.asarray(shared.z, dtype=np.float64)) == pytest.approx(maps.max())
+    assert trace.zmin == 0 and shared.zmin is None and shared.showscale
+    assert_valid_spec(fig)
+    assert_valid_spec(shared_fig)
 
 
 def test_mosaic_width_caps_tiles_and_the_page() -> None:
@@ -83,18 +88,23 @@ def test_mosaic_width_caps_tiles_and_the_page() -> None:
 def test_filter_figure_uses_a_symmetric_scale() -> None:
     kernel = np.zeros((3, 3, 1, 6), np.float32)
     kernel[0, 0, 0, 2], kernel[1, 1, 0, 5] = 0.7, -0.3
-    trace = figs.filter_figure(kernel).data[0]
+    fig = figs.filter_figure(kernel)
+    trace = fig.data[0]
     assert trace.zmin == pytest.approx(-0.7) and trace.zmax == pytest.approx(0.7)
     assert np.asarray(trace.z).shape == (3, 6 * 4 - 1)  # one row of 6 filters
+    assert_valid_spec(fig)
+    assert_valid_spec(figs.filter_figure(np.ones((5, 5, 3, 40), np.float32)))
 
 
 def test_probability_figure_highlights_the_most_likely_digit() -> None:
     probs = np.full(10, 0.02)
     probs[7] = 0.82
-    bar = figs.probability_figure(probs).data[0]
+    fig = figs.probability_figure(probs)
+    bar = fig.data[0]
     colors = list(bar.marker.color)
     assert colors[7] != colors[0] and len(set(colors)) == 2
     assert list(bar.x) == [str(d) for d in range(10)]
+    assert_valid_spec(fig)
     with pytest.raises(ValueError, match="10 probabilities"):
         figs.probability_figure(np.ones(9) / 9)
 
@@ -102,6 +112,7 @@ def test_probability_figure_highlights_the_most_likely_digit() -> None:
 def test_input_image_figure_checks_the_shape() -> None:
     fig = figs.input_image_figure(np.zeros((28, 28)))
     assert np.asarray(fig.data[0].z).shape == (28, 28)
+    assert_valid_spec(fig)
     with pytest.raises(ValueError, match="28, 28"):
         figs.input_image_figure(np.zeros((20, 20)))
 
@@ -117,12 +128,21 @@ def test_training_curves_figure_has_train_validation_and_live_traces() -> None:
     loss = next(t for t in fig.data if t.name == "validation" and t.xaxis == "x")
     assert list(loss.y) == [0.5, 0.3] and list(loss.x) == [1, 2]
     assert len(figs.training_curves_figure({}).data) == 0  # nothing yet: an empty frame
+    assert fig.layout.xaxis2.title.text == "epoch" and fig.layout.yaxis2.tickformat == ".1%"
+    assert [a.text for a in fig.layout.annotations] == ["Loss", "Accuracy"]
+    assert_valid_spec(fig)
+    assert_valid_spec(figs.training_curves_figure({}))
+    assert_valid_spec(figs.training_curves_figure({"loss": [np.float32(0.5)]},
+                                                  live={"x": np.array([0.5]), "loss": [1.0],
+                                                        "accuracy": [np.nan]}))
 
 
 def test_confusion_figure_writes_counts_and_colours_only_mistakes() -> None:
     matrix = np.diag(np.full(10, 100))
     matrix[3, 5] = 7
-    trace = figs.confusion_figure(matrix).data[0]
+    fig = figs.confusion_figure(matrix)
+    assert_valid_spec(fig)
+    trace = fig.data[0]
     z = np.asarray(trace.z, dtype=np.float64)
     assert z[3, 5] > 0 and np.count_nonzero(z) == 1  # the diagonal does not swamp the scale
     assert np.asarray(trace.text)[3, 5] == 7 and np.asarray(trace.text)[0, 0] == 100
@@ -139,5 +159,13 @@ def test_mistakes_figure_captions_every_digit() -> None:
     assert texts[0] == "0 → <b>1</b>" and texts[9] == "9 → <b>0</b>"
     z = np.asarray(fig.data[0].z, dtype=np.float64)
     assert np.nanmax(z) == pytest.approx(1.0)  # uint8 images scaled to [0, 1]
+    assert_valid_spec(fig)
     with pytest.raises(ValueError, match="same length"):
         figs.mistakes_figure(images, [1, 2], [3])
+
+
+def test_dense_figure_draws_one_bar_per_neuron() -> None:
+    fig = figs.dense_figure(np.array([0.0, 1.5, -0.2], np.float32), "dense → 3")
+    assert list(fig.data[0].x) == [0, 1, 2] and fig.data[0].marker.color == "#4c78a8"
+    assert fig.layout.title.text == "dense → 3"
+    assert_valid_spec(fig)

@@ -1,0 +1,351 @@
+"""The convolution page's controls and sections (lessons/convolution.py).
+
+Values come from the settings table (``ui.convolution.state.STATE``), every number from
+``nn_core.cnn.convolution`` (tested equal to keras.layers.Conv2D and the pooling layers),
+figures from ``ui.convolution.figures``. Widget keys (``conv_*``) are what the tests select.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from nn_core.cnn.convolution import (
+    COLOR_KERNEL,
+    COLOR_KERNEL_DESCRIPTION,
+    KERNELS,
+    Pooling,
+    channel_products,
+    color_image,
+    feature_map,
+    patch,
+    position_value,
+    products,
+    weights_per_filter,
+)
+from ui.common import widgets
+from ui.common.format import short, tex
+from ui.convolution import figures
+from ui.convolution.state import (
+    ACTIVATIONS,
+    COLOR_MAP_SHAPE,
+    COLOR_SIZE,
+    COLUMNS,
+    LEARNED,
+    LESSON_DIGIT,
+    MAP_SHAPE,
+    POOL,
+    POOL_KINDS,
+    POOLED_SHAPE,
+    SIZE,
+    SOURCES,
+    TEST_DIGITS,
+    P,
+    drawing,
+    kernel_choices,
+    kernel_title,
+    num,
+    on_index,
+    on_kernel,
+    on_lesson_digit,
+    on_next,
+    test_digit,
+)
+
+SOURCE_LABELS = MappingProxyType({"mnist": "An MNIST test digit",
+                                  "drawing": "Your drawing from the digit page"})
+POOL_LABELS = MappingProxyType({"max": "Max pooling (MaxPooling2D)",
+                                "avg": "Average pooling (AveragePooling2D)"})
+CONFIG = MappingProxyType({"displayModeBar": False})
+
+
+def config() -> dict[str, bool]:
+    """``st.plotly_chart`` options: no mode bar (the figures are read, not edited)."""
+    return dict(CONFIG)
+
+
+# ---------------------------------------------------------------------------------------------
+# Controls
+# ---------------------------------------------------------------------------------------------
+def image_controls() -> tuple[np.ndarray | None, int | None, str]:
+    """Which image the kernel slides over: (image (28, 28) float32 in [0, 1] or None, the MNIST
+    index or None for the drawing, a description for the captions)."""
+    mine = drawing()
+    if mine is not None:
+        source = widgets.persistent(st.radio, "Image to convolve", P + "source",
+                                    options=SOURCES, format_func=SOURCE_LABELS.get,
+                                    horizontal=True)
+    else:
+        source = "mnist"
+        st.caption("An MNIST test digit. Draw a digit on the **Draw a digit** page and it can "
+                   "be used here too.")
+    index_col, lesson_col = st.columns([1.2, 1], vertical_alignment="bottom")
+    with index_col:
+        index = int(widgets.persistent(
+            st.number_input, "MNIST test digit (index in x_test)", P + "index", min_value=0,
+            max_value=TEST_DIGITS - 1, step=1, on_change=on_index,
+            help="One of MNIST's 10,000 test digits, by its index (0 to 9,999)."))
+    lesson_col.button(f"Lesson 002's digit #{LESSON_DIGIT}", key=P + "lesson_digit",
+                      on_click=on_lesson_digit, width="stretch")
+    if source == "drawing" and mine is not None:
+        return mine.astype(np.float32), None, "your drawing"
+    digit = test_digit(index)
+    if digit is None:
+        if mine is not None:
+            st.info("Using your drawing instead.")
+            return mine.astype(np.float32), None, "your drawing"
+        return None, index, f"MNIST test digit #{index}"
+    return digit[0], index, f"MNIST test digit #{index} (a {digit[1]})"
+
+
+def kernel_controls(learned: tuple[np.ndarray, np.ndarray] | None
+                    ) -> tuple[pd.DataFrame, float, str]:
+    """The kernel chooser, its editable 3×3 weights, the bias and the activation."""
+    choices = kernel_choices(learned)
+    name = widgets.persistent(st.selectbox, "Kernel", P + "kernel", options=choices,
+                              format_func=kernel_title, on_change=on_kernel,
+                              help="Hand-set kernels that detect edges, blur or sharpen, and "
+                                   "the 32 filters the shipped network learned from MNIST.")
+    if name in KERNELS:
+        st.caption(f"{KERNELS[name].title}: {KERNELS[name].description}.")
+    else:
+        st.caption("A filter of the shipped network's first Conv2D layer, learned from MNIST "
+                   "(its bias comes with it; in the network a ReLU follows).")
+    if learned is None:
+        st.caption("The shipped network is missing, so only the hand-set kernels are offered.")
+    st.markdown("**Kernel weights** (edit any cell)")
+    table = widgets.persistent_editor(
+        P + "weights", num_rows="fixed", hide_index=False, width="stretch",
+        column_config={c: st.column_config.NumberColumn(c, format="%.6g") for c in COLUMNS})
+    bias_col, act_col = st.columns(2)
+    with bias_col:
+        bias = widgets.persistent(st.number_input, "Bias b", P + "bias", step=0.1,
+                                  format="%.6g")
+    with act_col:
+        activation = widgets.persistent(st.selectbox, "Activation after the sum",
+                                        P + "activation", options=ACTIVATIONS)
+    st.button(f"Reload {kernel_title(name)}", key=P + "kernel_reset", on_click=on_kernel,
+              help="Undo your edits of the weights and the bias.")
+    return table, float(bias), activation
+
+
+def position_controls() -> tuple[int, int]:
+    """Where the kernel sits: its top-left pixel (row, col), 0..25 each, and a step button."""
+    row_col, col_col, next_col = st.columns([2, 2, 1], vertical_alignment="bottom")
+    with row_col:
+        row = widgets.persistent(st.slider, "Kernel row (top edge)", P + "row", min_value=0,
+                                 max_value=MAP_SHAPE[0] - 1)
+    with col_col:
+        col = widgets.persistent(st.slider, "Kernel column (left edge)", P + "col",
+                                 min_value=0, max_value=MAP_SHAPE[1] - 1)
+    next_col.button("Next position ▶", key=P + "next", on_click=on_next, width="stretch",
+                    help="One step to the right; at the end of a row, down to the next one.")
+    return int(row), int(col)
+
+
+# ---------------------------------------------------------------------------------------------
+# One position, then the whole map
+# ---------------------------------------------------------------------------------------------
+def products_table(image: np.ndarray, kernel: np.ndarray, row: int, col: int) -> pd.DataFrame:
+    """The nine multiplications behind one output pixel: image pixel (row+i, col+j), its
+    pixel value, the weight k[i, j] and their product (float32, to the page's digits)."""
+    pixels, prods = patch(image, row, col, SIZE), products(image, kernel, row, col)
+    return pd.DataFrame([
+        {"kernel cell (i, j)": f"({i}, {j})", "image pixel": f"({row + i}, {col + j})",
+         "pixel": num(float(pixels[i, j])), "weight": num(float(kernel[i, j])),
+         "pixel × weight": num(float(prods[i, j]))}
+        for i in range(SIZE) for j in range(SIZE)])
+
+
+def latex_sum(prods: np.ndarray, bias: float, value: float, activation: str,
+              out: float) -> str:
+    """Σ = the nine products + b = value (then the activation, unless linear), as LaTeX."""
+    terms = " + ".join(tex(float(p), 4) for p in np.ravel(prods))
+    rows = [r"\Sigma &= \sum_{i=0}^{2}\sum_{j=0}^{2} x_{r+i,\,c+j}\; k_{i,j} + b",
+            rf"&= {terms} + {tex(bias, 6)}",
+            rf"&= {tex(value, 8, factor=False, fmt=num)}"]
+    if activation != "linear":
+        op = rf"\operatorname{{{activation}}}"
+        rows.append(rf"{op}(\Sigma) &= {op}({tex(value, 8, factor=False, fmt=num)}) = "
+                    rf"{tex(out, 8, factor=False, fmt=num)}")
+    return r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"
+
+
+def position_section(image: np.ndarray, kernel: np.ndarray, bias: float, activation: str,
+                     row: int, col: int, source: str) -> None:
+    """The kernel on the image at (row, col): the patch, the nine products, their sum."""
+    value = position_value(image, kernel, row, col, bias)
+    out = float(feature_map(image, kernel, bias, activation=activation)[row, col])
+    left, right = st.columns([1, 1.6], gap="large")
+    with left:
+        st.plotly_chart(figures.image_figure(image, row, col, SIZE,
+                                             title=f"{source[:1].upper()}{source[1:]}"),
+                        config=config(), key=P + "image_figure")
+        st.caption(f"The red square: the 3×3 pixels under the kernel, rows {row}–{row + 2}, "
+                   f"columns {col}–{col + 2}.")
+    with right:
+        st.plotly_chart(figures.step_figure(patch(image, row, col, SIZE), kernel,
+                                            products(image, kernel, row, col)),
+                        config=config(), key=P + "step_figure")
+        metrics = st.columns(2)
+        metrics[0].metric("Sum of the 9 products + bias", num(value))
+        if activation != "linear":
+            metrics[1].metric(f"After {activation}", num(out))
+        st.latex(latex_sum(products(image, kernel, row, col), bias, value, activation, out))
+        st.caption("Each product is a pixel times the weight over it (4 digits in the sum, 6 "
+                   "in the table below). The kernel is not flipped: like Keras, a convolution "
+                   "layer computes a cross-correlation.")
+    with st.expander("The nine products, number by number"):
+        st.dataframe(products_table(image, kernel, row, col), hide_index=True, width="stretch",
+                     key=P + "products")
+
+
+def map_section(image: np.ndarray, kernel: np.ndarray, bias: float, activation: str,
+                row: int, col: int) -> np.ndarray:
+    """The feature map filled up to (row, col) beside the whole map (26, 26); returns it."""
+    full = feature_map(image, kernel, bias, activation=activation)
+    upto = feature_map(image, kernel, bias, upto=(row, col), activation=activation)
+    limit = float(np.max(np.abs(full))) or 1.0
+    left, right = st.columns(2)
+    done = row * MAP_SHAPE[1] + col + 1
+    left.plotly_chart(figures.map_figure(upto, f"Filled so far: {done} of {full.size} positions",
+                                         mark=(row, col), limit=limit),
+                      config=config(), key=P + "map_upto")
+    right.plotly_chart(figures.map_figure(full, f"The whole feature map "
+                                                f"({full.shape[0]}×{full.shape[1]})",
+                                          mark=(row, col), limit=limit),
+                       config=config(), key=P + "map_full")
+    st.caption("The kernel visits every position row by row, left to right; each visit writes "
+               "one number. Blue: the pattern of the kernel is there (positive); orange: its "
+               "opposite (negative); white: nothing to see. 28 − 3 + 1 = 26 positions fit in "
+               "each direction, so the map is 26×26 ('valid' padding, Keras's default).")
+    return full
+
+
+# ---------------------------------------------------------------------------------------------
+# Pooling
+# ---------------------------------------------------------------------------------------------
+def pooling_controls() -> tuple[str, tuple[int, int]]:
+    """Max or average, and which 2×2 window of the map (its position in the pooled map)."""
+    kind_col, row_col, col_col = st.columns([2, 2, 2], vertical_alignment="bottom")
+    with kind_col:
+        kind = widgets.persistent(st.radio, "Pooling", P + "pool_kind", options=POOL_KINDS,
+                                  format_func=POOL_LABELS.get)
+    with row_col:
+        prow = widgets.persistent(st.slider, "Window row", P + "pool_row", min_value=0,
+                                  max_value=POOLED_SHAPE[0] - 1)
+    with col_col:
+        pcol = widgets.persistent(st.slider, "Window column", P + "pool_col", min_value=0,
+                                  max_value=POOLED_SHAPE[1] - 1)
+    return kind, (int(prow), int(pcol))
+
+
+def pooling_section(full: np.ndarray, pooling: Pooling) -> None:
+    """The map with the window, the window's four numbers (the max outlined), the pooled map."""
+    r, c = pooling.row * POOL, pooling.col * POOL
+    left, middle, right = st.columns([1.2, 0.8, 1.2])
+    left.plotly_chart(figures.map_figure(full, "Feature map (26×26)", mark=(r, c), size=POOL),
+                      config=config(), key=P + "pool_map")
+    with middle:
+        st.plotly_chart(figures.block_figure(pooling.block, pooling.winner,
+                                             f"Window: rows {r}–{r + 1}, cols {c}–{c + 1}"),
+                        config=config(), key=P + "pool_block")
+        st.metric("Pooled value", num(pooling.value))
+    right.plotly_chart(figures.map_figure(pooling.pooled, f"Pooled map ({pooling.pooled.shape[0]}"
+                                                          f"×{pooling.pooled.shape[1]})",
+                                          mark=(pooling.row, pooling.col)),
+                       config=config(), key=P + "pooled_map")
+    values = ", ".join(tex(float(v), 6, factor=False, fmt=num) for v in np.ravel(pooling.block))
+    if pooling.kind == "max":
+        st.latex(rf"\max({values}) = {tex(pooling.value, 8, factor=False, fmt=num)}")
+        st.caption("Max pooling keeps the strongest response of every 2×2 window (outlined in "
+                   "yellow): the map halves to 13×13, and a pattern that moves by a pixel "
+                   "still gives the same value. It has no weights to learn.")
+    else:
+        st.latex(rf"\frac{{1}}{{4}}({values.replace(', ', ' + ')}) = "
+                 rf"{tex(pooling.value, 8, factor=False, fmt=num)}")
+        st.caption("Average pooling keeps the mean of every 2×2 window: the map halves to "
+                   "13×13, smoothed. It has no weights to learn.")
+
+
+# ---------------------------------------------------------------------------------------------
+# Colour: three channels, one filter
+# ---------------------------------------------------------------------------------------------
+def color_section() -> None:
+    """A 3×3×3 filter on a small RGB picture: 3 × 9 = 27 products and one bias per output."""
+    image = color_image(COLOR_SIZE)
+    weights, params = weights_per_filter(SIZE, image.shape[2])
+    st.write(f"A colour image has three channels (red, green, blue), so each filter has a 3×3 "
+             f"slice of weights for every channel. Here, {COLOR_KERNEL_DESCRIPTION}. One "
+             f"output pixel adds up all 3 × 9 = {weights} products, plus one bias.")
+    row_col, col_col = st.columns(2)
+    with row_col:
+        row = int(widgets.persistent(st.slider, "Colour kernel row", P + "color_row",
+                                     min_value=0, max_value=COLOR_MAP_SHAPE[0] - 1))
+    with col_col:
+        col = int(widgets.persistent(st.slider, "Colour kernel column", P + "color_col",
+                                     min_value=0, max_value=COLOR_MAP_SHAPE[1] - 1))
+    prods = channel_products(image, COLOR_KERNEL, row, col)  # (3, 3, 3): channel first
+    patches = np.moveaxis(patch(image, row, col, SIZE), -1, 0)
+    slices = np.moveaxis(COLOR_KERNEL, -1, 0)
+    value = position_value(image, COLOR_KERNEL, row, col)
+    left, right = st.columns([1, 1.5], gap="large")
+    with left:
+        st.plotly_chart(figures.rgb_figure(image, row, col, SIZE, "Colour image (16×16×3)"),
+                        config=config(), key=P + "color_image")
+        st.plotly_chart(figures.channel_figure([image[..., i] for i in range(3)],
+                                               ("red", "green", "blue")),
+                        config=config(), key=P + "color_channels")
+        cmap = feature_map(image, COLOR_KERNEL)
+        st.plotly_chart(figures.map_figure(cmap, f"Its feature map ({cmap.shape[0]}×"
+                                                 f"{cmap.shape[1]}): one map for 3 channels",
+                                           mark=(row, col), height=280),
+                        config=config(), key=P + "color_map")
+    with right:
+        st.plotly_chart(figures.channels_figure(patches, slices, prods), config=config(),
+                        key=P + "color_products")
+        sums = np.where(np.abs(sums := prods.reshape(3, -1).sum(axis=1)) < 1e-12, 0.0, sums)
+        m = st.columns(3)
+        for i, name in enumerate(("red", "green", "blue")):
+            m[i].metric(f"{name}: 9 products", short(float(sums[i]), 4))
+        st.metric("Sum of the 27 products + bias", short(value, 6))
+        st.latex(rf"\Sigma = \underbrace{{{tex(float(sums[0]), 6)}}}_{{\text{{red}}}} + "
+                 rf"\underbrace{{{tex(float(sums[1]), 6)}}}_{{\text{{green}}}} + "
+                 rf"\underbrace{{{tex(float(sums[2]), 6)}}}_{{\text{{blue}}}} + 0 = "
+                 rf"{tex(value, 6, factor=False)}")
+        st.success(f"**{weights} weights + 1 bias = {params} parameters per filter** "
+                   f"(3·3·3 + 1). A Conv2D(32, 3) on colour images therefore has 32 · {params} "
+                   f"= {32 * params:,} parameters; on MNIST's one grey channel, 32 · (9 + 1) = "
+                   "320.")
+
+
+# ---------------------------------------------------------------------------------------------
+# Hand-set beside learned, and the Keras code
+# ---------------------------------------------------------------------------------------------
+def learned_section(learned: tuple[np.ndarray, np.ndarray] | None) -> None:
+    """The 32 learned 3×3 filters of the shipped network beside the hand-set kernels."""
+    hand = np.stack([k.weights for k in KERNELS.values()], axis=-1)[:, :, None, :]
+    left, right = st.columns([1, 1.4], gap="large")
+    left.plotly_chart(figures.filters_figure(hand, f"The {len(KERNELS)} hand-set kernels",
+                                             columns=4, per_filter=True),
+                      config=config(), key=P + "hand_filters")
+    left.caption("Hand-set, in order: " + ", ".join(f"{i} {k.title}"
+                                                    for i, k in enumerate(KERNELS.values()))
+                 + ". Each drawn on its own scale (the sharpen kernel's 5 would drown the "
+                   "others); hover for the weights.")
+    with right:
+        if learned is None:
+            st.info("The shipped network is missing, so its learned filters cannot be shown.")
+            return
+        st.plotly_chart(figures.filters_figure(learned[0], f"The shipped network's "
+                                                           f"{learned[0].shape[-1]} learned "
+                                                           "filters"),
+                        config=config(), key=P + "learned_filters")
+        st.caption("Nobody set these: training found them. Many look like the hand-set edge "
+                   "and blur kernels, turned to other angles. Choose "
+                   f"“{kernel_title(LEARNED + '0')}” (or another number) in the kernel chooser "
+                   "above to slide one over the digit.")
+
