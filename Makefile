@@ -8,7 +8,7 @@ RUN_STAMP := $(VENV)/.installed-run
 STAMP := $(VENV)/.installed-dev
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test e2e lint chromium screenshots default-model benchmarks
+.PHONY: run test e2e lint chromium screenshots default-model benchmarks loadtest loadtest-compare
 
 # `make run` installs only what the app needs; the test tools come with `make test`.
 $(RUN_STAMP): requirements.txt constraints.txt
@@ -55,5 +55,14 @@ screenshots: $(STAMP) chromium
 default-model: $(RUN_STAMP)
 	$(BIN)/python scripts/train_default_model.py
 
-benchmarks: $(STAMP)
+benchmarks: $(STAMP) chromium
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
+
+# The classroom load test (a benchmark: prints figures): a real server, N sessions at the
+# websocket level with think time, on /forward, /descent and /curves.
+loadtest: $(STAMP)
+	$(BIN)/python benchmarks/loadtest.py --pages forward,descent,curves --sessions 1,10,30
+
+# The same, against the code before the classroom work (aacb2e3) in the same run: ratios.
+loadtest-compare: $(STAMP)
+	$(BIN)/python benchmarks/loadtest.py --pages forward,descent --sessions 1,10,30 --baseline aacb2e3

@@ -31,6 +31,7 @@ try:
     f, exact = net.forward(), state.network(s, "float64").forward()
     loss, grads = net.loss_and_gradients()
     stepped = net.training_step(float(s["lr"]))
+    state.check_finite(f, loss, grads)
 except ValueError as exc:
     st.error(f"These settings cannot be computed: {exc}")
     st.button("Reset to the lesson's example", on_click=state.on_reset, key=state.P + "reset_error")

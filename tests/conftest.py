@@ -1,10 +1,13 @@
-"""Test-wide settings: quiet TensorFlow on the CPU, and the repo root importable."""
+"""Test-wide settings: quiet TensorFlow on the CPU, the repo root importable, shared fixtures."""
 
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
@@ -13,3 +16,14 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 ROOT = Path(__file__).resolve().parents[1]  # tests.support.ROOT, before it is importable
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from nn_core.training.jobs import JobRegistry  # noqa: E402
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> Iterator[JobRegistry]:
+    """One-slot training registry in a temporary runs dir (real spawned workers); shut down
+    after the test. Used by the registry's unit tests and the fault-injection tests."""
+    reg = JobRegistry(runs_dir=tmp_path / "runs", max_concurrent=1)
+    yield reg
+    reg.shutdown()

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import plotly.graph_objects as go
@@ -19,3 +22,13 @@ def assert_valid_spec(fig: go.Figure) -> None:
     spec = fig.to_dict()
     validated = go.Figure(spec)  # raises on an invalid property or value
     assert json.loads(pio.to_json(validated)) == json.loads(pio.to_json(fig))
+
+
+def run_script(code: str) -> str:
+    """stdout of ``code`` run by this interpreter in a fresh process, TensorFlow quiet and on
+    the CPU: how the tests run the Keras scripts the pages show."""
+    env = os.environ | {"TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300, env=env, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc.stdout

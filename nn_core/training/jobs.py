@@ -64,7 +64,7 @@ CANCEL_GRACE_S = 5.0  # after this, a worker that ignored the cancel event is te
 KILL_GRACE_S = 5.0  # after this, a worker that ignored SIGTERM is killed
 
 MAX_QUEUE = 8  # env NN_PLAYGROUND_MAX_QUEUE: jobs waiting for a slot (running ones not counted)
-JOB_TIMEOUT_S = 900.0  # env NN_PLAYGROUND_JOB_TIMEOUT_S: wall-clock seconds per job, start-up incl.
+JOB_TIMEOUT_S = 1200.0  # env NN_PLAYGROUND_JOB_TIMEOUT_S: wall seconds per job, start-up incl.
 MAX_PARAMS = 1_500_000  # env NN_PLAYGROUND_MAX_PARAMS: the biggest preset (mnist_cnn) has 1,199,882
 MAX_RUNS = 30  # env NN_PLAYGROUND_MAX_RUNS: finished runs kept in the runs folder
 PROTECT_TTL_S = 3600.0  # a run passed to ``protect`` is kept this long after the last call

@@ -9,12 +9,6 @@ import contextlib
 import math
 import os
 import re
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +16,7 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, Playwright, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
+from benchmarks.streamlit_client import Server
 from tests.support import ROOT
 
 ARTIFACTS = ROOT / "artifacts"  # git-ignored
@@ -87,80 +82,27 @@ STROKES: dict[str, list[list[tuple[float, float]]]] = {
 
 
 # ------------------------------------------------------------------------------ the server
-def _free_port() -> int:
-    """A TCP port that is free on 127.0.0.1 right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _healthy(url: str) -> bool:
-    """True when Streamlit's health endpoint answers 200."""
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
 def log_tail(log: Path, lines: int = 40) -> str:
     """The end of a server log, without colour codes, for failure messages."""
     text = log.read_text(errors="replace") if log.exists() else ""
     return "\n".join(ANSI.sub("", text).splitlines()[-lines:])
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """Stop the server and the training workers it spawned: SIGTERM to its group, then SIGKILL."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=15)
-    with contextlib.suppress(ProcessLookupError):  # workers left behind in the group
-        os.killpg(process.pid, signal.SIGKILL)
-
-
 @contextlib.contextmanager
 def serve_app(runs_dir: Path, log: Path) -> Iterator[str]:
-    """`streamlit run app.py` on a free localhost port until the block ends; yields its URL."""
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "NN_PLAYGROUND_RUNS": str(runs_dir),
-        "NN_PLAYGROUND_MAX_JOBS": "1",
-        "PYTHONUNBUFFERED": "1",
-        "TF_CPP_MIN_LOG_LEVEL": "2",
-        "CUDA_VISIBLE_DEVICES": "",
-    }
-    command = [
-        sys.executable, "-m", "streamlit", "run", "app.py",
-        "--server.headless", "true",
-        "--server.port", str(port),
-        "--server.address", "127.0.0.1",
-        "--server.fileWatcherType", "none",
-        "--browser.gatherUsageStats", "false",
-    ]  # fmt: skip
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
+    """`streamlit run app.py` on a free localhost port until the block ends; yields its URL.
+
+    The server is the load test's (``benchmarks.streamlit_client.Server``): the same command,
+    environment and shutdown (SIGTERM, then the whole process group with its workers)."""
+    server = Server(ROOT, runs_dir, log)
     try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while not _healthy(url):
-            if process.poll() is not None:
-                pytest.fail(f"the app exited with code {process.returncode}:\n{log_tail(log)}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"no health after {STARTUP_TIMEOUT_S} s:\n{log_tail(log)}")
-            time.sleep(0.2)  # polling a subprocess's health endpoint, not a page
-        yield url
+        try:
+            server.wait_healthy(STARTUP_TIMEOUT_S)
+        except RuntimeError as exc:
+            pytest.fail(str(exc))
+        yield server.url
     finally:
-        _stop(process)
+        server.stop(timeout=15)
 
 
 # ------------------------------------------------------------------------------ the browser

@@ -207,3 +207,27 @@ def test_parameters_and_the_keras_weight_layout(at: AppTest) -> None:
     summary = next(d.value for d in at.dataframe if "Param #" in d.value.columns)
     assert summary["Layer"].iloc[0] == "Hidden: 2 units, relu"
     assert not at.exception
+
+
+def test_an_overflowing_link_is_a_message_with_a_reset_not_a_crash() -> None:
+    """Issue 10, case 7: an exponential output of a large sum overflows float32."""
+    at = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
+    for name, value in {"output": "exponential", "w1": "10", "x1": "10", "w5": "2"}.items():
+        at.query_params[name] = value
+    at.run()
+    assert not at.exception
+    assert "Y overflows float32" in at.error[0].value
+    at.button(key="fwd_reset_error").click().run()
+    assert not at.error and metric(at, "Y") == "1.8262999"  # back to the lesson
+
+
+def test_markdown_in_a_link_is_shown_as_plain_shortened_text() -> None:
+    """Issue 10, case 9: no clickable link or outside image from a shared address."""
+    at = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
+    at.query_params["hidden"] = "[Click here to log in](https://evil.example/login)"
+    at.query_params["loss"] = "![x](https://tracker.example/t.png)" + "x" * 100_000
+    at.run()
+    assert not at.exception and len(at.warning) == 2
+    for warning in at.warning:
+        assert "](" not in warning.value.replace("\\](", "").replace("\\]\\(", "")
+        assert len(warning.value) < 400

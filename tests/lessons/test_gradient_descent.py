@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -155,3 +156,25 @@ def test_keras_code_is_nn_cores_script_for_the_shown_paths(at: AppTest) -> None:
     assert at.code[0].value.strip() == script.strip()
     at.button(key="gd_course").click().run()
     assert 'print("SGD' not in at.code[0].value and 'print("Adam (lr 0.001):"' in at.code[0].value
+
+
+def test_a_huge_data_cell_or_too_many_rows_is_a_message_not_a_crash(at: AppTest) -> None:
+    """Issue 10, cases 3 and 8: a 1e200 cell, and a table beyond the page's limits."""
+    at.session_state["gd_data"] = pd.DataFrame([[1e200, 0.0, 1.0], [0.0, 1.0, -1.0]],
+                                               columns=["x1", "x2", "target"])
+    at.session_state["gd_data__version"] = 1
+    at.run()
+    assert not at.exception and "keep every value within ±1,000,000" in at.error[0].value
+    rows = [[1.0, float(i), 0.0] for i in range(60)]
+    at.session_state["gd_data"] = pd.DataFrame(rows, columns=["x1", "x2", "target"])
+    at.session_state["gd_data__version"] = 2
+    at.run()
+    assert not at.exception and "at most 50" in at.error[0].value
+    many = pd.DataFrame([[True, "sgd", 0.01 * (i + 1)] for i in range(13)],
+                        columns=["show", "optimizer", "learning rate"])
+    at.session_state["gd_data"] = pd.DataFrame([[1.0, 0.0, 1.0], [0.0, 1.0, -1.0]],
+                                               columns=["x1", "x2", "target"])
+    at.session_state["gd_runs"] = many
+    at.session_state["gd_data__version"] = at.session_state["gd_runs__version"] = 3
+    at.run()
+    assert not at.exception and "at most 12 at once" in at.error[0].value

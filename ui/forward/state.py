@@ -14,7 +14,7 @@ import numpy as np
 from nn_core import course
 from nn_core.basics.activations import ELEMENTWISE_ACTIVATIONS
 from nn_core.basics.losses import ONE_OUTPUT_LOSSES
-from nn_core.basics.network import WEIGHT_NAMES, Network, format_keras
+from nn_core.basics.network import WEIGHT_NAMES, ForwardResult, Network, format_keras
 from ui.common.format import short
 from ui.common.state import PageState, Setting
 
@@ -65,6 +65,17 @@ def network(s: dict[str, Any], dtype: str = DTYPE) -> Network:
     """The 2-2-1 network these settings describe (ValueError if they cannot be computed)."""
     return Network(weights_of(s), [s["x1"], s["x2"]], float(s["target"]), s["hidden"],
                    s["output"], s["loss"], dtype)
+
+
+def check_finite(f: ForwardResult, loss: float, grads: np.ndarray) -> None:
+    """ValueError naming the first neuron, the loss or a gradient that overflowed DTYPE (e.g.
+    an exponential output of a large sum): the page says so instead of drawing infinities."""
+    named = {"N1": f.n1, "N2": f.n2, "Y": f.y, "the loss": loss,
+             **{f"∂L/∂{w}": float(g) for w, g in zip(WEIGHT_NAMES, grads, strict=True)}}
+    for name, value in named.items():
+        if not np.isfinite(value):
+            raise ValueError(f"{name} overflows {DTYPE} ({value}): use smaller weights or "
+                             "inputs, or another activation")
 
 
 def signature(s: dict[str, Any]) -> tuple:

@@ -3,10 +3,7 @@ prints what nn_core computes (one case per script; each starts TensorFlow, so a 
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -23,16 +20,7 @@ from nn_core.basics.keras_code import (
 from nn_core.basics.losses import loss_gradient, loss_value
 from nn_core.basics.network import Network, format_keras
 from nn_core.basics.optimizers import Run
-from tests.support import ROOT
-
-
-def run_script(code: str) -> str:
-    """stdout of ``code`` run by this interpreter, TensorFlow quiet and on the CPU."""
-    env = os.environ | {"TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=300, env=env, cwd=ROOT)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return proc.stdout
+from tests.support import run_script
 
 
 def numbers(text: str) -> np.ndarray:

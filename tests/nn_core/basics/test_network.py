@@ -7,10 +7,7 @@ in float64 at rtol 1e-6 or tighter.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -27,6 +24,7 @@ from nn_core.basics.network import (
     from_keras_weights,
     to_keras_weights,
 )
+from tests.support import run_script
 
 W, X, T = d.FORWARD_WEIGHTS, d.FORWARD_INPUTS, d.FORWARD_TARGET
 RNG = np.random.default_rng(d.SEED)
@@ -253,10 +251,7 @@ def test_keras_layout_round_trip(keras64):
 
 def _run_script(code: str) -> dict[str, str]:
     """Run a generated Keras script in a fresh Python; what it prints as ``Y`` and ``loss``."""
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""}
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                         timeout=300, check=True)
-    return dict(re.findall(r"^(Y|loss) = (\S+)$", run.stdout, re.M))
+    return dict(re.findall(r"^(Y|loss) = (\S+)$", run_script(code), re.M))
 
 
 def test_keras_code_float32_prints_exactly_the_page_s_strings():

@@ -7,15 +7,14 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from nn_core.cnn.presets import custom_spec
-from nn_core.training.jobs import JobRegistry, JobStatus
+from nn_core.training.jobs import JobRegistry
 from nn_core.training.runs import run_dir_name
+from tests.nn_core.training.helpers import wait_for
 from tests.support import ROOT
 
 TINY = custom_spec(conv_filters=(4,), dense_units=16, dropout_rate=0.0, epochs=2, batch_size=32)
@@ -44,25 +43,6 @@ print(json.dumps({{"ids": [first, again], "jobs": len(registry.jobs()), "seen": 
                   "history": s.history, "test_accuracy": s.test_accuracy, "run_dir": str(s.run_dir),
                   "modules": sorted(m for m in ("tensorflow", "keras") if m in sys.modules)}}))
 """
-
-
-def wait_for(registry: JobRegistry, job_id: str, ok: Callable[[JobStatus], bool]) -> JobStatus:
-    """Poll until ``ok(status)``; fail with the last status after the deadline."""
-    deadline = time.monotonic() + DEADLINE_S
-    while True:
-        status = registry.status(job_id)
-        if ok(status):
-            return status
-        assert time.monotonic() < deadline, f"gave up waiting: {status}"
-        time.sleep(0.05)
-
-
-@pytest.fixture
-def registry(tmp_path: Path) -> Iterator[JobRegistry]:
-    """One-slot registry in a temporary runs dir; shut down after the test."""
-    reg = JobRegistry(runs_dir=tmp_path / "runs", max_concurrent=1)
-    yield reg
-    reg.shutdown()
 
 
 def test_server_process_trains_without_importing_tensorflow(tmp_path: Path) -> None:

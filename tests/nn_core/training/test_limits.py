@@ -51,9 +51,9 @@ def test_defaults_environment_and_arguments(tmp_path: Path,
     reg = JobRegistry(runs_dir=tmp_path)
     reg.shutdown()
     assert (reg.max_concurrent, reg.max_queue, reg.job_timeout_s, reg.max_params,
-            reg.max_runs) == (1, 8, 900.0, 1_500_000, 30)
+            reg.max_runs) == (1, 8, 1200.0, 1_500_000, 30)
     assert (jobs.MAX_QUEUE, jobs.JOB_TIMEOUT_S, jobs.MAX_PARAMS, jobs.MAX_RUNS) == (
-        8, 900.0, 1_500_000, 30)
+        8, 1200.0, 1_500_000, 30)
     monkeypatch.setenv("NN_PLAYGROUND_MAX_QUEUE", "3")
     monkeypatch.setenv("NN_PLAYGROUND_JOB_TIMEOUT_S", "120.5")
     monkeypatch.setenv("NN_PLAYGROUND_MAX_PARAMS", "2_000_000")

@@ -3,10 +3,7 @@ script, which is run here with the real Keras (one fresh interpreter, a few seco
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
@@ -14,7 +11,7 @@ import pytest
 
 from nn_core.cnn.convolution import KERNELS, feature_map, get_kernel, pool_windows
 from nn_core.cnn.digits import load_mnist
-from tests.support import ROOT
+from tests.support import run_script
 from ui.convolution import state
 
 
@@ -56,15 +53,6 @@ def test_numbers_and_literals() -> None:
     assert state.COLOR_MAP_SHAPE == (14, 14)
 
 
-def _run(code: str) -> str:
-    """stdout of ``code`` in a fresh interpreter, TensorFlow quiet, on the CPU."""
-    env = os.environ | {"TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=300, env=env, cwd=ROOT)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return proc.stdout
-
-
 # keras.datasets.mnist.load_data() reads the shipped copy (no download in the tests)
 OFFLINE = """import numpy as np
 import keras
@@ -96,8 +84,8 @@ def test_keras_script_prints_what_the_page_shows() -> None:
     assert "keras.layers.AveragePooling2D(2)" in scripts[1]
     assert 'activation="relu"' in scripts[2] and "x_test" not in scripts[2]
     code = OFFLINE + "".join(f"exec({s!r}, {{}})\n" for s in scripts)
-    printed = [line for line in _run(code).splitlines() if re.match(r"(feature map|pooled) at",
-                                                                    line)]
+    printed = [line for line in run_script(code).splitlines()
+               if re.match(r"(feature map|pooled) at", line)]
     assert printed == expected
 
 

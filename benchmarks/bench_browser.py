@@ -1,0 +1,121 @@
+"""What one student feels in Chromium, timed: page loads, a slider to new numbers, a stroke to a
+prediction, and a step of the descent animation (issue 9's browser goals).
+
+    .venv/bin/python benchmarks/bench_browser.py [--repeats 7]
+
+Starts the real app (`streamlit run app.py` on a free localhost port, as the browser tests do),
+drives Debian's Chromium with Playwright and prints medians and maxima. A benchmark: it prints
+figures and asserts nothing about time. Goals (issue 9): every page settled within 2 s of
+navigation; slider -> new forward-pass numbers <= 150 ms; mouse-up -> prediction <= 250 ms
+(of which 200 ms is streamlit-drawable-canvas's own debounce, hard-coded in its bundle:
+`Bc = 200`, `sender.schedule`); a step of the walk animation <= 100 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+
+from tests.e2e.e2e_support import PAGES, App, launch_chromium, serve_app  # noqa: E402
+
+CHARTS = '[data-testid="stPlotlyChart"] .js-plotly-plot .main-svg'
+
+
+def settled_ms(app: App, page: Page, path: str) -> float:
+    """From navigation (a new session) to the script idle with every chart drawn."""
+    start = time.perf_counter()
+    page.goto(f"{app.url}/{path}")
+    app.wait_idle(page)
+    expect(page.locator("h1").first).to_have_text(PAGES[path][1])
+    page.wait_for_function(
+        """sel => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
+                   .every(c => c.querySelector('.main-svg'))""", arg=CHARTS, timeout=60_000)
+    return (time.perf_counter() - start) * 1000
+
+
+def slider_ms(app: App, page: Page, repeats: int) -> list[float]:
+    """w1's slider moved by one key press -> the Y metric shows the new number."""
+    app.open(page, "forward")
+    slider = page.get_by_role("slider", name="w1")
+    y = app.metric(page, "Y")
+    times = []
+    for i in range(repeats):
+        before = y.inner_text()
+        slider.focus()
+        start = time.perf_counter()
+        page.keyboard.press("ArrowRight" if i % 2 == 0 else "ArrowLeft")
+        expect(y).not_to_have_text(before, timeout=30_000)
+        times.append((time.perf_counter() - start) * 1000)
+        app.wait_idle(page)
+    return times
+
+
+def stroke_ms(app: App, page: Page, repeats: int) -> list[float]:
+    """A digit drawn with the mouse: from the last mouse-up to the prediction on the page."""
+    app.open(page, "digits")
+    times = []
+    for _ in range(repeats):
+        page.get_by_role("button", name="Clear drawing").click()
+        app.wait_idle(page)
+        expect(app.asks_for_drawing(page)).to_be_visible()
+        app.draw(page, "1")  # ends with the mouse-up
+        start = time.perf_counter()
+        expect(app.prediction(page)).to_be_visible(timeout=30_000)
+        times.append((time.perf_counter() - start) * 1000)
+        app.wait_idle(page)
+    return times
+
+
+def walk_step_ms(app: App, page: Page) -> list[float]:
+    """One frame of the descent walk (contour and loss balls), in the browser."""
+    app.open(page, "descent")
+    walk = page.locator('[data-testid="stPlotlyChart"] .js-plotly-plot').nth(1)
+    names = walk.evaluate("el => el._transitionData._frames.map(f => f.name)")
+    return [walk.evaluate("""async (el, name) => {
+        const t0 = performance.now();
+        await Plotly.animate(el, [name], {mode: "immediate",
+            frame: {duration: 0, redraw: false}, transition: {duration: 0}});
+        await new Promise(r => requestAnimationFrame(() => r()));
+        return performance.now() - t0; }""", name) for name in names[::5]]
+
+
+def show(name: str, values: list[float], goal: str) -> None:
+    print(f"{name:<42} median {statistics.median(values):7.0f} ms   max {max(values):7.0f} ms"
+          f"   n={len(values):<3} goal {goal}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeats", type=int, default=7)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as runs, serve_app(
+            Path(runs), ROOT / "artifacts" / "bench-browser-server.log") as url, \
+            sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        app = App(url, None)
+        app.open(page, "")  # the server's first session warms its caches
+        load = Path("/proc/loadavg").read_text().split()[0]
+        print(f"Chromium against {url}, one idle session (load average {load})")
+        for path in [p for p in PAGES if p]:
+            show(f"/{path}: navigation -> settled", [settled_ms(app, page, path)
+                                                     for _ in range(3)], "<= 2000 ms")
+        show("/forward: slider -> new numbers", slider_ms(app, page, args.repeats), "<= 150 ms")
+        show("/digits: mouse-up -> prediction", stroke_ms(app, page, args.repeats),
+             "<= 250 ms (200 ms canvas debounce)")
+        show("/descent: one step of the walk animation", walk_step_ms(app, page), "<= 100 ms")
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()
