@@ -67,6 +67,8 @@ def stroke_ms(app: App, page: Page, repeats: int) -> list[float]:
         page.get_by_role("button", name="Clear drawing").click()
         app.wait_idle(page)
         expect(app.asks_for_drawing(page)).to_be_visible()
+        expect(app.canvas(page)).to_be_visible()  # the cleared canvas is a new one
+        page.wait_for_timeout(300)
         app.draw(page, "1")  # ends with the mouse-up
         start = time.perf_counter()
         expect(app.prediction(page)).to_be_visible(timeout=30_000)

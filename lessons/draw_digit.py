@@ -35,8 +35,8 @@ if model is not None:
 st.subheader("5. Train a network in the background")
 st.write("Training runs in its own process on the server, so this page (and everybody "
          "else's) stays responsive. You can switch pages and come back: the job keeps "
-         "going. Identical settings share one job; jobs beyond the server's limit wait "
-         "in a queue.")
+         "going. Each student has one training at a time; identical settings share one "
+         "job, and jobs beyond the server's limit wait in a queue.")
 training.training_panel(runs_dir)
 
 if model is not None:

@@ -10,6 +10,7 @@ import base64
 import io
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -19,10 +20,14 @@ from streamlit.testing.v1 import AppTest
 
 from nn_core.cnn.digits import load_mnist, render_on_canvas
 from nn_core.cnn.keras_code import model_script
-from nn_core.cnn.specs import ModelSpec
+from nn_core.cnn.presets import PRESETS
+from nn_core.cnn.specs import ModelSpec, count_params
 from nn_core.cnn.summary import COLUMNS, summary_records, summary_rows, total_params
+from nn_core.training.jobs import duration_text, estimate_seconds
 from nn_core.training.runs import DEFAULT_MODEL_DIR
+from tests.nn_core.training.helpers import TINY, fake_run
 from tests.support import ROOT
+from ui.digits import state as digit_state
 
 PAGE = ROOT / "lessons" / "draw_digit.py"
 TIMEOUT = 60
@@ -45,6 +50,16 @@ def canvas_state(rgba: np.ndarray, stroke: str = "#FFFFFF") -> dict:
     path = {"type": "path", "stroke": stroke, "strokeWidth": 20, "path": [["M", 1, 1]]}
     return {"drawing": {"raw": {"version": "6", "objects": [path]}, "data": url},
             "backgroundFit": None}
+
+
+@pytest.fixture
+def runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A fresh NN_PLAYGROUND_RUNS, so the page gets its own registry (``st.cache_resource`` per
+    runs folder, limits read from the environment when it is created); shut down after."""
+    folder = tmp_path / "runs"
+    monkeypatch.setenv("NN_PLAYGROUND_RUNS", str(folder))
+    yield folder
+    digit_state.registry(str(folder)).shutdown()
 
 
 def new_app() -> AppTest:
@@ -254,6 +269,7 @@ def test_a_bad_custom_setting_shows_an_error(tmp_path, monkeypatch) -> None:
     errors = texts(at.error)
     assert "Cannot train this network" in errors and "learning_rate" in errors
     assert at.session_state["digit_job_id"] is None
+    assert at.button(key="digit_train_submit").disabled  # said before pressing, too
 
 
 def test_missing_shipped_model_and_mnist_warn_and_the_page_still_works(tmp_path,
@@ -292,8 +308,7 @@ def _submit_tiny_custom_training(at: AppTest) -> None:
 
 
 @pytest.mark.slow
-def test_training_a_tiny_custom_model_to_completion(tmp_path, monkeypatch, mnist_test) -> None:
-    monkeypatch.setenv("NN_PLAYGROUND_RUNS", str(tmp_path / "runs"))
+def test_training_a_tiny_custom_model_to_completion(runs, mnist_test) -> None:
     at = whole_app()
     _submit_tiny_custom_training(at)
     job_id = at.session_state["digit_job_id"]
@@ -320,7 +335,7 @@ def test_training_a_tiny_custom_model_to_completion(tmp_path, monkeypatch, mnist
     accuracy = float(done.split("Finished: test accuracy ")[1].split("%")[0])
     assert 50.0 < accuracy <= 100.0  # 900 images, 1 epoch: far better than chance
     # The finished network is now selectable; "Use" selects it and it reads a drawing.
-    run_dirs = list((tmp_path / "runs").iterdir())
+    run_dirs = list(runs.iterdir())
     assert len(run_dirs) == 1
     labels = at.selectbox(key="digit_model__w").options  # AppTest lists the shown labels
     assert any(label.startswith("Custom CNN: conv 4 (3×3") for label in labels)
@@ -334,9 +349,8 @@ def test_training_a_tiny_custom_model_to_completion(tmp_path, monkeypatch, mnist
     assert "4 maps of 26×26" in texts(at.caption)
 
 
-def test_a_second_session_waits_in_the_queue_and_both_can_cancel(tmp_path, monkeypatch) -> None:
+def test_a_second_session_waits_in_the_queue_and_both_can_cancel(runs, monkeypatch) -> None:
     # Two browser sessions share the server's registry (one job trains at a time by default).
-    monkeypatch.setenv("NN_PLAYGROUND_RUNS", str(tmp_path / "runs"))
     monkeypatch.delenv("NN_PLAYGROUND_MAX_JOBS", raising=False)
     first, second = new_app(), new_app()
     _submit_tiny_custom_training(first)
@@ -420,3 +434,139 @@ def test_test_digit_by_index_and_lesson_002s_digit(mnist_test) -> None:
         "digit_mnist_index"]
     at.button(key="digit_back").click().run()
     assert asks_to_draw(at)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reliability: damaged runs, retention, refusals, sessions sharing and leaving a job
+# ---------------------------------------------------------------------------------------------
+def _truncate(path: Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+DAMAGE = {
+    "truncated weights.npz": lambda run: _truncate(run / "weights.npz"),
+    "empty weights.npz": lambda run: (run / "weights.npz").write_bytes(b""),
+    "result.json of the wrong type": lambda run: (run / "result.json").write_text("[0.98]\n"),
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGE)
+def test_a_damaged_run_is_listed_as_unreadable_and_the_page_works(runs, damage,
+                                                                   mnist_test) -> None:
+    x_test, y_test = mnist_test
+    fake_run(runs / "good", TINY, accuracy=0.75)
+    bad = fake_run(runs / "bad", TINY)
+    DAMAGE[damage](bad)
+    at = new_app()
+    assert not at.error and not at.warning
+    box = at.selectbox(key="digit_model__w")
+    unreadable = [label for label in box.options if "unreadable" in label]
+    assert len(unreadable) == 1 and unreadable[0].startswith("bad · unreadable: ")
+    assert str(runs) not in unreadable[0]  # the reason names the file, not the server's path
+    assert f"{TINY.title} · 270 training images · 75.00% test accuracy" in box.options
+    box.set_value(str(bad)).run()
+    assert not at.exception and not at.error
+    assert at.selectbox(key="digit_model__w").value == str(bad)  # the choice is kept
+    assert "This network cannot be read, so the shipped model reads your drawing instead" in (
+        texts(at.warning))
+    assert next(m.value for m in at.metric if m.label == "Parameters") == "104,202"
+    draw(at, render_on_canvas(x_test[0]))
+    assert prediction(at) == str(y_test[0])
+
+
+def test_the_run_a_student_views_survives_retention_and_a_page_switch(runs,
+                                                                       monkeypatch) -> None:
+    monkeypatch.setenv("NN_PLAYGROUND_MAX_RUNS", "1")
+    old = fake_run(runs / "old", TINY, accuracy=0.6, mtime=1_000_000)
+    new = fake_run(runs / "new", TINY, accuracy=0.7, mtime=2_000_000)
+    at = whole_app()
+    at.selectbox(key="digit_model__w").set_value(str(old)).run()
+    assert not at.exception and not at.warning
+    assert digit_state.registry(str(runs)).prune_runs() == [new]  # the viewed one is spared
+    switch(at, "lessons/forward_pass.py")
+    switch(at, "lessons/draw_digit.py")
+    assert at.selectbox(key="digit_model__w").value == str(old)
+    assert next(m.value for m in at.metric if m.label == "Test accuracy") == "60.00%"
+
+
+def test_the_estimate_and_the_servers_refusals_show_before_training(runs, monkeypatch) -> None:
+    spec, big = PRESETS["cnn_34826"], PRESETS["mnist_cnn"]
+    quick, slow = estimate_seconds(spec, 1_000), estimate_seconds(spec, 10_000)
+    limit = round((quick + slow) / 2)  # 1,000 images fit in this server's time, 10,000 do not
+    monkeypatch.setenv("NN_PLAYGROUND_JOB_TIMEOUT_S", str(limit))
+    monkeypatch.setenv("NN_PLAYGROUND_MAX_PARAMS", str(count_params(spec) * 2))
+    at = new_app()  # the form's first settings: cnn_34826 on 10,000 images
+    assert not at.exception
+    errors = texts(at.error)
+    assert f"This training would take about {duration_text(slow)} on this server" in errors
+    assert f"more than its limit of {duration_text(limit)} per training" in errors
+    assert at.button(key="digit_train_submit").disabled
+    images = at.selectbox(key="digit_train_images__w")
+    assert images.options == ["1,000", "10,000", "all 60,000"]
+    images.set_value(1_000).run()
+    assert not at.error
+    shown = texts(at.caption)
+    assert f"**{count_params(spec):,} parameters**, about **{duration_text(quick)}**" in shown
+    assert not at.button(key="digit_train_submit").disabled
+    at.selectbox(key="digit_train_kind__w").set_value("mnist_cnn").run()
+    assert not at.exception
+    assert (f"This network has {count_params(big):,} parameters; this server trains networks "
+            f"of up to {count_params(spec) * 2:,} parameters.") in texts(at.error)
+    assert at.button(key="digit_train_submit").disabled
+    assert at.session_state["digit_job_id"] is None
+
+
+def test_two_students_share_a_job_and_one_leaving_does_not_stop_it(runs, monkeypatch) -> None:
+    # Two AppTests share the process-wide registry (st.cache_resource), as two browsers do.
+    monkeypatch.setenv("NN_PLAYGROUND_MAX_JOBS", "1")
+    first, second = new_app(), new_app()
+    assert first.session_state["digit_owner"] != second.session_state["digit_owner"]
+    _submit_tiny_custom_training(first)
+    job = first.session_state["digit_job_id"]
+    assert "**running**" in texts(first.markdown)
+    jobs = digit_state.registry(str(runs))
+    jobs.max_concurrent = 0  # the jobs started below wait in the queue: one worker is enough
+    _submit_tiny_custom_training(second)
+    assert second.session_state["digit_job_id"] == job  # identical settings: one job
+    assert "1 other student started the same training: you share it" in texts(second.info)
+    assert "Shared with 1 other student" in texts(second.caption)
+
+    first.button(key="digit_cancel").click().run()  # the first leaves: it goes on for the second
+    assert not first.exception
+    assert "You left this training; it keeps running for 1 other student." in texts(first.info)
+    assert first.session_state["digit_job_id"] is None
+    assert "No training started from this browser session yet." in texts(first.caption)
+    second.run()
+    assert "**running**" in texts(second.markdown)
+    assert jobs.status(job).owners == 1
+
+    _submit_tiny_custom_training(first)  # back to it, then other settings: one job per student
+    assert first.session_state["digit_job_id"] == job
+    first.number_input(key="digit_train_epochs_custom__w").set_value(2)
+    first.button(key="digit_train_submit").click().run()
+    assert not first.exception and not first.error
+    assert first.session_state["digit_job_id"] != job
+    assert "keeps running for the 1 other student who started it" in texts(first.info)
+    assert "Waiting in the queue: position 1" in texts(first.info)
+    assert jobs.status(job).state == "running"
+
+    second.selectbox(key="digit_train_kind__w").set_value("lenet").run()
+    second.selectbox(key="digit_train_images__w").set_value(1_000).run()
+    second.button(key="digit_train_submit").click().run()  # nobody waits for the first job now
+    assert not second.exception and not second.error
+    assert "was stopped: one training per student at a time." in texts(second.info)
+    assert jobs.status(job).state == "cancelled"
+    for at in (first, second):
+        at.button(key="digit_cancel").click().run()
+        assert "Training was cancelled." in texts(at.warning)
+
+
+def test_a_misconfigured_server_says_training_is_unavailable(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("NN_PLAYGROUND_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv("NN_PLAYGROUND_MAX_JOBS", "many")
+    at = new_app()
+    assert ("Training is not available on this server: max_concurrent (NN_PLAYGROUND_MAX_JOBS) "
+            "must be a whole number >= 1, got 'many'") in texts(at.error)
+    assert at.button(key="digit_train_submit").disabled
+    assert next(m.value for m in at.metric if m.label == "Parameters") == "104,202"  # it draws

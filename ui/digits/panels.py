@@ -7,6 +7,8 @@ Container and widget keys (``digit_*``) are what the browser tests select: keep 
 
 from __future__ import annotations
 
+import logging
+import os
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -21,7 +23,7 @@ from nn_core.cnn.numpy_forward import LayerOutput, forward_layers
 from nn_core.cnn.presets import TRAINING_OPTIMIZERS
 from nn_core.cnn.specs import ModelSpec, count_params, layer_shapes
 from nn_core.cnn.summary import summary_records, summary_rows, total_params
-from nn_core.training.runs import TrainedModel, list_runs
+from nn_core.training.runs import RunSummary, TrainedModel, list_runs
 from ui.common import widgets
 from ui.digits import figures as figs
 from ui.digits.state import (
@@ -41,10 +43,13 @@ from ui.digits.state import (
     mnist_test,
     random_digit,
     recolour_drawing,
+    registry,
+    run_summary,
     show_drawing,
     show_test_index,
 )
 
+log = logging.getLogger(__name__)
 LAYER_HELP = MappingProxyType({
     "conv": "each filter slides a {k}×{k} window over its input and writes one map",
     "maxpool": "keeps the largest value of every {k}×{k} block: half the size, same channels",
@@ -81,18 +86,23 @@ def shape_text(shape: tuple[int, ...]) -> str:
 
 
 def model_label(path: str, default_dir: Path) -> str:
-    """Selectbox label of a trained model: title, training images, test accuracy."""
-    try:
-        model = load_model(path)
-    except (ValueError, OSError):
-        return f"{Path(path).name} (unreadable)"
-    acc = model.result.get("test_accuracy")
+    """Selectbox label of a model: title, training images, test accuracy; a damaged run reads
+    '<folder> · unreadable: <what is wrong>' (``describe_run``, cached: never raises)."""
+    summary = run_summary(path)
+    if not summary.readable:
+        return f"{Path(path).name} · unreadable: {short_reason(summary)}"
+    acc = summary.test_accuracy
     acc_text = f" · {acc:.2%} test accuracy" if acc is not None else ""
-    images = train_images(model.result)
-    image_text = f" · {images:,} training images" if images else ""
     if Path(path) == default_dir:
-        return f"Shipped default model: {model.spec.title}{acc_text}"
-    return f"{model.spec.title}{image_text}{acc_text}"
+        return f"Shipped default model: {summary.spec.title}{acc_text}"
+    images = summary.train_images
+    image_text = f" · {images:,} training images" if images else ""
+    return f"{summary.spec.title}{image_text}{acc_text}"
+
+
+def short_reason(summary: RunSummary) -> str:
+    """Why a run is unreadable, its folder left out of the file names (one line)."""
+    return (summary.error or "unknown error").replace(f"{summary.run_dir}{os.sep}", "")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -107,6 +117,36 @@ def model_choices(runs_dir: Path, default_dir: Path) -> list[str]:
     return choices
 
 
+def protect_run(runs_dir: Path, path: str) -> None:
+    """Keep the run a student is viewing from the registry's disk retention (every rerun)."""
+    try:
+        registry(str(runs_dir)).protect(path)
+    except Exception:  # the training section reports a broken registry itself
+        log.debug("could not protect %s", path, exc_info=True)
+
+
+def chosen_model(path: str, default_dir: Path, choices: list[str]) -> TrainedModel | None:
+    """The chosen network, read; a damaged run falls back to the shipped model with a warning,
+    and None (with an error) only when nothing readable is left."""
+    summary = run_summary(path)
+    problem = None if summary.readable else short_reason(summary)
+    if problem is None:
+        try:
+            return load_model(path)
+        except (ValueError, OSError) as exc:  # changed on disk since it was described
+            problem = str(exc)
+    if path != str(default_dir) and str(default_dir) in choices:
+        st.warning(f"This network cannot be read, so the shipped model reads your drawing "
+                   f"instead. What is wrong: {problem}. Choose another network or train this "
+                   "one again.")
+        try:
+            return load_model(default_dir)
+        except (ValueError, OSError) as exc:
+            problem = str(exc)
+    st.error(f"This network could not be loaded: {problem}")
+    return None
+
+
 def model_panel(runs_dir: Path, default_dir: Path) -> TrainedModel | None:
     """Choose the network that reads the drawing; None when there is none (with a message)."""
     choices = model_choices(runs_dir, default_dir)
@@ -119,16 +159,14 @@ def model_panel(runs_dir: Path, default_dir: Path) -> TrainedModel | None:
     state = st.session_state
     pending = state.pop(P + "model_pending", None)
     if pending in choices:
-        st.session_state[P + "model"] = pending
-    elif state.get(P + "model") not in choices or state.get(P + "model__w") not in choices:
-        st.session_state[P + "model"] = choices[0]
+        state[P + "model"] = pending
     path = widgets.persistent(st.selectbox, "Network that reads your drawing", P + "model",
-                              default=choices[0],
-                options=choices, format_func=lambda p: model_label(p, default_dir))
-    try:
-        model = load_model(path)
-    except (ValueError, OSError) as exc:
-        st.error(f"This network could not be loaded: {exc}")
+                              default=choices[0], options=choices,
+                              format_func=lambda p: model_label(p, default_dir))
+    if path != str(default_dir):
+        protect_run(runs_dir, path)
+    model = chosen_model(path, default_dir, choices)
+    if model is None:
         return None
     spec = model.spec
     cols = st.columns(4)

@@ -1,13 +1,18 @@
 """The digit page's settings table (``digit_`` keys), its callbacks and once-per-process loaders.
 
 Settings survive page switches through ``ui.common.widgets``; the canvas callbacks below only
-touch session state. Heavy objects (runs, checkpoints,
-                                    MNIST's test set, the one ``JobRegistry``) are
-``st.cache_resource``d: shared by every session, NumPy only, TensorFlow never imported here.
+touch session state. Heavy objects (runs, checkpoints, run summaries, MNIST's test set, the one
+``JobRegistry`` per runs folder) are ``st.cache_resource``d: shared by every session, NumPy
+only, TensorFlow never imported here.
+
+Each browser session has a stable ``owner`` id (a random uuid, kept with the other settings):
+the registry counts the sessions waiting for a job by it, gives each session one training at a
+time, and stops a job only when no session waits for it any more.
 """
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +21,13 @@ import streamlit as st
 from nn_core.cnn import digits
 from nn_core.course import SEED
 from nn_core.training.jobs import JobRegistry, JobStatus
-from nn_core.training.runs import TrainedModel, load_run, load_weights_npz
+from nn_core.training.runs import (
+    RunSummary,
+    TrainedModel,
+    describe_run,
+    load_run,
+    load_weights_npz,
+)
 from ui.common.state import PageState, Setting
 
 CANVAS_SIZE = 280  # px, square: 10× MNIST's 28×28
@@ -40,7 +51,9 @@ STATE = PageState("digit_", [
     Setting("mnist_index", None),
     Setting("test_index", LESSON_DIGIT),  # the "Test digit by index" entry
     Setting("random_count", 0),
-    Setting("job_id", None),
+    Setting("owner", lambda: uuid.uuid4().hex),  # this session, for the job registry
+    Setting("job_id", None),  # the session's training job (None: none, or it left it)
+    Setting("notice", None),  # [(kind, text)]: what the last Train/Cancel/Resume did
     Setting("job_seen", None),  # the job state the training panel showed last
     Setting("trace", None),  # running loss/accuracy samples of the current job (live curve)
     Setting("ink", INKS[0][0]),
@@ -146,17 +159,40 @@ def registry(folder: str) -> JobRegistry:
     return JobRegistry(folder)
 
 
+def _stamp(path: Path) -> tuple[int, int] | None:
+    """(mtime in ns, size) of a file, None when it is missing or cannot be read."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_mtime_ns, info.st_size
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def _describe_cached(path: str, stamp: tuple) -> RunSummary:
+    """``describe_run`` once per version of a run folder's files."""
+    return describe_run(path)
+
+
+def run_summary(path: str | Path) -> RunSummary:
+    """What the model list shows of a run (never raises), cached by its files' mtimes and sizes:
+    a run that is retrained, damaged or repaired is read again."""
+    path = Path(path)
+    stamp = tuple(_stamp(path / name) for name in ("result.json", "weights.npz", "spec.json"))
+    return _describe_cached(str(path), stamp)
+
+
 @st.cache_resource(show_spinner=False, max_entries=32)
-def _load_model_cached(path: str, stamp: float) -> TrainedModel:
-    """A finished run read once per process (``stamp``: weights.npz mtime, for retrained runs)."""
+def _load_model_cached(path: str, stamp: tuple) -> TrainedModel:
+    """A finished run read once per process (``stamp``: its files' mtimes and sizes)."""
     return load_run(path)
 
 
 def load_model(path: str | Path) -> TrainedModel:
-    """Cached ``load_run``; ValueError/OSError when the run is missing or broken."""
+    """Cached ``load_run``; ValueError (OSError at worst) when the run is missing or broken."""
     path = Path(path)
-    weights = path / "weights.npz"
-    return _load_model_cached(str(path), weights.stat().st_mtime if weights.exists() else 0.0)
+    stamp = tuple(_stamp(path / name) for name in ("result.json", "weights.npz", "spec.json"))
+    return _load_model_cached(str(path), stamp)
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)

@@ -1,23 +1,40 @@
 """The digit page's training panel: a form that queues a background job, and its live progress.
 
 Jobs run in spawned worker processes owned by the one cached ``JobRegistry``; this module only
-reads their status. The progress panel is an ``st.fragment`` that reruns every
-``POLL_S`` seconds while the session's job is queued or running.
+asks it to start, leave, resume or dismiss jobs and reads their status, always as this
+session's ``owner`` (``ui.digits.state``): one training per student at a time, identical
+settings shared, a job stopped only when no student waits for it any more.
+
+The form is an ``st.fragment``, so changing a setting reruns only the form: it shows the
+network's size and estimated training time at once, and why the server would refuse it (the
+Train button is then disabled). The progress panel is an ``st.fragment`` that reruns every
+``POLL_S`` seconds while the session's job is queued or running; it also lists every job on
+the server, with a Resume button for those a server restart interrupted. Whatever goes wrong
+shows as a message on the page (the server log keeps the details), never as a traceback.
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
 from nn_core.cnn.presets import POOLINGS, PRESETS, TRAINING_OPTIMIZERS, custom_spec
-from nn_core.cnn.specs import count_params, with_recipe
-from nn_core.training.jobs import ACTIVE_STATES, JobRegistry, JobStatus
+from nn_core.cnn.specs import ModelSpec, count_params, with_recipe
+from nn_core.training.jobs import (
+    ACTIVE_STATES,
+    JobRegistry,
+    JobStatus,
+    TrainingRefused,
+    duration_text,
+)
 from ui.common import widgets
 from ui.digits import figures as figs
 from ui.digits.state import POLL_S, P, record_trace, registry
+
+log = logging.getLogger(__name__)
 
 # The form's first-visit values: lesson 003's network, and a small custom CNN to start from.
 TRAIN_KIND: str = "cnn_34826"  # the network the training form offers first (lesson 003)
@@ -33,8 +50,209 @@ CUSTOM_BATCH_SIZE: int = 128
 CUSTOM_OPTIMIZER: str = "adam"
 CUSTOM_LEARNING_RATE: float = 0.001
 
+ONE_JOB_HELP = ("One training per student at a time: pressing Train with other settings stops "
+                "your earlier training, unless other students started the same one (then it "
+                "keeps running for them). Identical settings share one job.")
+NOTICE_KINDS = ("info", "success", "warning", "error")
+# Buttons here take no ``help=``: Streamlit 1.67 then draws each button twice in the DOM (one
+# copy hidden), which breaks the browser tests' locators; captions explain the buttons instead.
 
 
+# ---------------------------------------------------------------------------------------------
+# Small texts
+# ---------------------------------------------------------------------------------------------
+def students(n: int) -> str:
+    """1 -> '1 other student', 2 -> '2 other students'."""
+    return f"{n} other student{'s' if n != 1 else ''}"
+
+
+def images_text(train_limit: int | None) -> str:
+    """None -> 'all 60,000', 1000 -> '1,000'."""
+    return "all 60,000" if train_limit is None else f"{train_limit:,}"
+
+
+def job_name(status: JobStatus) -> str:
+    """'LeNet-style CNN (…), 1,000 training images'."""
+    return f"{status.title}, {images_text(status.train_limit)} training images"
+
+
+def one_line(text: str | None) -> str:
+    """An error message on one line ('' for None)."""
+    return " ".join(str(text or "").split())
+
+
+def duration(seconds: float | None) -> str:
+    """75.2 -> '1 min 15 s'."""
+    if seconds is None:
+        return "–"
+    seconds = max(0, round(seconds))
+    minutes, secs = divmod(seconds, 60)
+    return f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"
+
+
+# ---------------------------------------------------------------------------------------------
+# This session and its job
+# ---------------------------------------------------------------------------------------------
+def owner() -> str:
+    """This browser session's id for the registry (a uuid in the settings table)."""
+    return st.session_state[P + "owner"]
+
+
+def job_registry(runs_dir: str | Path, quiet: bool = False) -> JobRegistry | None:
+    """The server's registry for ``runs_dir``; None, with an error on the page unless
+    ``quiet``, when it cannot be created (e.g. NN_PLAYGROUND_MAX_JOBS is not a number)."""
+    try:
+        return registry(str(runs_dir))
+    except (ValueError, OSError) as exc:
+        if not quiet:
+            log.exception("the training registry could not be created")
+            st.error(f"Training is not available on this server: {exc}")
+        return None
+
+
+def current_job(jobs: JobRegistry) -> tuple[str | None, JobStatus | None]:
+    """(job id, status) of this session's training: the id it keeps, else the registry's
+    ``owner_job`` while that is active or interrupted. The status is None for an id the
+    registry no longer knows."""
+    state = st.session_state
+    job_id = state.get(P + "job_id")
+    if job_id is None:
+        mine = jobs.owner_job(owner())
+        if mine is None:
+            return None, None
+        try:
+            status = jobs.status(mine)
+        except KeyError:
+            return None, None
+        if status.state not in (*ACTIVE_STATES, "interrupted"):
+            return None, None
+        state[P + "job_id"] = mine
+        return mine, status
+    try:
+        return job_id, jobs.status(job_id)
+    except KeyError:
+        return job_id, None
+
+
+def adopt(job_id: str | None, notices: list[tuple[str, str]]) -> None:
+    """Make ``job_id`` this session's job (None: none) and say what happened."""
+    state = st.session_state
+    state[P + "job_id"] = job_id
+    state[P + "job_seen"] = None
+    state[P + "trace"] = None
+    state[P + "notice"] = notices or None
+
+
+def replaced_notices(jobs: JobRegistry, before: JobStatus | None,
+                     job_id: str) -> list[tuple[str, str]]:
+    """What became of the session's earlier job once it started or resumed ``job_id``, and
+    whom it shares ``job_id`` with."""
+    notices = []
+    if before is not None and before.job_id != job_id and before.state in ACTIVE_STATES:
+        try:
+            after = jobs.status(before.job_id)
+        except KeyError:
+            after = None
+        if after is not None and after.state in ACTIVE_STATES:
+            others = (f"the {students(after.owners)} who started it" if after.owners
+                      else "the server")
+            notices.append(("info", f"Your earlier training ({job_name(before)}) keeps "
+                                    f"running for {others}: one training per student at a "
+                                    "time, so it is no longer yours."))
+        else:
+            notices.append(("info", f"Your earlier training ({job_name(before)}) was stopped: "
+                                    "one training per student at a time."))
+    try:
+        now = jobs.status(job_id)
+    except KeyError:
+        return notices
+    if now.owners > 1 and (before is None or before.job_id != job_id):
+        notices.append(("info", f"{students(now.owners - 1).capitalize()} started the same "
+                                "training: you share it (identical settings train once)."))
+    return notices
+
+
+# ---------------------------------------------------------------------------------------------
+# Button callbacks (they run before the rerun; what they did is shown from the notice)
+# ---------------------------------------------------------------------------------------------
+def cancel_job(runs_dir: str, job_id: str) -> None:
+    """'Cancel training': this session leaves the job; it stops if nobody else waits for it."""
+    try:
+        jobs = registry(runs_dir)
+        jobs.cancel(job_id, owner())
+        status = jobs.status(job_id)
+    except KeyError:
+        adopt(None, [("warning", "This training is no longer known to the server.")])
+        return
+    except Exception as exc:
+        log.exception("cancelling training job %s failed", job_id)
+        st.session_state[P + "notice"] = [("error", f"The training could not be cancelled: "
+                                                    f"{type(exc).__name__}: {exc}")]
+        return
+    if status.state in ACTIVE_STATES:  # other students wait for it
+        whom = f"for {students(status.owners)}" if status.owners else "on the server"
+        adopt(None, [("info", f"You left this training; it keeps running {whom}.")])
+    else:
+        st.session_state[P + "notice"] = None  # the panel says "Training was cancelled."
+
+
+def resume_job(runs_dir: str, job_id: str) -> None:
+    """'Resume': an interrupted job continues from its last epoch checkpoint as this
+    session's job (or joins identical settings that are training already)."""
+    state = st.session_state
+    try:
+        jobs = registry(runs_dir)
+        _, before = current_job(jobs)
+        try:
+            new_id = jobs.resume(job_id, owner())
+        except TrainingRefused:
+            raise
+        except ValueError:  # no longer interrupted: another student resumed or dismissed it
+            status = jobs.status(job_id)
+            if status.state not in (*ACTIVE_STATES, "done"):
+                state[P + "notice"] = [("warning", f"This training was {status.state} in the "
+                                                   "meantime: press Train to start it again.")]
+                return
+            new_id = jobs.start(status.spec, status.train_limit, owner())
+        status = jobs.status(new_id)
+    except TrainingRefused as exc:
+        state[P + "notice"] = [("error", f"The training could not be resumed: {exc}")]
+        return
+    except KeyError:
+        state[P + "notice"] = [("warning", "This training is no longer known to the server.")]
+        return
+    except Exception as exc:
+        log.exception("resuming training job %s failed", job_id)
+        state[P + "notice"] = [("error", f"The training could not be resumed: "
+                                         f"{type(exc).__name__}: {exc}")]
+        return
+    notices = replaced_notices(jobs, before, new_id)
+    if status.initial_epoch:
+        notices.append(("success", f"Resumed: {status.title} continues after epoch "
+                                   f"{status.initial_epoch} of {status.epochs}."))
+    else:
+        notices.append(("success", f"Resumed: {status.title} starts again from its first "
+                                   "epoch (no usable checkpoint was left)."))
+    adopt(new_id, notices)
+
+
+def dismiss_job(runs_dir: str, job_id: str) -> None:
+    """'Dismiss': forget an interrupted job (nobody can resume it afterwards)."""
+    try:
+        registry(runs_dir).cancel(job_id, owner())
+    except KeyError:
+        pass
+    except Exception as exc:
+        log.exception("dismissing training job %s failed", job_id)
+        st.session_state[P + "notice"] = [("error", f"The training could not be dismissed: "
+                                                    f"{type(exc).__name__}: {exc}")]
+        return
+    adopt(None, [])
+
+
+# ---------------------------------------------------------------------------------------------
+# The form
+# ---------------------------------------------------------------------------------------------
 def presets_table() -> None:
     """The course's networks with their parameter counts and recipes."""
     rows = [{"network": spec.title, "lesson": spec.lesson, "parameters": count_params(spec),
@@ -51,111 +269,152 @@ def _kind_label(name: str) -> str:
     return f"{PRESETS[name].title}: {count_params(PRESETS[name]):,} parameters"
 
 
-def train_form(runs_dir: Path) -> None:
-    """Choose a preset or a custom network and its recipe; 'Train' queues a job."""
-    state = st.session_state
+def form_spec(what: str, arch: dict[str, Any], epochs: Any, batch: Any, optimizer: str,
+              lr: Any, images: int) -> tuple[ModelSpec, int | None]:
+    """(spec, training-image limit) of the form's settings; ValueError naming a bad field."""
+    recipe = custom_spec(epochs=int(epochs), batch_size=int(batch), optimizer=optimizer,
+                         learning_rate=float(lr)).recipe  # validates the recipe fields
+    if what == "custom":
+        f1, f2 = int(arch["f1"]), int(arch["f2"])
+        spec = custom_spec(conv_filters=(f1,) if f2 == 0 else (f1, f2),
+                           kernel_size=int(arch["kernel"]), pooling=arch["pooling"],
+                           dense_units=int(arch["dense"]), dropout_rate=float(arch["dropout"]),
+                           epochs=recipe.epochs, batch_size=recipe.batch_size,
+                           optimizer=recipe.optimizer, learning_rate=recipe.learning_rate)
+    else:
+        spec = with_recipe(PRESETS[what], epochs=recipe.epochs, batch_size=recipe.batch_size,
+                           optimizer=recipe.optimizer, learning_rate=recipe.learning_rate)
+    return spec, None if images >= 60_000 else int(images)
+
+
+def form_settings() -> tuple[ModelSpec, int | None]:
+    """Draw the form's settings; (spec, limit) or ValueError for settings that make no
+    network."""
     what = widgets.persistent(st.selectbox, "Network to train", P + "train_kind",
-                              default=TRAIN_KIND,
-                options=[*PRESETS, "custom"], format_func=_kind_label, in_form=True)
-    recipe = (PRESETS[what].recipe if what != "custom" else None)
-    with st.form(P + "train_form", border=True):
-        arch: dict[str, Any] = {}
-        if what == "custom":
-            c = st.columns(3)
-            with c[0]:
-                arch["f1"] = widgets.persistent(st.number_input, "Filters, conv block 1",
-                                                P + "train_f1",
-                                  default=CUSTOM_FILTERS[0], min_value=0, step=1, in_form=True)
-                arch["f2"] = widgets.persistent(
-                    st.number_input, "Filters, conv block 2 (0 = none)", P + "train_f2",
-                    default=CUSTOM_FILTERS[1], min_value=0, step=1, in_form=True)
-            with c[1]:
-                arch["kernel"] = widgets.persistent(st.selectbox, "Kernel size", P + "train_kernel",
-                                      default=CUSTOM_KERNEL, options=[3, 5],
-                                      format_func=lambda k: f"{k}×{k}", in_form=True)
-                arch["pooling"] = widgets.persistent(st.selectbox, "Pooling after each conv",
-                                       P + "train_pooling", default=CUSTOM_POOLING,
-                                       options=POOLINGS, in_form=True)
-            with c[2]:
-                arch["dense"] = widgets.persistent(st.number_input, "Dense neurons (0 = none)",
-                                     P + "train_dense", default=CUSTOM_DENSE, min_value=0,
-                                     step=16, in_form=True)
-                arch["dropout"] = widgets.persistent(st.number_input, "Dropout rate",
-                                                     P + "train_dropout",
-                                       default=CUSTOM_DROPOUT, min_value=0.0, max_value=1.0,
-                                       step=0.05, in_form=True)
-        c = st.columns(5)
-        suffix = what  # each network keeps its own recipe settings
-        epochs = widgets.persistent(c[0].number_input, "Epochs", f"{P}train_epochs_{suffix}",
-                                    default=recipe.epochs if recipe else CUSTOM_EPOCHS,
-                                    min_value=1, step=1, in_form=True)
-        batch = widgets.persistent(c[1].number_input, "Batch size", f"{P}train_batch_{suffix}",
-                     default=recipe.batch_size if recipe else CUSTOM_BATCH_SIZE, min_value=1,
-                     step=32, in_form=True)
-        optimizer = widgets.persistent(c[2].selectbox, "Optimizer", f"{P}train_optimizer_{suffix}",
-                         default=recipe.optimizer if recipe else CUSTOM_OPTIMIZER,
-                         options=TRAINING_OPTIMIZERS, in_form=True)
-        lr = widgets.persistent(c[3].number_input, "Learning rate", f"{P}train_lr_{suffix}",
-                  default=float(recipe.learning_rate if recipe else CUSTOM_LEARNING_RATE),
-                  min_value=0.0, step=0.0005, format="%.5f", in_form=True)
-        images = widgets.persistent(c[4].selectbox, "Training images", P + "train_images",
-                      default=TRAIN_IMAGES_DEFAULT, options=TRAIN_IMAGES,
-                      format_func=lambda n: "all 60,000" if n >= 60_000 else f"{n:,}",
-                      help="Fewer images train in seconds (for a quick demo), at a lower "
-                           "accuracy. 10% of them are held out for validation.", in_form=True)
-        submitted = st.form_submit_button("Train", type="primary", key=P + "train_submit",
-                                          icon=":material/model_training:")
-    if not submitted:
-        return
+                              default=TRAIN_KIND, options=[*PRESETS, "custom"],
+                              format_func=_kind_label)
+    recipe = PRESETS[what].recipe if what != "custom" else None
+    arch: dict[str, Any] = {}
+    if what == "custom":
+        c = st.columns(3)
+        with c[0]:
+            arch["f1"] = widgets.persistent(st.number_input, "Filters, conv block 1",
+                                            P + "train_f1", default=CUSTOM_FILTERS[0],
+                                            min_value=0, step=1)
+            arch["f2"] = widgets.persistent(st.number_input, "Filters, conv block 2 (0 = none)",
+                                            P + "train_f2", default=CUSTOM_FILTERS[1],
+                                            min_value=0, step=1)
+        with c[1]:
+            arch["kernel"] = widgets.persistent(st.selectbox, "Kernel size", P + "train_kernel",
+                                                default=CUSTOM_KERNEL, options=[3, 5],
+                                                format_func=lambda k: f"{k}×{k}")
+            arch["pooling"] = widgets.persistent(st.selectbox, "Pooling after each conv",
+                                                 P + "train_pooling", default=CUSTOM_POOLING,
+                                                 options=POOLINGS)
+        with c[2]:
+            arch["dense"] = widgets.persistent(st.number_input, "Dense neurons (0 = none)",
+                                               P + "train_dense", default=CUSTOM_DENSE,
+                                               min_value=0, step=16)
+            arch["dropout"] = widgets.persistent(st.number_input, "Dropout rate",
+                                                 P + "train_dropout", default=CUSTOM_DROPOUT,
+                                                 min_value=0.0, max_value=1.0, step=0.05)
+    c = st.columns(5)
+    suffix = what  # each network keeps its own recipe settings
+    epochs = widgets.persistent(c[0].number_input, "Epochs", f"{P}train_epochs_{suffix}",
+                                default=recipe.epochs if recipe else CUSTOM_EPOCHS,
+                                min_value=1, step=1)
+    batch = widgets.persistent(c[1].number_input, "Batch size", f"{P}train_batch_{suffix}",
+                               default=recipe.batch_size if recipe else CUSTOM_BATCH_SIZE,
+                               min_value=1, step=32)
+    optimizer = widgets.persistent(c[2].selectbox, "Optimizer", f"{P}train_optimizer_{suffix}",
+                                   default=recipe.optimizer if recipe else CUSTOM_OPTIMIZER,
+                                   options=TRAINING_OPTIMIZERS)
+    lr = widgets.persistent(c[3].number_input, "Learning rate", f"{P}train_lr_{suffix}",
+                            default=float(recipe.learning_rate if recipe
+                                          else CUSTOM_LEARNING_RATE),
+                            min_value=0.0, step=0.0005, format="%.5f")
+    images = widgets.persistent(c[4].selectbox, "Training images", P + "train_images",
+                                default=TRAIN_IMAGES_DEFAULT, options=TRAIN_IMAGES,
+                                format_func=lambda n: images_text(None if n >= 60_000 else n),
+                                help="Fewer images train in seconds (for a quick demo), at a "
+                                     "lower accuracy. 10% of them are held out for validation.")
+    return form_spec(what, arch, epochs, batch, optimizer, lr, images)
+
+
+def start_training(jobs: JobRegistry, spec: ModelSpec, limit: int | None) -> None:
+    """'Train': start (or join) the job as this session's one training, then rerun the page so
+    its progress panel follows it; a refusal or failure is shown here instead."""
+    _, before = current_job(jobs)
     try:
-        recipe_check = custom_spec(epochs=int(epochs), batch_size=int(batch), optimizer=optimizer,
-                                   learning_rate=float(lr))  # validates the recipe fields
-        if what == "custom":
-            filters = (int(arch["f1"]),) if int(arch["f2"]) == 0 else (int(arch["f1"]),
-                                                                        int(arch["f2"]))
-            spec = custom_spec(conv_filters=filters, kernel_size=int(arch["kernel"]),
-                               pooling=arch["pooling"], dense_units=int(arch["dense"]),
-                               dropout_rate=float(arch["dropout"]), epochs=int(epochs),
-                               batch_size=int(batch), optimizer=optimizer,
-                               learning_rate=float(lr))
-        else:
-            r = recipe_check.recipe
-            spec = with_recipe(PRESETS[what], epochs=r.epochs, batch_size=r.batch_size,
-                               optimizer=r.optimizer, learning_rate=r.learning_rate)
-        limit = None if images >= 60_000 else int(images)
-        job_id = registry(str(runs_dir)).start(spec, train_limit=limit)
+        job_id = jobs.start(spec, train_limit=limit, owner=owner())
+    except TrainingRefused as exc:  # the queue is full, or the limits changed meanwhile
+        st.error(str(exc))
+        return
     except ValueError as exc:
         st.error(f"Cannot train this network: {exc}")
         return
-    except Exception as exc:  # e.g. the runs folder is not writable
-        st.error(f"The training job could not be started: {type(exc).__name__}: {exc}")
+    except Exception as exc:  # e.g. out of memory; the server log keeps the traceback
+        log.exception("starting a training job failed")
+        st.error(f"The training could not be started: {type(exc).__name__}: {exc}")
         return
-    state[P + "job_id"] = job_id
-    state[P + "job_seen"] = None
-    state[P + "trace"] = None
+    adopt(job_id, replaced_notices(jobs, before, job_id))
+    st.rerun()  # the whole page: the progress panel polls while the job is active
 
 
-def duration(seconds: float | None) -> str:
-    """75.2 -> '1 min 15 s'."""
-    if seconds is None:
-        return "–"
-    seconds = max(0, round(seconds))
-    minutes, secs = divmod(seconds, 60)
-    return f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"
+@st.fragment
+def train_form(runs_dir: str) -> None:
+    """Choose a preset or a custom network and its recipe, see its size and estimated time (or
+    why the server refuses it); 'Train' queues a job. Reruns alone on every change."""
+    jobs = job_registry(runs_dir)
+    with st.container(key=P + "train_form", border=True):
+        problem = None
+        try:
+            spec, limit = form_settings()
+            estimate = jobs.check_limits(spec, limit) if jobs is not None else None
+        except TrainingRefused as exc:  # too large, or too long for this server
+            problem = str(exc)
+        except ValueError as exc:  # settings that make no network
+            problem = f"Cannot train this network: {exc}"
+        if problem is not None:
+            st.error(problem, icon=":material/block:")
+        elif estimate is not None:
+            st.caption(f"**{count_params(spec):,} parameters**, about **{duration_text(estimate)}"
+                       f"** of training on this server (an estimate: longer while other "
+                       "trainings run, plus any wait in the queue).")
+        submitted = st.button("Train", type="primary", key=P + "train_submit",
+                              icon=":material/model_training:",
+                              disabled=problem is not None or jobs is None)
+        st.caption(ONE_JOB_HELP)
+    if submitted and problem is None and jobs is not None:
+        start_training(jobs, spec, limit)
 
 
-def job_status(status: JobStatus, jobs: JobRegistry) -> None:
+# ---------------------------------------------------------------------------------------------
+# Progress and the server's jobs
+# ---------------------------------------------------------------------------------------------
+def show_notices() -> None:
+    """What this session's last Train / Cancel / Resume did (kept until the next one)."""
+    for kind, text in st.session_state.get(P + "notice") or []:
+        getattr(st, kind if kind in NOTICE_KINDS else "info")(text)
+
+
+def job_status(status: JobStatus, jobs: JobRegistry, runs_dir: str) -> None:
     """Progress bar, times, curves and the buttons of one job."""
-    limit = "all 60,000" if status.train_limit is None else f"{status.train_limit:,}"
-    st.markdown(f"**{status.title}**, {limit} training images: **{status.state}**")
+    st.markdown(f"**{status.title}**, {images_text(status.train_limit)} training images: "
+                f"**{status.state}**")
+    if status.owners > 1:
+        st.caption(f"Shared with {students(status.owners - 1)} who started the same "
+                   "training: identical settings train once.")
     if status.state == "queued":
+        estimate = (f" Training itself should take about {duration_text(status.estimate_s)}."
+                    if status.estimate_s else "")
         st.info(f"Waiting in the queue: position {status.queue_position} "
                 f"(this server trains {jobs.max_concurrent} network"
-                f"{'s' if jobs.max_concurrent != 1 else ''} at a time).")
+                f"{'s' if jobs.max_concurrent != 1 else ''} at a time).{estimate}")
     if status.state == "running" and not status.batches:
         progress_text = "Starting: the worker process loads TensorFlow and MNIST…"
     elif status.state == "queued":
-        progress_text = f"Epoch 0/{status.epochs} (waiting)"
+        progress_text = f"Epoch {status.initial_epoch}/{status.epochs} (waiting)"
     else:
         batch_text = f" · batch {status.batch}/{status.batches}" if status.batches else ""
         progress_text = f"Epoch {max(status.epoch, 0)}/{status.epochs}{batch_text}"
@@ -174,8 +433,10 @@ def job_status(status: JobStatus, jobs: JobRegistry) -> None:
         st.plotly_chart(figs.training_curves_figure(status.history, live=trace),
                         config=figs.plot_config(), key=P + "job_curves")
     if status.state in ACTIVE_STATES:
-        st.button("Cancel training", key=P + "cancel", on_click=jobs.cancel,
-                  args=(status.job_id,), icon=":material/cancel:")
+        st.button("Cancel training", key=P + "cancel", on_click=cancel_job,
+                  args=(runs_dir, status.job_id), icon=":material/cancel:")
+        st.caption("Cancel leaves this training: it stops, unless other students started "
+                   "the same one (then it keeps running for them).")
     elif status.state == "done":
         acc = f"{status.test_accuracy:.2%}" if status.test_accuracy is not None else "–"
         st.success(f"Finished: test accuracy {acc}. The network is now in the list at the top "
@@ -184,58 +445,81 @@ def job_status(status: JobStatus, jobs: JobRegistry) -> None:
             st.session_state[P + "model_pending"] = str(status.run_dir)
             st.rerun()
     elif status.state == "failed":
-        st.error(f"Training failed: {status.error or 'unknown error'}")
+        st.error(f"Training failed: {one_line(status.error) or 'unknown error'}")
+    elif status.state == "interrupted":
+        st.warning(status.error or "The server restarted while this network was training.")
+        cols = st.columns([1, 1, 3])
+        cols[0].button("Resume", key=P + "resume", on_click=resume_job,
+                       args=(runs_dir, status.job_id), type="primary",
+                       icon=":material/play_arrow:")
+        cols[1].button("Dismiss", key=P + "dismiss", on_click=dismiss_job,
+                       args=(runs_dir, status.job_id), icon=":material/close:")
+        st.caption("Resume continues from the last finished epoch; Dismiss forgets this "
+                   "training (it cannot be resumed afterwards).")
     else:
         st.warning("Training was cancelled.")
 
 
-def training_progress(runs_dir: str) -> None:
-    """The job of this session: live while it runs (fragment rerun every second)."""
-    state = st.session_state
-    jobs = registry(runs_dir)
-    job_id = state.get(P + "job_id")
-    with st.container(key=P + "training"):
-        if job_id is None:
-            st.caption("No training started from this browser session yet.")
-            return
-        try:
-            status = jobs.status(job_id)
-        except KeyError:
-            st.warning("The training job of this session is no longer known to the server (it "
-                       "was restarted). Finished networks are still in the list at the top.")
-            state[P + "job_id"] = None
-            return
-        job_status(status, jobs)
-    was_active = state.get(P + "job_seen") in ACTIVE_STATES
-    state[P + "job_seen"] = status.state
-    if was_active and status.state not in ACTIVE_STATES:
-        st.rerun()  # the whole page: the finished network joins the model list
+def interrupted_jobs(jobs: list[JobStatus], runs_dir: str, own: str | None) -> None:
+    """The jobs a server restart interrupted (other than this session's), each with Resume:
+    after a restart no session remembers its job, so anybody can pick one up."""
+    waiting = [j for j in jobs if j.state == "interrupted" and j.job_id != own]
+    if not waiting:
+        return
+    st.markdown("**Trainings interrupted by a server restart**: Resume continues one from "
+                "its last finished epoch, as your training.")
+    for j in waiting:
+        text, button = st.columns([5, 1], vertical_alignment="center")
+        text.warning(f"{job_name(j)}: {one_line(j.error)}")
+        button.button("Resume", key=f"{P}resume_{j.job_id}", on_click=resume_job,
+                      args=(runs_dir, j.job_id), icon=":material/play_arrow:")
 
 
-def queue_table(jobs: JobRegistry) -> None:
+def queue_table(jobs: JobRegistry, runs_dir: str, own: str | None) -> None:
     """Every job on this server (all sessions), for a class sharing one server."""
     listed = jobs.jobs()
     if not listed:
         return
+    interrupted_jobs(listed, runs_dir, own)
     with st.expander(f"All training jobs on this server ({len(listed)})"):
         st.dataframe([{"network": j.title, "images": j.train_limit or 60_000, "state": j.state,
-                       "queue": j.queue_position, "progress": f"{j.progress:.0%}",
-                       "test accuracy": j.test_accuracy} for j in listed],
+                       "students": j.owners, "queue": j.queue_position,
+                       "progress": f"{j.progress:.0%}", "test accuracy": j.test_accuracy,
+                       "note": one_line(j.error)} for j in listed],
                      hide_index=True, width="stretch")
+
+
+def training_progress(runs_dir: str, polling: bool) -> None:
+    """This session's job, live while it is active (a fragment rerun every ``POLL_S``), and
+    every job on the server. ``polling``: whether this fragment was set to rerun by itself."""
+    state = st.session_state
+    jobs = registry(runs_dir)
+    with st.container(key=P + "training"):
+        show_notices()
+        job_id, status = current_job(jobs)
+        if job_id is None:
+            st.caption("No training started from this browser session yet.")
+        elif status is None:
+            st.warning("The training job of this session is no longer known to the server (it "
+                       "was restarted). Finished networks are still in the list at the top.")
+            state[P + "job_id"] = None
+        else:
+            job_status(status, jobs, runs_dir)
+        queue_table(jobs, runs_dir, job_id)
+    active = status is not None and status.state in ACTIVE_STATES
+    state[P + "job_seen"] = status.state if status is not None else None
+    if active != polling:  # started, resumed or ended: rerun the page (the model list too)
+        st.rerun()
 
 
 def training_panel(runs_dir: Path) -> None:
     """Section 5 below its intro: presets, the form, this session's live job, the queue."""
     with st.expander("The course's networks"):
         presets_table()
-    train_form(runs_dir)
-    jobs = registry(str(runs_dir))
-    job_id = st.session_state.get(P + "job_id")
-    active = False
-    if job_id is not None:
-        try:
-            active = jobs.status(job_id).state in ACTIVE_STATES
-        except KeyError:
-            active = False
-    st.fragment(run_every=POLL_S if active else None)(training_progress)(str(runs_dir))
-    queue_table(jobs)
+    train_form(str(runs_dir))
+    jobs = job_registry(runs_dir, quiet=True)  # the form has said why already
+    if jobs is None:
+        return
+    _, status = current_job(jobs)
+    active = status is not None and status.state in ACTIVE_STATES
+    st.fragment(run_every=POLL_S if active else None)(training_progress)(str(runs_dir), active)
