@@ -13,11 +13,15 @@ from streamlit.testing.v1 import AppTest
 
 from tests.support import ROOT
 from ui.common.state import decode_params
+from ui.convolution import state as convolution_state
+from ui.curves import state as curves_state
 from ui.descent import state as descent_state
 from ui.forward import state as forward_state
 
 FORWARD = str(ROOT / "lessons" / "forward_pass.py")
 DESCENT = str(ROOT / "lessons" / "gradient_descent.py")
+CURVES = str(ROOT / "lessons" / "curves.py")
+CONVOLUTION = str(ROOT / "lessons" / "convolution.py")
 PAGE_SETTINGS = settings(max_examples=20, deadline=None, derandomize=True,
                          suppress_health_check=[HealthCheck.too_slow,
                                                 HealthCheck.function_scoped_fixture])
@@ -85,3 +89,32 @@ def test_the_descent_page_survives_any_edited_tables(data: list[tuple], runs: li
     at.session_state["gd_data__version"] = at.session_state["gd_runs__version"] = 1
     at.run()
     assert not at.exception, (data, runs)
+
+
+# What a number cell of a fixed-size editor can hold: any float (huge, tiny, inf, NaN) or empty.
+number_cells = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.none())
+
+
+@given(st.lists(number_cells, min_size=10, max_size=10), st.integers(0, 9))
+@PAGE_SETTINGS
+def test_the_curves_page_survives_any_logits(logits: list, label: int) -> None:
+    at = AppTest.from_file(CURVES, default_timeout=60).run()
+    at.session_state["curves_logits"] = pd.DataFrame(
+        {curves_state.LOGIT_COLUMNS[0]: list(range(10)), curves_state.LOGIT_COLUMNS[1]: logits})
+    at.session_state["curves_label"] = label
+    at.session_state["curves_logits__version"] = 1
+    at.run()
+    assert not at.exception, logits
+
+
+@given(st.lists(number_cells, min_size=9, max_size=9), number_cells.filter(
+    lambda b: b is not None))
+@PAGE_SETTINGS
+def test_the_convolution_page_survives_any_kernel(cells: list, bias: float) -> None:
+    at = AppTest.from_file(CONVOLUTION, default_timeout=60).run()
+    at.session_state["conv_weights"] = pd.DataFrame(
+        np.array(cells, dtype=object).reshape(3, 3), columns=list(convolution_state.COLUMNS))
+    at.session_state["conv_bias"] = bias
+    at.session_state["conv_weights__version"] = 1
+    at.run()
+    assert not at.exception, (cells, bias)
