@@ -6,7 +6,16 @@
 from __future__ import annotations
 
 from nn_core.cnn.presets import TRAINING_OPTIMIZERS
-from nn_core.cnn.specs import LayerSpec, ModelSpec, count_params
+from nn_core.cnn.specs import (
+    FULL_FIT_IMAGES,
+    WARMUP_FRACTION,
+    WARMUP_START,
+    LayerSpec,
+    ModelSpec,
+    count_params,
+    schedule_steps,
+    trainable_params,
+)
 
 
 def _literal(value: object) -> str:
@@ -40,8 +49,25 @@ def model_script(spec: ModelSpec) -> str:
               *(_keras_layer_line(layer) for layer in spec.layers)]
     optimizer = TRAINING_OPTIMIZERS.get(r.optimizer, r.optimizer)
     lr = float(r.learning_rate)  # written with repr: 1.0, not 1 (Keras 3 rejects an int)
-    lines += ["])", f"model.summary()  # {count_params(spec):,} trainable parameters", "",
-              f"model.compile(optimizer=keras.optimizers.{optimizer}(learning_rate={lr!r}),",
+    total, trainable = count_params(spec), trainable_params(spec)
+    counted = (f"{total:,} trainable parameters" if trainable == total else
+               f"{total:,} parameters, {trainable:,} trainable (moving statistics are not)")
+    lines += ["])", f"model.summary()  # {counted}", ""]
+    if r.schedule == "warmup_cosine":
+        warmup, steps = schedule_steps(r, FULL_FIT_IMAGES)
+        batches = steps // r.epochs
+        lines += [f"# Learning rate: a linear warm-up from {WARMUP_START * lr:g} to {lr!r} over "
+                  f"the first {WARMUP_FRACTION:.0%} of the",
+                  f"# {steps:,} steps ({batches} batches of {r.batch_size} from the "
+                  f"{FULL_FIT_IMAGES:,} images left after",
+                  f"# the validation split, × {r.epochs} epochs), then half a cosine down to 0",
+                  "learning_rate = keras.optimizers.schedules.CosineDecay(",
+                  f"    initial_learning_rate={WARMUP_START * lr:g}, decay_steps={steps - warmup},",
+                  f"    warmup_target={lr!r}, warmup_steps={warmup})"]
+        lr_text = "learning_rate"
+    else:
+        lr_text = repr(lr)
+    lines += [f"model.compile(optimizer=keras.optimizers.{optimizer}(learning_rate={lr_text}),",
               f"              loss=\"{r.loss}\", metrics=[\"accuracy\"])",
               f"model.fit(x_train, y_train, batch_size={r.batch_size}, epochs={r.epochs},",
               "          validation_split=0.1)",

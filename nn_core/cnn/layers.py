@@ -46,6 +46,22 @@ def _image(shape: Shape, kind: str) -> Shape:
     return shape
 
 
+BN_EPSILON = 1e-3  # keras.layers.BatchNormalization's default epsilon (the builder keeps it)
+
+
+def batch_norm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, mean: np.ndarray,
+               variance: np.ndarray) -> np.ndarray:
+    """BatchNormalization at inference, per channel (last axis), in tf.nn.batch_normalization's
+    order of operations so float32 agrees with Keras to the last bits: inv = gamma /
+    sqrt(variance + eps), then x·inv + (beta − mean·inv).
+
+    At inference the layer is a fixed affine map with the moving statistics the training
+    tracked, not the batch's own; this is what the trained network computes on one drawing.
+    """
+    inv = (1 / np.sqrt(variance + BN_EPSILON)) * gamma
+    return x * inv + (beta - mean * inv)
+
+
 def _conv_shape(layer: LayerSpec, shape: Shape) -> Shape:
     h, w, _ = _image(shape, "conv")
     return (h - layer.kernel + 1, w - layer.kernel + 1, layer.size)
@@ -70,18 +86,26 @@ def _same_shape(layer: LayerSpec, shape: Shape) -> Shape:
     return shape
 
 
-def _no_params(layer: LayerSpec, shape: Shape) -> int:
-    return 0
+def _no_weights(layer: LayerSpec, shape: Shape) -> tuple[Shape, ...]:
+    return ()
 
 
-def _conv_params(layer: LayerSpec, shape: Shape) -> int:
-    """k·k·C weights per filter plus one bias: 9·1·32 + 32 = 320 for the course's first conv."""
-    return layer.kernel * layer.kernel * shape[-1] * layer.size + layer.size
+def _conv_weights(layer: LayerSpec, shape: Shape) -> tuple[Shape, ...]:
+    """Kernel (k, k, C, F) and one bias per filter: 3·3·1·32 + 32 = 320 for the course's first
+    conv."""
+    return (layer.kernel, layer.kernel, shape[-1], layer.size), (layer.size,)
 
 
-def _dense_params(layer: LayerSpec, shape: Shape) -> int:
-    """inputs·units + units: 1600·10 + 10 = 16,010 for the 34,826 network's output."""
-    return shape[0] * layer.size + layer.size
+def _dense_weights(layer: LayerSpec, shape: Shape) -> tuple[Shape, ...]:
+    """Kernel (inputs, units) and one bias per unit: 1600·10 + 10 = 16,010 for the 34,826
+    network's output."""
+    return (shape[0], layer.size), (layer.size,)
+
+
+def _batchnorm_weights(layer: LayerSpec, shape: Shape) -> tuple[Shape, ...]:
+    """gamma, beta (trained), moving mean, moving variance (tracked): four per channel, all
+    counted by Keras's ``count_params`` (2·C trainable, 2·C not)."""
+    return ((shape[-1],),) * 4
 
 
 def _square(n: int) -> tuple[int, int]:
@@ -92,22 +116,36 @@ def _square(n: int) -> tuple[int, int]:
 class LayerKind:
     """One kind of layer: its Keras class and how it changes the shape, counts and computes.
 
-    ``keras_args(layer)`` gives the class's positional and keyword arguments (the builder and
-    the generated script both use them); ``forward(layer, x, kernel, bias)`` computes the layer
-    on a batch in NumPy (``kernel``/``bias`` are None for kinds without weights).
+    ``weight_shapes(layer, input_shape)`` gives the shapes of the layer's arrays in
+    ``model.get_weights()`` order (none for kinds without weights); ``keras_args(layer)`` the
+    class's positional and keyword arguments (the builder and the generated script both use
+    them); ``forward(layer, x, *arrays)`` computes the layer on a batch in NumPy at inference,
+    given those arrays.
     """
 
     keras_class: str
     keras_name: str  # base of Keras's automatic layer names: conv2d_1, max_pooling2d_1, ...
     output_shape: Callable[[LayerSpec, Shape], Shape]
-    params: Callable[[LayerSpec, Shape], int]
+    weight_shapes: Callable[[LayerSpec, Shape], tuple[Shape, ...]]
     keras_args: Callable[[LayerSpec], tuple[tuple[Any, ...], dict[str, Any]]]
     forward: Callable[..., np.ndarray]
+    tracked: int = 0  # how many of the last arrays are statistics tracked in training, untrained
+
+    def params(self, layer: LayerSpec, shape: Shape) -> int:
+        """Numbers in the layer's arrays, as Keras's ``layer.count_params()`` counts them
+        (trained and tracked alike), for input ``shape``."""
+        return sum(int(np.prod(s)) for s in self.weight_shapes(layer, shape))
+
+    def trainable_params(self, layer: LayerSpec, shape: Shape) -> int:
+        """The numbers gradient descent changes: ``params`` less the tracked statistics (a batch
+        norm's moving mean and variance), as Keras's ``layer.trainable_weights`` hold them."""
+        shapes = self.weight_shapes(layer, shape)
+        return sum(int(np.prod(s)) for s in shapes[:len(shapes) - self.tracked])
 
     @property
     def has_weights(self) -> bool:
-        """True for the kinds with a kernel and a bias (conv, dense)."""
-        return self.params is not _no_params
+        """True for the kinds with arrays in ``model.get_weights()`` (conv, dense, batchnorm)."""
+        return self.weight_shapes is not _no_weights
 
 
 def _act(layer: LayerSpec, x: np.ndarray) -> np.ndarray:
@@ -117,27 +155,36 @@ def _act(layer: LayerSpec, x: np.ndarray) -> np.ndarray:
 
 LAYER_KINDS: dict[str, LayerKind] = {
     "conv": LayerKind(
-        "Conv2D", "conv2d", _conv_shape, _conv_params,
+        "Conv2D", "conv2d", _conv_shape, _conv_weights,
         lambda ly: ((ly.size, _square(ly.kernel)), {"activation": ly.activation}),
         lambda ly, x, k, b: _act(ly, conv2d(x, k, b))),
     "maxpool": LayerKind(
-        "MaxPooling2D", "max_pooling2d", _pool_shape, _no_params,
+        "MaxPooling2D", "max_pooling2d", _pool_shape, _no_weights,
         lambda ly: ((_square(ly.kernel),), {}),
-        lambda ly, x, k, b: pool2d(x, ly.kernel, "maxpool")),
+        lambda ly, x: pool2d(x, ly.kernel, "maxpool")),
     "avgpool": LayerKind(
-        "AveragePooling2D", "average_pooling2d", _pool_shape, _no_params,
+        "AveragePooling2D", "average_pooling2d", _pool_shape, _no_weights,
         lambda ly: ((_square(ly.kernel),), {}),
-        lambda ly, x, k, b: pool2d(x, ly.kernel, "avgpool")),
+        lambda ly, x: pool2d(x, ly.kernel, "avgpool")),
     "dropout": LayerKind(
-        "Dropout", "dropout", _same_shape, _no_params,
+        "Dropout", "dropout", _same_shape, _no_weights,
         lambda ly: ((ly.rate,), {}),
-        lambda ly, x, k, b: x),  # the identity at inference
+        lambda ly, x: x),  # the identity at inference
     "flatten": LayerKind(
-        "Flatten", "flatten", _flatten_shape, _no_params,
+        "Flatten", "flatten", _flatten_shape, _no_weights,
         lambda ly: ((), {}),
-        lambda ly, x, k, b: x.reshape(len(x), -1)),  # NHWC order, as keras.layers.Flatten
+        lambda ly, x: x.reshape(len(x), -1)),  # NHWC order, as keras.layers.Flatten
     "dense": LayerKind(
-        "Dense", "dense", _dense_shape, _dense_params,
+        "Dense", "dense", _dense_shape, _dense_weights,
         lambda ly: ((ly.size,), {"activation": ly.activation}),
         lambda ly, x, k, b: _act(ly, x @ k + b)),
+    "batchnorm": LayerKind(  # Keras's defaults: momentum 0.99, epsilon BN_EPSILON, last axis
+        "BatchNormalization", "batch_normalization", _same_shape, _batchnorm_weights,
+        lambda ly: ((), {}),
+        lambda ly, x, gamma, beta, mean, var: batch_norm(x, gamma, beta, mean, var),
+        tracked=2),
+    "activation": LayerKind(  # an activation on its own, e.g. relu after a batch norm
+        "Activation", "activation", _same_shape, _no_weights,
+        lambda ly: ((ly.activation,), {}),
+        lambda ly, x: _act(ly, x)),
 }

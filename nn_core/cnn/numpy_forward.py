@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from nn_core.cnn.specs import ModelSpec, layer_names, layer_shapes
+from nn_core.cnn.specs import INPUT_SHAPE, ModelSpec, layer_names, layer_shapes
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -44,30 +44,28 @@ def forward_layers(spec: ModelSpec, weights: Sequence[np.ndarray],
                    images: np.ndarray) -> list[LayerOutput]:
     """Run images (N, 28, 28) in [0, 1] through ``spec``; one LayerOutput per layer, in order.
 
-    ``weights`` are in ``model.get_weights()`` order (kernel, bias per conv/dense layer); the
-    arithmetic runs in their dtype (float32 for trained models). Dropout is the identity.
+    ``weights`` are in ``model.get_weights()`` order (kernel, bias per conv/dense layer; gamma,
+    beta, moving mean, moving variance per batch norm: each kind's ``weight_shapes``); the
+    arithmetic runs in their dtype (float32 for trained models). This is inference: dropout is
+    the identity and a batch norm uses its moving statistics.
     """
     shapes = layer_shapes(spec)
-    params = [layer for layer in spec.layers if layer.kind_info.has_weights]
-    if len(weights) != 2 * len(params):
-        raise ValueError(f"{spec.name} needs {2 * len(params)} weight arrays, got {len(weights)}")
+    wanted = [layer.kind_info.weight_shapes(layer, shape_in)
+              for layer, shape_in in zip(spec.layers, [INPUT_SHAPE, *shapes[:-1]], strict=True)]
+    count = sum(map(len, wanted))
+    if len(weights) != count:
+        raise ValueError(f"{spec.name} needs {count} weight arrays, got {len(weights)}")
     dtype = np.result_type(*weights, np.float32)
     x = _as_batch(images, dtype)
     outputs: list[LayerOutput] = []
     arrays = iter(np.asarray(w, dtype) for w in weights)
-    for layer, name, shape in zip(spec.layers, layer_names(spec), shapes, strict=True):
-        kind = layer.kind_info
-        kernel = bias = None
-        if kind.has_weights:
-            kernel, bias = next(arrays), next(arrays)
-            if layer.kind == "conv":
-                expected = (layer.kernel, layer.kernel, x.shape[-1], layer.size)
-            else:
-                expected = (x.shape[-1], layer.size)
-            if kernel.shape != expected or bias.shape != (layer.size,):
-                raise ValueError(f"{name}: kernel {kernel.shape} / bias {bias.shape} do not fit "
-                                 f"{expected} / {(layer.size,)}")
-        x = kind.forward(layer, x, kernel, bias)
+    for layer, name, shape, shapes_in in zip(spec.layers, layer_names(spec), shapes, wanted,
+                                             strict=True):
+        own = [next(arrays) for _ in shapes_in]
+        if [a.shape for a in own] != list(shapes_in):
+            raise ValueError(f"{name}: weights {' / '.join(str(a.shape) for a in own)} do not "
+                             f"fit {' / '.join(map(str, shapes_in))}")
+        x = layer.kind_info.forward(layer, x, *own)
         assert x.shape[1:] == shape
         outputs.append(LayerOutput(name=name, kind=layer.kind, values=x))
     return outputs

@@ -57,6 +57,14 @@ def _row(layer: LayerSpec, name: str, shape_in: tuple[int, ...], shape_out: tupl
         formula = f"{shape_in[0]}·{size} + {size} = {params:,}"
     elif layer.kind == "dropout":
         title = f"Dropout {layer.rate:g}"
+    elif layer.kind == "batchnorm":
+        channels = shape_in[-1]  # a feature map's channels, or a dense layer's units
+        what = "channel" if len(shape_in) == 3 else "unit"
+        title = f"Batch norm {number}: {_plural(channels, what)}"
+        # gamma and beta are trained; the moving mean and variance are tracked, not trained
+        formula = f"2·{channels} + 2·{channels} = {params:,}"
+    elif layer.kind == "activation":
+        title = f"Activation {number}: {layer.activation}"
     else:
         title = "Flatten"
     return SummaryRow(title, name, keras_shape(shape_out), params, formula)

@@ -134,7 +134,7 @@ def multiply_accumulates(spec: ModelSpec) -> int:
     for layer, shape_in, shape_out in zip(spec.layers, inputs[:-1], inputs[1:], strict=True):
         if layer.kind == "conv":
             total += math.prod(shape_out) * layer.kernel * layer.kernel * shape_in[-1]
-        elif layer.kind_info.has_weights:
+        elif layer.kind == "dense":
             total += shape_in[0] * layer.size
     return total
 

@@ -226,14 +226,11 @@ def read_result(path: Path) -> dict[str, Any]:
 
 
 def weight_shapes(spec: ModelSpec) -> list[tuple[int, ...]]:
-    """Shapes of ``model.get_weights()`` for ``spec``: (k, k, C, F), (F,) per conv layer and
-    (inputs, units), (units,) per dense layer, in layer order."""
+    """Shapes of ``model.get_weights()`` for ``spec``, in layer order: (k, k, C, F), (F,) per
+    conv layer, (inputs, units), (units,) per dense layer, four (C,) per batch norm."""
     shapes: list[tuple[int, ...]] = []
     for layer, shape in zip(spec.layers, [INPUT_SHAPE, *layer_shapes(spec)[:-1]], strict=True):
-        if layer.kind == "conv":
-            shapes += [(layer.kernel, layer.kernel, shape[-1], layer.size), (layer.size,)]
-        elif layer.kind_info.has_weights:
-            shapes += [(shape[0], layer.size), (layer.size,)]
+        shapes += layer.kind_info.weight_shapes(layer, shape)  # the one table of kinds
     return shapes
 
 

@@ -130,8 +130,9 @@ def train_model(spec_dict: dict[str, Any], run_dir: str | Path, progress_queue: 
     ``initial_epoch`` = N > 0 resumes an interrupted run: the weights of
     checkpoints/epoch_N.npz and the first N epochs of history.json are kept and
     ``model.fit(..., initial_epoch=N)`` trains epochs N+1..; the optimizer's state (Adam's
-    moments, momentum) is not saved in checkpoints and restarts from zero, and the shuffling
-    differs from an uninterrupted run. ``parent_pid`` (set by ``start_worker``) makes this
+    moments, momentum) is not saved in checkpoints and restarts from zero (a learning-rate
+    schedule warms up again, see ``learning_rate_schedule``), and the shuffling differs from an
+    uninterrupted run. ``parent_pid`` (set by ``start_worker``) makes this
     process die with the server; None when called in-process (tests).
     """
     if parent_pid is not None:
@@ -202,11 +203,12 @@ def _train(spec: ModelSpec, run_dir: Path, out: Any, cancel: Any, train_limit: i
     from nn_core.cnn.keras_model import build_keras_model
 
     keras.utils.set_random_seed(seed)
-    model = build_keras_model(spec)
+    n_fit, n_val = len(x_fit), len(x_val)
+    # the learning-rate schedule (if the recipe has one) spans the steps this run will take
+    model = build_keras_model(spec, train_images=n_fit, initial_epoch=initial_epoch)
     if resume_weights is not None:
         model.set_weights(resume_weights)
     batch_size, epochs = spec.recipe.batch_size, spec.recipe.epochs
-    n_fit, n_val = len(x_fit), len(x_val)
     batches = -(-n_fit // batch_size)
 
     class Progress(keras.callbacks.Callback):

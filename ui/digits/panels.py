@@ -21,7 +21,7 @@ from streamlit_drawable_canvas import st_canvas
 from nn_core.cnn.digits import preprocess_canvas
 from nn_core.cnn.numpy_forward import LayerOutput, forward_layers
 from nn_core.cnn.presets import TRAINING_OPTIMIZERS
-from nn_core.cnn.specs import ModelSpec, count_params, layer_shapes
+from nn_core.cnn.specs import ModelSpec, count_params, layer_shapes, trainable_params
 from nn_core.cnn.summary import summary_records, summary_rows, total_params
 from nn_core.training.runs import RunSummary, TrainedModel, list_runs
 from ui.common import widgets
@@ -199,7 +199,10 @@ def summary_table(spec: ModelSpec) -> None:
         return
     st.dataframe(pd.DataFrame(summary_records(rows)), hide_index=True, width="stretch",
                  key=P + "summary")
-    st.markdown(f"**Total params: {total_params(rows):,}**, all trainable. A Conv2D layer has "
+    trainable = trainable_params(spec)
+    which = ("all trainable" if trainable == total_params(rows) else
+             f"{trainable:,} trainable (a batch norm's moving mean and variance are not)")
+    st.markdown(f"**Total params: {total_params(rows):,}**, {which}. A Conv2D layer has "
                 "k·k·(input channels)·filters weights plus one bias per filter; a Dense layer "
                 "inputs·units weights plus one bias per unit; pooling, dropout and flatten "
                 "have none.")

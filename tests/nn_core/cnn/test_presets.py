@@ -18,14 +18,25 @@ from nn_core.cnn.keras_code import model_script
 from nn_core.cnn.keras_model import build_keras_model
 from nn_core.cnn.numpy_forward import forward_layers, predict_proba
 from nn_core.cnn.presets import PRESETS, TRAINING_OPTIMIZERS, custom_spec
-from nn_core.cnn.specs import LayerSpec, ModelSpec, count_params, layer_shapes, with_recipe
+from nn_core.cnn.specs import (
+    LayerSpec,
+    ModelSpec,
+    count_params,
+    layer_shapes,
+    trainable_params,
+    with_recipe,
+)
 from nn_core.training.runs import DEFAULT_MODEL_DIR, load_weights_npz
 
 # 34,826 and 104,202 are the course's own figures (lessons 003 and 004); the others by hand:
 # lenet 60 + 880 + 48,120 + 10,164 + 850; mnist_cnn 320 + 18,496 + 1,179,776 + 1,290;
-# dense 628,000 + 320,400 + 4,010.
+# dense 628,000 + 320,400 + 4,010; quick_99 160 + 4,640 + 102,528 + 4·128 + 1,290 (of which the
+# batch norm's moving means and variances, 2·128, are not trained).
 PARAMS = {"lenet": 60_074, "mnist_cnn": 1_199_882, "cnn_34826": 34_826, "cnn_104202": 104_202,
-          "dense_800_400": 952_410}
+          "dense_800_400": 952_410, "quick_99": 109_130}
+
+
+QUICK_RECIPE = ("adam", 128, 2)  # issue 12's quick recipe (benchmarks/bench_time_to_99.py)
 
 
 @pytest.fixture(scope="module")
@@ -36,14 +47,22 @@ def digits() -> np.ndarray:
 
 
 def random_weights(model: Any, dtype: str, seed: int = course.SEED) -> list[np.ndarray]:
-    """He-scaled random kernels and non-zero biases, so every layer's arithmetic shows."""
+    """He-scaled random kernels and non-zero biases, so every layer's arithmetic shows; a batch
+    norm gets gamma around 1, beta around 0 and moving statistics far from the identity's
+    (mean ±0.5, variance 0.2..3), so its normalisation shows too."""
     rng = np.random.default_rng(seed)
     arrays = []
-    for w in model.get_weights():
-        fan_in = int(np.prod(w.shape[:-1])) if w.ndim > 1 else 1
-        scale = np.sqrt(2 / fan_in) if w.ndim > 1 else 0.1
-        arrays.append((rng.normal(0, scale, w.shape)).astype(dtype))
-    return arrays
+    for layer in model.layers:
+        if type(layer).__name__ == "BatchNormalization":
+            c = layer.get_weights()[0].shape
+            arrays += [rng.normal(1, 0.2, c), rng.normal(0, 0.1, c), rng.normal(0, 0.5, c),
+                       rng.uniform(0.2, 3.0, c)]
+            continue
+        for w in layer.get_weights():
+            fan_in = int(np.prod(w.shape[:-1])) if w.ndim > 1 else 1
+            scale = np.sqrt(2 / fan_in) if w.ndim > 1 else 0.1
+            arrays.append(rng.normal(0, scale, w.shape))
+    return [a.astype(dtype) for a in arrays]
 
 
 def test_presets_are_the_course_networks() -> None:
@@ -58,11 +77,16 @@ def test_presets_are_the_course_networks() -> None:
     assert kinds["cnn_104202"] == [("conv", 32), ("maxpool", 2), ("conv", 64), ("maxpool", 2),
                                    ("conv", 128), ("flatten", 0), ("dense", 10)]
     assert kinds["dense_800_400"] == [("flatten", 0), ("dense", 800), ("dense", 400), ("dense", 10)]
+    assert [(la.kind, la.size, la.activation) for la in PRESETS["quick_99"].layers] == [
+        ("conv", 16, "relu"), ("maxpool", 0, "linear"), ("conv", 32, "relu"),
+        ("maxpool", 0, "linear"), ("flatten", 0, "linear"), ("dense", 128, "linear"),
+        ("batchnorm", 0, "linear"), ("activation", 0, "relu"), ("dense", 10, "softmax")]
     recipes = {n: (s.recipe.optimizer, s.recipe.batch_size, s.recipe.epochs)
                for n, s in PRESETS.items()}
     assert recipes == {"lenet": ("adam", 128, 10), "mnist_cnn": ("adadelta", 128, 12),
                        "cnn_34826": ("adam", 1000, 10), "cnn_104202": ("rmsprop", 64, 5),
-                       "dense_800_400": ("adam", 128, 15)}
+                       "dense_800_400": ("adam", 128, 15), "quick_99": QUICK_RECIPE}
+    assert {n for n, s in PRESETS.items() if s.recipe.schedule != "constant"} == {"quick_99"}
     assert PRESETS["mnist_cnn"].recipe.learning_rate == 1.0  # the classic example's Adadelta
     assert all(s.layers[-1] == LayerSpec("dense", 10, 0, "softmax") for s in PRESETS.values())
     assert layer_shapes(PRESETS["lenet"])[:4] == [(26, 26, 6), (13, 13, 6), (11, 11, 16),
@@ -75,6 +99,9 @@ def test_parameter_counts(name: str) -> None:
     assert count_params(spec) == PARAMS[name]
     model = build_keras_model(spec)
     assert model.count_params() == PARAMS[name]
+    trained = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+    assert trainable_params(spec) == trained
+    assert trained == PARAMS[name] - (2 * 128 if name == "quick_99" else 0)
     assert model.input_shape == (None, 28, 28, 1) and model.output_shape == (None, 10)
     assert model.layers[0].name in ("conv2d_1", "flatten")
 
