@@ -28,11 +28,15 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from nn_core.cnn.presets import PRESETS  # noqa: E402
-from nn_core.cnn.specs import ModelSpec, with_recipe  # noqa: E402
+from nn_core.cnn.specs import (  # noqa: E402
+    VALIDATION_FRACTION,
+    ModelSpec,
+    fit_images,
+    with_recipe,
+)
 from nn_core.course import SEED  # noqa: E402
 from nn_core.training.jobs import JobRegistry  # noqa: E402
 from nn_core.training.runs import load_run  # noqa: E402
-from nn_core.training.worker import VALIDATION_FRACTION  # noqa: E402
 
 Rates = tuple[float, float]  # (images per wall-clock second, images per CPU-second)
 
@@ -65,7 +69,7 @@ def plain_fit(spec: ModelSpec, images: int) -> Rates:
     (x_train, y_train), _ = load_mnist()
     x = x_train[:images].astype(np.float32)[..., None] / 255
     y = y_train[:images].astype(np.int64)
-    n_fit = images - max(1, round(images * VALIDATION_FRACTION))
+    n_fit = fit_images(images)
     keras.utils.set_random_seed(SEED)
     model = build_keras_model(spec)
     start, cpu = time.perf_counter(), time.process_time()

@@ -16,6 +16,8 @@ from nn_core.cnn.layers import LAYER_KINDS, LayerKind
 
 INPUT_SHAPE: tuple[int, int, int] = (28, 28, 1)
 NUM_CLASSES = 10
+MNIST_TRAIN_IMAGES = 60_000
+VALIDATION_FRACTION = 0.1  # the last 10% of the (possibly limited) training images validate
 FULL_FIT_IMAGES = 54_000  # all 60,000 training images less the last 10% that validate
 
 # Learning-rate schedules a recipe can name. "warmup_cosine": the rate climbs linearly from
@@ -200,6 +202,17 @@ def layer_names(spec: ModelSpec) -> list[str]:
         counts[base] = counts.get(base, 0) + 1
         names.append(f"{base}_{counts[base]}")
     return names
+
+
+def fit_images(train_limit: int | None = None) -> int:
+    """Images a network fits on when it trains on the first ``train_limit`` of MNIST's training
+    images (all 60,000 when None): the last VALIDATION_FRACTION of them (at least one) validate.
+    ValueError when none would be left to fit on."""
+    n = MNIST_TRAIN_IMAGES if train_limit is None else min(int(train_limit), MNIST_TRAIN_IMAGES)
+    fit = n - max(1, round(n * VALIDATION_FRACTION))
+    if fit < 1:
+        raise ValueError(f"train_limit={train_limit} leaves no training images")
+    return fit
 
 
 def schedule_steps(recipe: Recipe, train_images: int = FULL_FIT_IMAGES,

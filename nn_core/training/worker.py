@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from nn_core.cnn.specs import ModelSpec
+from nn_core.cnn.specs import ModelSpec, fit_images
 from nn_core.course import SEED
 from nn_core.training.runs import (
     load_weights_npz,
@@ -39,7 +39,6 @@ from nn_core.training.runs import (
     write_json,
 )
 
-VALIDATION_FRACTION = 0.1  # the last 10% of the (possibly limited) training images
 BATCH_MESSAGE_INTERVAL_S = 0.2  # at most ~5 batch messages per second
 PARENT_CHECK_S = 1.0  # how often a worker checks that its server is still there
 ORPHAN_EXIT_CODE = 3  # a worker whose server died exits with this (nobody is left to read it)
@@ -161,9 +160,7 @@ def _load_data(spec: ModelSpec, train_limit: int | None, data_path: str | Path |
                                f"({type(exc).__name__}: {exc})") from exc
     x = x_train[:train_limit].astype(np.float32)[..., None] / 255
     y = y_train[:train_limit].astype(np.int64)
-    n_fit = len(x) - max(1, round(len(x) * VALIDATION_FRACTION))
-    if n_fit < 1:
-        raise ValueError(f"train_limit={train_limit} leaves no training images")
+    n_fit = fit_images(len(x))
     if not spec.recipe.loss.startswith("sparse"):  # other losses want one-hot targets
         y = np.eye(10, dtype=np.float32)[y]
     y_test_fit = y_test if y.ndim == 1 else np.eye(10, dtype=np.float32)[y_test]

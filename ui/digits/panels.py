@@ -63,9 +63,10 @@ LAYER_HELP = MappingProxyType({
 def recipe_text(spec: ModelSpec) -> str:
     """'Adam (learning rate 0.001), batch 128, 10 epochs'."""
     r = spec.recipe
-    return (f"{TRAINING_OPTIMIZERS.get(r.optimizer, r.optimizer)} (learning rate "
-            f"{r.learning_rate:g}), batch {r.batch_size}, {r.epochs} epoch"
-            f"{'s' if r.epochs != 1 else ''}")
+    rate = (f"learning rate {r.learning_rate:g}" if r.schedule == "constant" else
+            f"learning rate warming up to {r.learning_rate:g}, then a cosine decay to 0")
+    return (f"{TRAINING_OPTIMIZERS.get(r.optimizer, r.optimizer)} ({rate}), batch "
+            f"{r.batch_size}, {r.epochs} epoch{'s' if r.epochs != 1 else ''}")
 
 
 def train_images(result: dict[str, Any]) -> int | None:

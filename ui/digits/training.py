@@ -22,7 +22,7 @@ from typing import Any
 import streamlit as st
 
 from nn_core.cnn.presets import POOLINGS, PRESETS, TRAINING_OPTIMIZERS, custom_spec
-from nn_core.cnn.specs import ModelSpec, count_params, with_recipe
+from nn_core.cnn.specs import ModelSpec, count_params, fit_images, schedule_steps, with_recipe
 from nn_core.training.jobs import (
     ACTIVE_STATES,
     JobRegistry,
@@ -31,15 +31,22 @@ from nn_core.training.jobs import (
     duration_text,
 )
 from ui.common import widgets
+from ui.common.i18n import _, ngettext
 from ui.digits import figures as figs
 from ui.digits.state import POLL_S, P, record_trace, registry
 
 log = logging.getLogger(__name__)
 
-# The form's first-visit values: lesson 003's network, and a small custom CNN to start from.
-TRAIN_KIND: str = "cnn_34826"  # the network the training form offers first (lesson 003)
+# The form's first-visit values: the quick recipe on all of MNIST (99% in about 20 s on a 2-core
+# server, benchmarks/bench_time_to_99.py), so Train gives a meaningful network while the class
+# watches; and a small custom CNN to start from.
+TRAIN_KIND: str = "quick_99"  # the network the training form offers first
 TRAIN_IMAGES: tuple[int, ...] = (1_000, 10_000, 60_000)  # choices; 60,000 = all of MNIST
-TRAIN_IMAGES_DEFAULT: int = 10_000
+TRAIN_IMAGES_DEFAULT: int = 60_000
+# A finished network below this test accuracy gets the reasons its training was too small.
+LOW_ACCURACY = 0.97
+FEW_STEPS = 100  # optimizer steps in all: fewer cannot take the weights far from their start
+FEW_IMAGES = 10_000  # images fitted on: fewer examples of each digit than the test needs
 CUSTOM_FILTERS: tuple[int, int] = (16, 32)  # conv block 1, block 2 (0 = none)
 CUSTOM_KERNEL: int = 3
 CUSTOM_POOLING: str = "max"
@@ -54,6 +61,7 @@ ONE_JOB_HELP = ("One training per student at a time: pressing Train with other s
                 "your earlier training, unless other students started the same one (then it "
                 "keeps running for them). Identical settings share one job.")
 NOTICE_KINDS = ("info", "success", "warning", "error")
+SCHEDULE_NAMES = {"constant": "constant", "warmup_cosine": "warm-up, then cosine decay"}
 # Buttons here take no ``help=``: Streamlit 1.67 then draws each button twice in the DOM (one
 # copy hidden), which breaks the browser tests' locators; captions explain the buttons instead.
 
@@ -64,6 +72,50 @@ NOTICE_KINDS = ("info", "success", "warning", "error")
 def students(n: int) -> str:
     """1 -> '1 other student', 2 -> '2 other students'."""
     return f"{n} other student{'s' if n != 1 else ''}"
+
+
+def optimizer_steps(spec: ModelSpec, train_limit: int | None) -> int:
+    """Weight updates in a whole training: ceil(fit images / batch) per epoch × epochs."""
+    return schedule_steps(spec.recipe, fit_images(train_limit))[1]
+
+
+def small_training_reasons(spec: ModelSpec, train_limit: int | None) -> list[str]:
+    """Why a training of ``spec`` on ``train_limit`` images is too small to learn MNIST well
+    (empty when it is not): too few optimizer steps, too few images, or both."""
+    reasons = []
+    steps, fit = optimizer_steps(spec, train_limit), fit_images(train_limit)
+    if steps < FEW_STEPS:
+        reasons.append(ngettext(
+            "It updates the weights only {steps} time in all (batches of {batch} images, "
+            "{fit:,} images an epoch, {epochs} epochs): each step moves the weights a little, "
+            "and so few steps cannot take them far from their random start.",
+            "It updates the weights only {steps} times in all (batches of {batch} images, "
+            "{fit:,} images an epoch, {epochs} epochs): each step moves the weights a little, "
+            "and so few steps cannot take them far from their random start.", steps).format(
+                steps=steps, batch=spec.recipe.batch_size, fit=fit, epochs=spec.recipe.epochs))
+    if fit < FEW_IMAGES:
+        reasons.append(_(
+            "It learns from only {fit:,} images ({valid:,} more are kept aside to validate): "
+            "the test's 10,000 digits were written by other people, and a network that has "
+            "seen few examples of each digit recognises fewer of them.").format(
+                fit=fit, valid=(train_limit or 60_000) - fit))
+    return reasons
+
+
+def low_accuracy_hint(spec: ModelSpec, train_limit: int | None, accuracy: float | None,
+                      ) -> str | None:
+    """The reasons a finished network's test accuracy is low, with what to try instead; None
+    when the accuracy is fine (or unknown)."""
+    if accuracy is None or accuracy >= LOW_ACCURACY:
+        return None
+    reasons = small_training_reasons(spec, train_limit)
+    if not reasons:
+        reasons.append(_("Its training was not short: try more epochs, or a learning rate "
+                         "nearer the preset's (too large a rate overshoots, too small barely "
+                         "moves)."))
+    return " ".join([_("Why {accuracy} and not 99%?").format(accuracy=f"{accuracy:.2%}"),
+                     *reasons, _("The Quick CNN on all 60,000 images reaches 99% in about "
+                                 "half a minute.")])
 
 
 def images_text(train_limit: int | None) -> str:
@@ -257,6 +309,7 @@ def presets_table() -> None:
     """The course's networks with their parameter counts and recipes."""
     rows = [{"network": spec.title, "lesson": spec.lesson, "parameters": count_params(spec),
              "optimizer": spec.recipe.optimizer, "learning rate": spec.recipe.learning_rate,
+             "schedule": SCHEDULE_NAMES[spec.recipe.schedule],
              "batch": spec.recipe.batch_size, "epochs": spec.recipe.epochs}
             for spec in PRESETS.values()]
     st.dataframe(rows, hide_index=True, width="stretch")
@@ -381,6 +434,14 @@ def train_form(runs_dir: str) -> None:
             st.caption(f"**{count_params(spec):,} parameters**, about **{duration_text(estimate)}"
                        f"** of training on this server (an estimate: longer while other "
                        "trainings run, plus any wait in the queue).")
+            steps = optimizer_steps(spec, limit)
+            st.caption(ngettext("{steps:,} optimizer step in all ({batches:,} batch per epoch).",
+                                "{steps:,} optimizer steps in all ({batches:,} batches per "
+                                "epoch).", steps).format(
+                steps=steps, batches=steps // max(1, spec.recipe.epochs)))
+            for reason in small_training_reasons(spec, limit):
+                st.warning(_("Expect a low accuracy. {reason}").format(reason=reason),
+                           icon=":material/warning:")
         submitted = st.button("Train", type="primary", key=P + "train_submit",
                               icon=":material/model_training:",
                               disabled=problem is not None or jobs is None)
@@ -441,6 +502,9 @@ def job_status(status: JobStatus, jobs: JobRegistry, runs_dir: str) -> None:
         acc = f"{status.test_accuracy:.2%}" if status.test_accuracy is not None else "–"
         st.success(f"Finished: test accuracy {acc}. The network is now in the list at the top "
                    "of the page.")
+        hint = low_accuracy_hint(status.spec, status.train_limit, status.test_accuracy)
+        if hint:
+            st.info(hint, icon=":material/lightbulb:")
         if st.button("Use this network for prediction", key=P + "use_trained"):
             st.session_state[P + "model_pending"] = str(status.run_dir)
             st.rerun()
