@@ -19,9 +19,11 @@ def assert_valid_spec(fig: go.Figure) -> None:
     instead. Plotly must accept the spec (frames too), and validating it must not change what
     is sent (a magic-underscore key, a template or colorscale name, a bare-string title or a
     None would)."""
-    spec = fig.to_dict()
+    spec = fig.to_dict()  # what Streamlit sends (a plain figure's own fast path)
     validated = go.Figure(spec)  # raises on an invalid property or value
-    assert json.loads(pio.to_json(validated)) == json.loads(pio.to_json(fig))
+    sent = json.loads(pio.to_json(validated))
+    assert sent == json.loads(pio.to_json(spec, validate=False))
+    assert sent == json.loads(pio.to_json(fig))  # plotly's own path, on the built figure
 
 
 def run_script(code: str) -> str:

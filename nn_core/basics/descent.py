@@ -152,6 +152,41 @@ def mse_minimum(inputs: ArrayLike, targets: ArrayLike) -> np.ndarray:
     return np.linalg.lstsq(X, y, rcond=None)[0]
 
 
+def steps_needed(run: Run, start: ArrayLike, inputs: ArrayLike, targets: ArrayLike,
+                 point: ArrayLike, loss: str = "mse", max_steps: int = 1000, tol: float = 0.01,
+                 chunk: int = 256) -> int | None:
+    """``steps_to_reach(trajectory(...), point, tol)`` for ``max_steps`` steps of ``run``, without
+    following the run further than needed: the same updates, checked every ``chunk`` steps, so
+    the course's Adam stops at its 4,169th step instead of computing all 20,000 (the descent
+    page asks this on every new data set). None when it does not get there, or diverges."""
+    if not tol > 0:
+        raise ValueError(f"tol must be > 0, got {tol}")
+    X, y, _ = _problem(inputs, targets, loss)
+    target, w0 = _point(point, "point"), _point(start, "start")
+    if not isinstance(max_steps, int | np.integer) or not 0 <= max_steps <= MAX_STEPS:
+        raise ValueError(f"max_steps must be an integer from 0 to {MAX_STEPS}, got {max_steps!r}")
+    if np.linalg.norm(w0 - target) <= tol:
+        return 0
+    stepper = Stepper([run], max_steps)
+    W, T, pair = w0[None].copy(), y[None], elementwise_loss(loss)
+    block = np.empty((max(1, int(chunk)), 2))
+    with np.errstate(all="ignore"):
+        for first in range(0, max_steps, len(block)):
+            count = min(len(block), max_steps - first)
+            for i in range(count):
+                stepper.step(first + i, W, _gradients(W, X, T, pair))
+                block[i] = W[0]
+            done = block[:count]
+            bad = ~np.isfinite(done).all(-1) | (np.abs(done) > DIVERGENCE_LIMIT).any(-1)
+            near = np.linalg.norm(done - target, axis=1) <= tol
+            end = int(np.argmax(bad)) if bad.any() else count  # steps before a divergence
+            if near[:end].any():
+                return first + 1 + int(np.argmax(near[:end]))
+            if end < count:
+                return None
+    return None
+
+
 def steps_to_reach(traj: Trajectory, point: ArrayLike, tol: float = 0.01) -> int | None:
     """First step whose weights are within ``tol`` (Euclidean) of ``point``, else None."""
     if not tol > 0:

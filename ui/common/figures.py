@@ -12,7 +12,9 @@ from functools import cache
 
 import numpy as np
 import plotly.graph_objects as go
+from _plotly_utils.utils import convert_to_base64
 
+from ui.common.i18n import _
 from ui.common.style import TEMPLATE_SPEC, color_for
 
 
@@ -42,20 +44,70 @@ def plain_figure(data: list[dict], layout: dict, frames: list[dict] | None = Non
 
 
 class PlainFigure(go.Figure):
-    """The figure ``plain_figure`` makes: its frames are kept aside, as given, because plotly
-    validates frames even with ``_validate=False`` (the descent page's ~100 frames cost
-    ~60 ms a rerun that way) and Streamlit only calls ``to_dict``."""
+    """The figure ``plain_figure`` makes: a finished spec that Streamlit sends as it is.
+
+    Streamlit only calls ``to_dict()`` on a figure, and plotly's ``to_dict`` deep-copies the
+    figure and re-encodes every array on each call, after ``go.Figure(...)`` has made an object
+    of every trace even with validation off: ~40 ms of the forward page's rerun and ~45 ms per
+    rerun of the descent page's cached walk figure, in every session (profile_server.py). So
+    ``to_dict`` here copies only the spec's dicts and lists (arrays are shared, not copied),
+    encodes the arrays once, and keeps the result: every rerun and session that shows the same
+    (cached) figure sends the same dict, so treat it as read-only. The frames are kept aside
+    as given (plotly validates frames even with ``_validate=False``: ~60 ms a rerun for the
+    descent page's ~100 frames). Anything else (``fig.data``, ``fig.layout``, ``update_*``)
+    first builds the plotly figure, unvalidated, so tests and callers see a normal figure."""
 
     def __init__(self, data: list[dict], layout: dict, frames: list[dict] | None = None) -> None:
-        super().__init__({"data": data, "layout": layout}, _validate=False)
+        self._plain_data, self._plain_layout = data, layout
         self._plain_frames = frames or []
+        self._sent: dict | None = None
+        self._built = False  # go.Figure.__init__ not run yet (see __getattr__)
+
+    def __getattr__(self, name: str):
+        """Only reached for attributes the object lacks: before the plotly figure is built,
+        build it (unvalidated) and look again; afterwards a missing attribute is missing."""
+        if self.__dict__.get("_built", True):
+            raise AttributeError(name)
+        self._built = True
+        go.Figure.__init__(self, {"data": self._plain_data, "layout": self._plain_layout},
+                           _validate=False)
+        self._sent = None  # the figure may now be changed through plotly's API
+        return getattr(self, name)
 
     def to_dict(self) -> dict:
-        """The spec Streamlit sends: data, layout and the frames as given."""
-        out = super().to_dict()
-        if self._plain_frames:
-            out["frames"] = self._plain_frames
-        return out
+        """The spec Streamlit sends: data, layout (arrays as plotly's base64 typed arrays) and
+        the frames as given; made once and kept (see the class)."""
+        if self._built:  # changed or inspected through plotly's API: its own dict
+            out = super().to_dict()
+            if self._plain_frames:
+                out["frames"] = self._plain_frames
+            return out
+        if self._sent is None:
+            layout = {key: value for key, value in self._plain_layout.items()
+                      if key != "template"}
+            out = {"data": _structure_copy(self._plain_data), "layout": _structure_copy(layout)}
+            convert_to_base64(out)  # a template holds no arrays: shared, not walked
+            out["layout"]["template"] = self._plain_layout.get("template") or _default_template()
+            if self._plain_frames:
+                out["frames"] = self._plain_frames
+            self._sent = out
+        return self._sent
+
+
+def _structure_copy(value):
+    """A copy of the dicts and lists of a spec; arrays and other leaves shared (plotly's
+    ``convert_to_base64`` replaces arrays in their containers, so the builder's spec stays)."""
+    if isinstance(value, dict):
+        return {key: _structure_copy(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_structure_copy(item) for item in value]
+    return value
+
+
+@cache
+def _default_template() -> dict:
+    """plotly's default template as the JSON spec a figure without one would send."""
+    return go.Figure().to_dict()["layout"]["template"]
 
 
 @cache
@@ -128,16 +180,19 @@ def loss_step_figure(
         data.append({
             "type": "scatter", "x": np.arange(len(values)), "y": gaps(shown), "mode": "lines",
             "name": label, "line": {"color": color_for(i), "width": 2},
-            "hovertemplate": f"{label}<br>step %{{x}}: loss = %{{y:.6g}}<extra></extra>",
+            "hovertemplate": label + "<br>" + _("step {x}: loss = {y}").format(
+                x="%{x}", y="%{y:.6g}") + "<extra></extra>",
         })
         if stop is not None and len(values):
             annotations.append({
                 "x": len(values) - 1,
                 "y": math.log10(max(float(shown[-1]), floor)) if log_y else float(shown[-1]),
-                "text": f"{label}: diverged", "showarrow": True, "arrowhead": 2,
+                "text": _("{name}: diverged").format(name=label), "showarrow": True,
+                "arrowhead": 2,
                 "font": {"color": color_for(i)}})
     if step is not None:
-        shape, label = vline(step, {"dash": "dot", "color": "#495057"}, f"step {step}")
+        shape, label = vline(step, {"dash": "dot", "color": "#495057"},
+                             _("step {n}").format(n=step))
         shapes.append(shape)
         annotations.append(label)
     layout = {
@@ -145,8 +200,8 @@ def loss_step_figure(
         "title": {"text": title, "x": 0.0, "xanchor": "left"},
         "margin": {"l": 10, "r": 10, "t": 50 if title else 30, "b": 10},
         "legend": {"orientation": "h", "y": -0.25, "x": 0.0}, "hovermode": "x unified",
-        "xaxis": {"title": {"text": "step"}},
-        "yaxis": {"title": {"text": "loss"}, "type": "log" if log_y else "linear"},
+        "xaxis": {"title": {"text": _("step")}},
+        "yaxis": {"title": {"text": _("loss")}, "type": "log" if log_y else "linear"},
     }
     if annotations:
         layout["annotations"] = annotations

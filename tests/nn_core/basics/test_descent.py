@@ -16,6 +16,7 @@ from nn_core.basics.descent import (
     loss_and_gradient,
     lr_thresholds,
     mse_minimum,
+    steps_needed,
     steps_to_reach,
     trajectories,
     trajectory,
@@ -130,6 +131,28 @@ def test_steps_to_reach_and_zero_steps():
     assert steps_to_reach(traj, START) == 0 and steps_to_reach(traj, MINIMUM) is None
     assert steps_to_reach(trajectory("sgd", START, X, Y, steps=10, learning_rate=0.5),
                           MINIMUM, 0.01) == 8  # the gap halves each step: 2 / 2^8 < 0.01
+
+
+def test_steps_needed_stops_early_with_the_full_paths_answer():
+    # The course's Adam: 4169 steps (test_optimizers.py holds Keras to it), found without
+    # following it to 20,000.
+    adam = Run(d.DESCENT_OPTIMIZER, d.DESCENT_LEARNING_RATE)
+    assert steps_needed(adam, START, X, Y, MINIMUM, "mse", 20_000, d.DESCENT_TOLERANCE) == 4169
+    # Every optimizer, rate and loss, chunk boundaries anywhere: the same step as the full path,
+    # or None alike (not reached, or diverged first: lr 3 and 40 blow up).
+    for name in OPTIMIZERS:
+        for lr in (0.001, 0.05, 0.5, 1.5, 3.0, 40.0):
+            for loss, x, y, point in [("mse", X, Y, MINIMUM), ("mae", X3, Y3, (0.2, 0.6))]:
+                full = steps_to_reach(trajectory(name, START, x, y, loss, 600, lr), point, 0.05)
+                for chunk in (1, 37, 600, 1000):
+                    assert steps_needed(Run(name, lr), START, x, y, point, loss, 600, 0.05,
+                                        chunk) == full, (name, lr, loss, chunk)
+    assert steps_needed(adam, START, X, Y, START, "mse", 0) == 0  # already there
+    assert steps_needed(adam, START, X, Y, MINIMUM, "mse", 0) is None
+    with pytest.raises(ValueError, match="tol"):
+        steps_needed(adam, START, X, Y, MINIMUM, tol=0)
+    with pytest.raises(ValueError, match="max_steps"):
+        steps_needed(adam, START, X, Y, MINIMUM, max_steps=-1)
 
 
 @pytest.mark.parametrize(("call", "message"), [
