@@ -2,6 +2,7 @@
 #   docker build -t nn-playground .
 #   docker run --rm -p 8501:8501 nn-playground        # then open http://localhost:8501
 # Trained models go to /app/runs; mount a volume there to keep them across restarts.
+# A large class: docker-compose.yml runs several of these behind nginx, with Ray (README).
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -25,4 +26,5 @@ USER app
 EXPOSE 8501
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
     CMD python -c "import urllib.request; urllib.request.urlopen('http://localhost:8501/_stcore/health', timeout=4)"
-CMD ["streamlit", "run", "app.py", "--server.port", "8501", "--server.address", "0.0.0.0"]
+CMD ["streamlit", "run", "app.py", "--server.port", "8501", "--server.address", "0.0.0.0", \
+     "--server.headless", "true"]

@@ -11,41 +11,60 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import streamlit as st
 
-st.set_page_config(page_title="Neural-network playground", page_icon="🧠", layout="wide")
+from ui.common.i18n import _, choose_language, language_switch
+
+choose_language()  # before the first text: the page title is in the session's language
+st.set_page_config(page_title=_("Neural-network playground"), page_icon="🧠", layout="wide")
 
 
 def home() -> None:
     """The home page: what each lesson page teaches."""
-    st.title("Neural-network playground")
-    st.write(
+    st.title(_("Neural-network playground"))
+    st.write(_(
         "See how a neural network computes and learns. Every number on these pages is exactly "
         "what Keras computes for the same network, so you can check each one in the Keras code "
         "at the bottom of every page."
-    )
+    ))
     for page, text in LESSONS:
         st.page_link(page, label=f"**{page.title}**: {text}")
 
 
-FORWARD = st.Page("lessons/forward_pass.py", title="Forward pass", icon="➡️", url_path="forward")
-CURVES = st.Page("lessons/curves.py", title="Activations and losses", icon="📈", url_path="curves")
+FORWARD = st.Page("lessons/forward_pass.py", title=_("Forward pass"), icon="➡️",
+                  url_path="forward")
+CURVES = st.Page("lessons/curves.py", title=_("Activations and losses"), icon="📈",
+                 url_path="curves")
 DESCENT = st.Page(
-    "lessons/gradient_descent.py", title="Gradient descent", icon="⛰️", url_path="descent"
+    "lessons/gradient_descent.py", title=_("Gradient descent"), icon="⛰️", url_path="descent"
 )
-DIGITS = st.Page("lessons/draw_digit.py", title="Draw a digit", icon="✍️", url_path="digits")
-CONVOLUTION = st.Page("lessons/convolution.py", title="Convolution", icon="🔲",
+DIGITS = st.Page("lessons/draw_digit.py", title=_("Draw a digit"), icon="✍️", url_path="digits")
+CONVOLUTION = st.Page("lessons/convolution.py", title=_("Convolution"), icon="🔲",
                       url_path="convolution")
 LESSONS = (
-    (FORWARD, "set the six weights of a 2-2-1 network and follow every neuron's value, the loss "
-              "and one step of backpropagation."),
-    (CURVES, "compare activation functions and losses side by side, with their derivatives."),
-    (DESCENT, "watch optimizers roll down the 3D error surface of a two-weight model."),
-    (DIGITS, "draw a digit for a CNN trained on MNIST and see its feature maps, layer by layer."),
-    (CONVOLUTION, "slide a 3×3 kernel over a digit and follow each product, the sum, the "
-                  "feature map, pooling and a colour filter's 28 parameters."),
+    (FORWARD, _("set the six weights of a 2-2-1 network and follow every neuron's value, the "
+                "loss and one step of backpropagation.")),
+    (CURVES, _("compare activation functions and losses side by side, with their derivatives.")),
+    (DESCENT, _("watch optimizers roll down the 3D error surface of a two-weight model.")),
+    (DIGITS, _("draw a digit for a CNN trained on MNIST and see its feature maps, layer by "
+               "layer.")),
+    (CONVOLUTION, _("slide a 3×3 kernel over a digit and follow each product, the sum, the "
+                    "feature map, pooling and a colour filter's 28 parameters.")),
 )
 
+# --- The live class (issue 14): its dashboard page; the room box in the sidebar, and for a
+# student who follows, the teacher's page and settings set before the page draws its widgets.
+CLASSROOM = st.Page("lessons/classroom.py", title=_("Class dashboard"), icon="👩‍🏫",
+                    url_path="classroom")
+# --- end of the live class
+
 navigation = st.navigation(
-    [st.Page(home, title="Home", icon="🏠", default=True), FORWARD, CURVES, DESCENT, DIGITS,
-     CONVOLUTION]
+    [st.Page(home, title=_("Home"), icon="🏠", default=True), FORWARD, CURVES, DESCENT, DIGITS,
+     CONVOLUTION, CLASSROOM]
 )
+language_switch()  # in the sidebar of every page, below the navigation
+# --- The live class (issue 14)
+from ui.classroom.panels import before_page  # noqa: E402
+
+before_page({p.url_path: p for p in (FORWARD, CURVES, DESCENT, DIGITS, CONVOLUTION)},
+            navigation.url_path)
+# --- end of the live class
 navigation.run()

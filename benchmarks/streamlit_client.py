@@ -36,7 +36,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -93,12 +93,13 @@ class Server:
 
     ``command`` replaces ``[python, -m, streamlit]`` (the profiler wraps the CLI that way);
     ``extra_args`` are more ``streamlit run`` flags (``--runner.postScriptGC=false``);
-    trained models go to ``runs_dir`` (NN_PLAYGROUND_RUNS); output goes to ``log``.
+    trained models go to ``runs_dir`` (NN_PLAYGROUND_RUNS); output goes to ``log``; ``env``
+    adds or overrides environment variables (``NN_PLAYGROUND_BACKEND=ray`` for replicas).
     """
 
     def __init__(self, root: Path, runs_dir: Path, log: Path,
                  command: Sequence[str] | None = None, python: str = sys.executable,
-                 extra_args: Sequence[str] = ()) -> None:
+                 extra_args: Sequence[str] = (), env: Mapping[str, str] | None = None) -> None:
         self.root = Path(root)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -112,6 +113,7 @@ class Server:
             "PYTHONUNBUFFERED": "1",
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "CUDA_VISIBLE_DEVICES": "",
+            **(env or {}),
         }
         prefix = list(command) if command is not None else [python, "-m", "streamlit"]
         with self.log.open("wb") as out:
@@ -335,8 +337,10 @@ class RerunResult:
 class Session:
     """One browser tab: a websocket to the server, a page, and the widgets it shows."""
 
-    def __init__(self, ws_url: str, page: str, *, query_string: str = "") -> None:
+    def __init__(self, ws_url: str, page: str, *, query_string: str = "",
+                 headers: Mapping[str, str] | None = None) -> None:
         self.ws_url = ws_url
+        self.headers = dict(headers or {})  # sent with the websocket's handshake (a Cookie)
         self.page = page
         self.query_string = query_string
         self.page_script_hash = ""
@@ -360,7 +364,8 @@ class Session:
         """Open the websocket (subprotocol "streamlit", as the browser does)."""
         self._ws = await asyncio.wait_for(
             connect(self.ws_url, subprotocols=[Subprotocol("streamlit")], max_size=None,
-                    open_timeout=timeout, ping_interval=None, proxy=None),
+                    open_timeout=timeout, ping_interval=None, proxy=None,
+                    additional_headers=self.headers or None),
             timeout,
         )  # fmt: skip
         self._reader = asyncio.create_task(self._read())

@@ -10,52 +10,60 @@ import streamlit as st
 
 from nn_core.basics.classification import classification_view
 from nn_core.basics.keras_code import curves_script
+from ui.common import downloads, lesson, widgets
+from ui.common.i18n import _
 from ui.curves import panels, state
 
-st.title("Activation and loss curves")
-st.write(
+st.title(_("Activation and loss curves"))
+st.write(_(
     "An activation bends a neuron's sum into its output; its derivative decides how much of the "
     "error flows back through the neuron during training. A loss turns the distance between "
     "prediction and target into one number to minimise, and its derivative is where "
     "backpropagation starts."
-)
+))
 
 try:
     marks, fwd_hidden, fwd_output, fwd_target, fwd_y = state.forward_values()
 except ValueError:
     marks, fwd_hidden, fwd_output, fwd_target, fwd_y = {}, "linear", "linear", 0.0, 0.0
-state.STATE.init(reg_target=fwd_target, reg_prediction=fwd_y)
+lesson.open_from_url(state.STATE, state.TASKS, reg_target=fwd_target, reg_prediction=fwd_y)
+lesson.lesson_note(state.STATE)
+widgets.persistent(st.toggle, _("Exact numbers (as the Keras code prints them)"),
+                   state.P + "exact",
+                   help=_("Off: numbers at the lesson's precision (1.8263). On: every digit "
+                          "the Keras code below prints: float32 for the activations "
+                          "(1.8262999), 7 decimals of float64 for the losses and softmax."))
 
-st.header("Activation functions")
+st.header(_("Activation functions"))
 chosen, x_range, y_range, show_marks = panels.activation_controls()
 if x_range[0] >= x_range[1] or y_range[0] >= y_range[1]:
-    st.error("Each range needs a lower end below its upper end.")
+    st.error(_("Each range needs a lower end below its upper end."))
     st.stop()
 if not chosen:
-    st.info("Pick at least one activation to draw.")
+    st.info(_("Pick at least one activation to draw."))
 else:
     panels.activation_section(chosen, x_range, y_range, marks if show_marks else {}, fwd_hidden,
                               fwd_output)
 
-st.header("Losses")
-st.subheader("Regression: a real-valued target")
+st.header(_("Losses"))
+st.subheader(_("Regression: a real-valued target"))
 reg_names, reg_target, reg_range, reg_pred = panels.regression_controls()
 panels.loss_section("regression", reg_names, reg_target, reg_range, reg_pred)
 
-st.subheader("Binary: a 0/1 target and a probability")
+st.subheader(_("Binary: a 0/1 target and a probability"))
 bin_names, bin_target, bin_range, bin_pred = panels.binary_controls()
-st.caption("binary_crossentropy clips the probability to [1e-7, 1 − 1e-7], as Keras does; "
-           "hinge losses read a 0/1 target as −1/+1 and take any real score.")
+st.caption(_("binary_crossentropy clips the probability to [1e-7, 1 − 1e-7], as Keras does; "
+             "hinge losses read a 0/1 target as −1/+1 and take any real score."))
 panels.loss_section("binary", bin_names, bin_target, bin_range, bin_pred)
 
-st.header("Ten outputs: softmax, one-hot and categorical losses")
-st.write(
+st.header(_("Ten outputs: softmax, one-hot and categorical losses"))
+st.write(_(
     "Lessons 000-001's 784-800-400-10 network ends in Dense(10, activation=\"softmax\"): ten "
     "outputs z, the logits, one per digit. Softmax turns them into ten probabilities that add "
     "up to 1; the target is the true digit, written one-hot (a 1 at its place, 0 elsewhere) "
     "for categorical_crossentropy or as the digit itself for sparse_categorical_crossentropy. "
     "Edit the logits and the true digit, and follow the numbers."
-)
+))
 controls_col, charts_col = st.columns([1, 2], gap="large")
 with controls_col:
     logits_table, label = panels.softmax_controls()
@@ -63,18 +71,31 @@ try:
     view = classification_view(state.read_logits(logits_table), label)
 except ValueError as exc:
     view = None
-    st.error(f"These logits cannot be used. {exc}")
+    st.error(_("These logits cannot be used. {reason}").format(reason=exc))
 if view is not None:
     with charts_col:
         panels.softmax_charts(view)
     panels.softmax_numbers(view)
+state.STATE.write_url()
+lesson.task_panel(state.STATE, state.TASKS, {
+    "reg_target": reg_target, "reg_prediction": reg_pred, "label": label,
+    "probabilities": None if view is None else view.probabilities})
 
-with st.expander("Keras code that prints these numbers"):
-    st.code(curves_script(chosen, marks, (reg_target, reg_pred, reg_names),
-                          (bin_target, bin_pred, bin_names)), language="python")
-    st.caption("float64, so the loss tables match to the last digit (the activation table rounds "
-               "to float32, as Keras prints by default); derivatives by TensorFlow's "
-               "GradientTape.")
+with st.expander(_("Keras code that prints these numbers")):
+    code = curves_script(chosen, marks, (reg_target, reg_pred, reg_names),
+                         (bin_target, bin_pred, bin_names), gettext=_)
+    st.code(code, language="python")
+    downloads.code_downloads(code, "activations_and_losses", _("Activation and loss curves"),
+                             key=state.P + "code")
+    st.caption(_("float64, so with “Exact numbers” on the loss tables match to the last "
+                 "digit (the activation table rounds to float32, as Keras prints by default); "
+                 "derivatives by TensorFlow's GradientTape."))
     if view is not None:
-        st.markdown("**The ten outputs**: softmax and the categorical losses.")
-        st.code(state.softmax_script(view.logits, view.label), language="python")
+        st.markdown(_("**The ten outputs**: softmax and the categorical losses."))
+        softmax_code = state.softmax_script(view.logits, view.label)
+        st.code(softmax_code, language="python")
+        downloads.code_downloads(softmax_code, "softmax_and_categorical_losses",
+                                 _("Softmax and the categorical losses"),
+                                 key=state.P + "softmax_code")
+
+lesson.teacher_panel(state.STATE, state.TASKS)

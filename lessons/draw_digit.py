@@ -13,32 +13,43 @@ import streamlit as st
 
 from nn_core.cnn.keras_code import model_script
 from nn_core.training import runs
+from ui.common import downloads, lesson
+from ui.common.i18n import _
 from ui.digits import panels, state, training
 
-state.STATE.init()
-st.title("Draw a digit")
-st.write("Draw a digit and watch a convolutional network trained on MNIST read it: the "
-         "28×28 image it sees, the probability of each digit, and what every layer makes "
-         "of your drawing. Everything is computed by a NumPy copy of the Keras network.")
+lesson.open_from_url(state.STATE, state.TASKS)
+lesson.lesson_note(state.STATE)
+st.title(_("Draw a digit"))
+st.write(_("Draw a digit and watch a convolutional network trained on MNIST read it: the "
+           "28×28 image it sees, the probability of each digit, and what every layer makes "
+           "of your drawing. Everything is computed by a NumPy copy of the Keras network."))
 runs_dir = runs.default_runs_dir()
 
-st.subheader("1. Choose a network")
+st.subheader(_("1. Choose a network"))
 model = panels.model_panel(runs_dir, runs.DEFAULT_MODEL_DIR)
+if model is not None:
+    downloads.model_downloads(model.run_dir, key=state.P + "model_files")
 
 # 2. Draw a digit, 3. Inside the network: a fragment, so a stroke reruns only that part.
 panels.drawing_section(model)
 
 if model is not None:
-    st.subheader("4. How good is this network?")
+    st.subheader(_("4. How good is this network?"))
     panels.evaluation_panel(model)
 
-st.subheader("5. Train a network in the background")
-st.write("Training runs in its own process on the server, so this page (and everybody "
-         "else's) stays responsive. You can switch pages and come back: the job keeps "
-         "going. Each student has one training at a time; identical settings share one "
-         "job, and jobs beyond the server's limit wait in a queue.")
+st.subheader(_("5. Train a network in the background"))
+st.write(_("Training runs in its own process on the server, so this page (and everybody "
+           "else's) stays responsive. You can switch pages and come back: the job keeps "
+           "going. Each student has one training at a time; identical settings share one "
+           "job, and jobs beyond the server's limit wait in a queue."))
 training.training_panel(runs_dir)
 
 if model is not None:
-    with st.expander("Keras code of this network"):
-        st.code(model_script(model.spec), language="python")
+    with st.expander(_("Keras code of this network")):
+        code = model_script(model.spec, gettext=_)
+        st.code(code, language="python")
+        downloads.code_downloads(code, "mnist_network", _("A convolutional network for MNIST"),
+                                 key=state.P + "code")
+
+state.STATE.write_url()
+lesson.teacher_panel(state.STATE, state.TASKS)

@@ -8,23 +8,25 @@ from __future__ import annotations
 import streamlit as st
 
 from nn_core.basics.keras_code import forward_script, training_step_script
+from ui.common import charts, downloads, lesson, widgets
+from ui.common.i18n import _
 from ui.forward import figures, panels, state
 
-st.title("Forward pass of a 2-2-1 network")
-st.write(
+st.title(_("Forward pass of a 2-2-1 network"))
+st.write(_(
     "Two inputs, two hidden neurons, one output and no bias, as in lesson 002: each neuron adds "
     "up its inputs times their weights, then applies its activation. Change any weight or input "
     "and follow the numbers through the network to the loss, then let one step of gradient "
     "descent nudge every weight against its gradient."
-)
+))
 
-if state.STATE.init():
-    for problem in state.STATE.read_url():
-        st.warning(f"Ignored a setting in the link: {problem}.")
+lesson.open_from_url(state.STATE, state.TASKS)
+lesson.lesson_note(state.STATE)
 panels.controls()
 s = state.current()
 state.STATE.write_url()
-st.caption("🔗 The address bar always holds these settings: copy it to share this exact network.")
+st.caption("🔗 " + _("The address bar always holds these settings: copy it to share this exact "
+                    "network."))
 
 try:
     net = state.network(s)
@@ -33,43 +35,59 @@ try:
     stepped = net.training_step(float(s["lr"]))
     state.check_finite(f, loss, grads)
 except ValueError as exc:
-    st.error(f"These settings cannot be computed: {exc}")
-    st.button("Reset to the lesson's example", on_click=state.on_reset, key=state.P + "reset_error")
+    st.error(_("These settings cannot be computed: {reason}").format(reason=exc))
+    st.button(_("Reset to the lesson's example"), on_click=state.on_reset,
+              key=state.P + "reset_error")
     st.stop()
 
 st.divider()
+widgets.persistent(st.toggle, _("Exact numbers (as Keras prints float32)"), state.P + "exact",
+                   help=_("Off: numbers at the lesson's precision (1.8263). On: every digit "
+                          "Keras prints (1.8262999)."))
 panels.metrics(s, f, exact, loss)
-st.plotly_chart(
+lesson.task_panel(state.STATE, state.TASKS, {
+    "y": f.y, "target": float(s["target"]), "loss": loss, "lr": float(s["lr"]),
+    "loss_after": state.loss_after(net, stepped)})
+charts.show(
     figures.network_diagram(
         state.rounded(state.weights_of(s)), state.rounded([s["x1"], s["x2"]]),
         (f.n1_in, f.n2_in, f.y_in), (f.n1, f.n2, f.y), hidden=s["hidden"], output=s["output"],
         target=float(s["target"]), loss=loss, loss_name=s["loss"], fmt=state.num,
     ),
-    key=state.P + "diagram", config={"displayModeBar": False},
+    "forward-diagram", key=state.P + "diagram",
 )
-st.caption("Blue edges are positive weights, orange negative; thicker means larger |w|. "
-           "Hover over a node or a weight for its numbers.")
-st.markdown("**The arithmetic, as the lesson writes it**")
+st.caption(_("Blue edges are positive weights, orange negative; thicker means larger |w|. "
+             "Hover over a node or a weight for its numbers."))
+st.markdown("**" + _("The arithmetic, as the lesson writes it") + "**")
 st.latex(panels.latex_forward(s, f, loss))
 
-st.subheader("Backpropagation: which way each weight should move")
-st.write(
+st.subheader(_("Backpropagation: which way each weight should move"))
+st.write(_(
     "The gradient ∂L/∂w says how fast the loss grows when a weight grows. A step of gradient "
     "descent moves every weight against its gradient, w ← w − lr·∂L/∂w: down where the "
     "gradient is positive, up where it is negative."
-)
+))
 panels.step_panel(s)
-st.dataframe(panels.gradient_table(s, grads, stepped), hide_index=True, width="stretch",
-             key=state.P + "gradients")
-st.markdown("**The chain rule, for w5 and w1** (every factor computed as Keras does, the result "
-            "from backpropagation)")
+st.space("small")  # the table's toolbar floats above it: keep it off the Reset button
+if charts.on_touch_device():  # a phone: a plain table that wraps to the screen, no toolbar
+    st.table(panels.gradient_table(s, grads, stepped), hide_index=True)
+else:
+    st.dataframe(panels.gradient_table(s, grads, stepped), hide_index=True, width="stretch",
+                 key=state.P + "gradients")
+st.markdown(_("**The chain rule, for w5 and w1** (every factor computed as Keras does, the "
+              "result from backpropagation)"))
 st.latex(panels.latex_chain(s, f, grads))
 
-with st.expander("Parameters and the Keras weight layout"):
+with st.expander(_("Parameters and the Keras weight layout")):
     panels.parameters_section(s)
 
-with st.expander("Keras code that reproduces these numbers"):
-    st.code(forward_script(net) + training_step_script(s["loss"], s["target"], s["lr"]),
-            language="python")
-    st.caption("Runs as is with the playground's requirements, at Keras's default float32; it "
-               "prints the Y and loss shown above and the weights after one training step.")
+with st.expander(_("Keras code that reproduces these numbers")):
+    code = (forward_script(net, gettext=_)
+            + training_step_script(s["loss"], s["target"], s["lr"], gettext=_))
+    st.code(code, language="python")
+    downloads.code_downloads(code, "forward_pass", _("Forward pass of a 2-2-1 network"),
+                             key=state.P + "code")
+    st.caption(_("Runs as is with the playground's requirements, at Keras's default float32; it "
+               "prints the Y and loss shown above and the weights after one training step."))
+
+lesson.teacher_panel(state.STATE, state.TASKS)

@@ -13,17 +13,19 @@ import streamlit as st
 from nn_core.basics import descent
 from nn_core.basics.keras_code import descent_script
 from nn_core.basics.optimizers import OPTIMIZERS
-from ui.common import widgets
+from ui.common import charts, downloads, lesson, widgets
+from ui.common.i18n import _, current_language
 from ui.descent import figures, panels, state
 
-st.title("Gradient descent over the error surface")
-st.write(
+st.title(_("Gradient descent over the error surface"))
+st.write(_(
     "Lesson 002's single neuron has two weights, so its loss over every pair (w1, w2) is a "
     "surface you can look at. Training starts at the red point and each optimizer takes steps "
     "downhill; the learning rate decides whether it crawls, arrives, oscillates or flies off."
-)
+))
 
-state.STATE.init()
+lesson.open_from_url(state.STATE, state.TASKS)
+lesson.lesson_note(state.STATE)
 state.clean_tables()
 panels.scenario_buttons()
 runs_df, data_df, scale, loss_name, start, steps = panels.controls()
@@ -36,8 +38,8 @@ try:
     w1_axis, w2_axis, surface = state.cached_surface(*key)
     paths = state.cached_paths(tuple(runs), tuple(start), *key, steps) if runs else []
     minimum = descent.mse_minimum(inputs, data[1])
-    min_loss, _ = descent.loss_and_gradient(minimum, inputs, data[1], loss_name)
-    start_loss, _ = descent.loss_and_gradient(start, inputs, data[1], loss_name)
+    min_loss = descent.loss_and_gradient(minimum, inputs, data[1], loss_name)[0]
+    start_loss = descent.loss_and_gradient(start, inputs, data[1], loss_name)[0]
     one, two = descent.lr_thresholds(inputs)
     needed = state.course_steps(tuple(start), *key, tuple(minimum.tolist()))
 except ValueError as exc:
@@ -46,49 +48,59 @@ except ValueError as exc:
 
 st.info(panels.course_text(needed, minimum, start))
 if loss_name != "mse" and min_loss > 1e-12:
-    st.caption(f"The star marks mse's minimum {panels.minimum_text(minimum)}; with {loss_name} "
-               "and data no weights fit exactly, the lowest point can sit elsewhere.")
+    st.caption(_("The star marks mse's minimum {minimum}; with {loss} and data no weights fit "
+                 "exactly, the lowest point can sit elsewhere.").format(
+        minimum=panels.minimum_text(minimum), loss=loss_name))
 
+lesson.task_panel(state.STATE, state.TASKS, {"runs": runs, "paths": paths, "minimum": minimum})
 labels = state.path_labels(runs)
 traces = [figures.PathTrace(label, p.weights, p.losses, p.diverged_at)
           for label, p in zip(labels, paths, strict=True)]
 panels.path_warnings(labels, paths, two, loss_name)
 if not runs:
-    st.info("Tick at least one optimizer in the table to draw its path.")
-log_y = widgets.persistent(st.toggle, "Logarithmic loss axis", state.P + "log_y")
+    st.info(_("Tick at least one optimizer in the table to draw its path."))
+log_y = widgets.persistent(st.toggle, _("Logarithmic loss axis"), state.P + "log_y")
 
 
 @st.fragment
 def walk() -> None:
     """The step slider, the surface, the walk and the table: a step reruns only this part."""
     step = panels.step_slider(steps)
+    state.STATE.write_url()  # the step shown travels in the link too (this part reruns alone)
     left, right = st.columns(2)
-    left.plotly_chart(
+    charts.show(
         figures.surface_figure(w1_axis, w2_axis, surface, traces, step=step,
                                start=(*start, start_loss), minimum=(*minimum, min_loss)),
-        key=state.P + "surface",
+        "descent-surface", where=left, key=state.P + "surface", surface=True,
     )
-    right.plotly_chart(
-        state.cached_walk(key, tuple(runs), tuple(start), steps, log_y),
-        key=state.P + "walk",
+    charts.show(
+        state.cached_walk(key, tuple(runs), tuple(start), steps, log_y, current_language()),
+        "descent-walk", where=right, key=state.P + "walk",
     )
-    right.caption("▶ Play walks every path's ball in your browser; drag its slider to scrub.")
+    right.caption("▶ " + _("Play walks every path's ball in your browser; drag its slider to "
+                           "scrub."))
     if runs:
         st.dataframe(panels.results_table(labels, paths, step, steps, minimum),
                      hide_index=True, width="stretch", key=state.P + "results")
-        st.caption("Summaries: " + " ".join(
-            f"**{OPTIMIZERS[name].label}**: {OPTIMIZERS[name].summary}"
-            for name in dict.fromkeys(name for name, _ in runs)))
+        st.caption(_("Summaries:") + " " + " ".join(
+            f"**{OPTIMIZERS[name].label}**: {panels.optimizer_summary(name)}"
+            for name in dict.fromkeys(run[0] for run in runs)))
 
 
 walk()
 st.markdown(panels.regimes_text(one, two, loss_name, len(data[1])))
 
-with st.expander("Keras code that draws the same paths"):
+with st.expander(_("Keras code that draws the same paths")):
     if runs:
-        st.code(descent_script(inputs, data[1], loss_name, start, steps, paths, labels),
-                language="python")
-        st.caption("Each epoch is one full-batch step, so the weights after `steps` epochs are "
-                   "the end of the path above (diverged runs end in inf or nan in Keras).")
+        code = descent_script(inputs, data[1], loss_name, start, steps, paths, labels,
+                              gettext=_)
+        st.code(code, language="python")
+        downloads.code_downloads(code, "gradient_descent",
+                                 _("Gradient descent over the error surface"),
+                                 key=state.P + "code")
+        st.caption(_("Each epoch is one full-batch step, so the weights after `steps` epochs "
+                     "are the end of the path above (diverged runs end in inf or nan in Keras)."))
     else:
-        st.write("Tick an optimizer to get its Keras code.")
+        st.write(_("Tick an optimizer to get its Keras code."))
+
+lesson.teacher_panel(state.STATE, state.TASKS)

@@ -27,3 +27,17 @@ def registry(tmp_path: Path) -> Iterator[JobRegistry]:
     reg = JobRegistry(runs_dir=tmp_path / "runs", max_concurrent=1)
     yield reg
     reg.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One Debian Chromium for the whole run (never skipped: no Chromium is a failure), shared
+    by every folder's browser tests: Playwright's sync API allows one instance per thread."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.e2e.e2e_support import launch_chromium
+
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        yield browser
+        browser.close()

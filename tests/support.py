@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import json
 import os
 import subprocess
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -34,3 +38,10 @@ def run_script(code: str) -> str:
                           timeout=300, env=env, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-2000:]
     return proc.stdout
+
+
+def run_async(coro: Coroutine[Any, Any, Any], timeout: float = 300.0) -> Any:
+    """Run ``coro`` in a thread of its own: Playwright's sync API (the browser tests) keeps an
+    event loop in the main thread, where asyncio.run would refuse to start."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result(timeout)

@@ -21,6 +21,7 @@ from numpy.typing import ArrayLike
 
 from nn_core.basics.activations import activate
 from nn_core.cnn.layers import conv2d, pool2d
+from nn_core.marker import N_
 
 
 @dataclass(frozen=True, eq=False)  # arrays inside: compare fields, not instances
@@ -40,29 +41,33 @@ def _kernel(title: str, rows: list[list[float]], description: str, scale: float 
 
 KERNELS: dict[str, Kernel] = {
     "vertical_edge": _kernel(
-        "Vertical edge", [[1, 0, -1], [1, 0, -1], [1, 0, -1]],
-        "left column minus right column: large where brightness changes from left to right"),
+        N_("Vertical edge"), [[1, 0, -1], [1, 0, -1], [1, 0, -1]],
+        N_("left column minus right column: large where brightness changes from left to right")),
     "horizontal_edge": _kernel(
-        "Horizontal edge", [[1, 1, 1], [0, 0, 0], [-1, -1, -1]],
-        "top row minus bottom row: large where brightness changes from top to bottom"),
+        N_("Horizontal edge"), [[1, 1, 1], [0, 0, 0], [-1, -1, -1]],
+        N_("top row minus bottom row: large where brightness changes from top to bottom")),
     "sobel_x": _kernel(
-        "Sobel x", [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]],
-        "horizontal gradient (right minus left), centre row weighted twice: vertical edges"),
+        N_("Sobel x"), [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]],
+        N_("horizontal gradient (right minus left), centre row weighted twice: vertical "
+           "edges")),
     "sobel_y": _kernel(
-        "Sobel y", [[-1, -2, -1], [0, 0, 0], [1, 2, 1]],
-        "vertical gradient (bottom minus top), centre column weighted twice: horizontal edges"),
+        N_("Sobel y"), [[-1, -2, -1], [0, 0, 0], [1, 2, 1]],
+        N_("vertical gradient (bottom minus top), centre column weighted twice: horizontal "
+           "edges")),
     "blur": _kernel(
-        "Blur (box)", [[1, 1, 1], [1, 1, 1], [1, 1, 1]],
-        "the mean of the 9 pixels: smooths noise and edges alike", scale=1 / 9),
+        N_("Blur (box)"), [[1, 1, 1], [1, 1, 1], [1, 1, 1]],
+        N_("the mean of the 9 pixels: smooths noise and edges alike"), scale=1 / 9),
     "gaussian_blur": _kernel(
-        "Gaussian blur", [[1, 2, 1], [2, 4, 2], [1, 2, 1]],
-        "a weighted mean, the centre counting most: a softer blur than the box", scale=1 / 16),
+        N_("Gaussian blur"), [[1, 2, 1], [2, 4, 2], [1, 2, 1]],
+        N_("a weighted mean, the centre counting most: a softer blur than the box"),
+        scale=1 / 16),
     "sharpen": _kernel(
-        "Sharpen", [[0, -1, 0], [-1, 5, -1], [0, -1, 0]],
-        "the pixel plus its difference from its 4 neighbours: edges stand out"),
+        N_("Sharpen"), [[0, -1, 0], [-1, 5, -1], [0, -1, 0]],
+        N_("the pixel plus its difference from its 4 neighbours: edges stand out")),
     "identity": _kernel(
-        "Identity", [[0, 0, 0], [0, 1, 0], [0, 0, 0]],
-        "only the centre pixel: the output is the input (cropped by one pixel each side)"),
+        N_("Identity"), [[0, 0, 0], [0, 1, 0], [0, 0, 0]],
+        N_("only the centre pixel: the output is the input (cropped by one pixel each "
+           "side)")),
 }
 
 
@@ -253,8 +258,8 @@ COLOR_KERNEL: np.ndarray = np.stack([
     KERNELS["blur"].weights,  # blue channel: the local mean of blue
 ], axis=-1)  # (3, 3, 3): 27 weights, one 3×3 slice per channel, plus one bias per filter
 COLOR_KERNEL.setflags(write=False)
-COLOR_KERNEL_DESCRIPTION = ("one 3×3×3 filter: vertical edges in red, horizontal edges in green "
-                            "and the blur of blue, summed into one feature map")
+COLOR_KERNEL_DESCRIPTION = N_("one 3×3×3 filter: vertical edges in red, horizontal edges in "
+                              "green and the blur of blue, summed into one feature map")
 
 
 def weights_per_filter(kernel_size: int, channels: int) -> tuple[int, int]:

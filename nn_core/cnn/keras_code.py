@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from nn_core.basics.keras_code import Gettext
 from nn_core.cnn.presets import TRAINING_OPTIMIZERS
 from nn_core.cnn.specs import (
     FULL_FIT_IMAGES,
@@ -34,11 +35,12 @@ def _keras_layer_line(layer: LayerSpec) -> str:
     return f"    layers.{layer.kind_info.keras_class}({', '.join(text)}),"
 
 
-def model_script(spec: ModelSpec) -> str:
-    """A runnable Keras script that builds and trains ``spec``: text only, shown on the page."""
+def model_script(spec: ModelSpec, gettext: Gettext = str) -> str:
+    """A runnable Keras script that builds and trains ``spec``: text only, shown on the page;
+    its comments through ``gettext`` (the page's language)."""
     r = spec.recipe
     lines = ["import keras", "from keras import layers", "",
-             "# MNIST: 60,000 training and 10,000 test images of 28×28 grey pixels",
+             "# " + gettext("MNIST: 60,000 training and 10,000 test images of 28×28 grey pixels"),
              "(x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()",
              "x_train = x_train.reshape(-1, 28, 28, 1).astype(\"float32\") / 255",
              "x_test = x_test.reshape(-1, 28, 28, 1).astype(\"float32\") / 255"]
@@ -50,17 +52,22 @@ def model_script(spec: ModelSpec) -> str:
     optimizer = TRAINING_OPTIMIZERS.get(r.optimizer, r.optimizer)
     lr = float(r.learning_rate)  # written with repr: 1.0, not 1 (Keras 3 rejects an int)
     total, trainable = count_params(spec), trainable_params(spec)
-    counted = (f"{total:,} trainable parameters" if trainable == total else
-               f"{total:,} parameters, {trainable:,} trainable (moving statistics are not)")
+    counted = (gettext("{total} trainable parameters").format(total=f"{total:,}")
+               if trainable == total else
+               gettext("{total} parameters, {trainable} trainable (moving statistics are not)"
+                       ).format(total=f"{total:,}", trainable=f"{trainable:,}"))
     lines += ["])", f"model.summary()  # {counted}", ""]
     if r.schedule == "warmup_cosine":
         warmup, steps = schedule_steps(r, FULL_FIT_IMAGES)
         batches = steps // r.epochs
-        lines += [f"# Learning rate: a linear warm-up from {WARMUP_START * lr:g} to {lr!r} over "
-                  f"the first {WARMUP_FRACTION:.0%} of the",
-                  f"# {steps:,} steps ({batches} batches of {r.batch_size} from the "
-                  f"{FULL_FIT_IMAGES:,} images left after",
-                  f"# the validation split, × {r.epochs} epochs), then half a cosine down to 0",
+        comment = gettext(
+            "Learning rate: a linear warm-up from {start} to {peak} over the first {share} of "
+            "the\n{steps} steps ({batches} batches of {batch} from the {images} images left "
+            "after\nthe validation split, × {epochs} epochs), then half a cosine down to 0"
+        ).format(start=f"{WARMUP_START * lr:g}", peak=repr(lr), share=f"{WARMUP_FRACTION:.0%}",
+                 steps=f"{steps:,}", batches=batches, batch=r.batch_size,
+                 images=f"{FULL_FIT_IMAGES:,}", epochs=r.epochs)
+        lines += [*("# " + line for line in comment.split("\n")),
                   "learning_rate = keras.optimizers.schedules.CosineDecay(",
                   f"    initial_learning_rate={WARMUP_START * lr:g}, decay_steps={steps - warmup},",
                   f"    warmup_target={lr!r}, warmup_steps={warmup})"]

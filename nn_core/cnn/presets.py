@@ -24,6 +24,7 @@ from nn_core.cnn.specs import (
     layer_shapes,
     pool,
 )
+from nn_core.marker import N_
 
 
 def _preset(name: str, title: str, lesson: str, layers: list[LayerSpec],
@@ -31,7 +32,7 @@ def _preset(name: str, title: str, lesson: str, layers: list[LayerSpec],
     return ModelSpec(name=name, title=title, layers=(*layers, OUTPUT), recipe=recipe, lesson=lesson)
 
 
-QUICK_TITLE = "Quick CNN: 99% in half a minute (batch norm, warm-up schedule)"
+QUICK_TITLE = N_("Quick CNN: 99% accuracy in half a minute (batch norm, warm-up schedule)")
 # quick_99 (issue 12), measured with benchmarks/bench_time_to_99.py on the 2-core machine: the
 # warm-up + cosine schedule is what brings two epochs to 99% (99.21% here; at the same rate held
 # constant 97.77%, at Adam's default 0.001 98.58%); on 2 CPU cores time per image follows the
@@ -46,19 +47,19 @@ QUICK_TITLE = "Quick CNN: 99% in half a minute (batch norm, warm-up schedule)"
 # moves in 12 epochs; the classic mnist_cnn example of lesson 001 used Adadelta(learning_rate=1.0).
 # quick_99's 0.008 is the peak of its schedule (see above).
 PRESETS: dict[str, ModelSpec] = {spec.name: spec for spec in (
-    _preset("lenet", "LeNet-style CNN (6-16 filters, average pooling, 120-84)", "000",
+    _preset("lenet", N_("LeNet-style CNN (6-16 filters, average pooling, 120-84)"), "000",
             [conv(6), pool("avgpool"), conv(16), pool("avgpool"), FLATTEN, dense(120), dense(84)],
             Recipe("adam", 0.001, 128, 10)),
-    _preset("mnist_cnn", "Keras mnist_cnn (32-64 filters, dropout, dense 128)", "001",
+    _preset("mnist_cnn", N_("Keras mnist_cnn (32-64 filters, dropout, dense 128)"), "001",
             [conv(32), conv(64), pool(), dropout(0.25), FLATTEN, dense(128), dropout(0.5)],
             Recipe("adadelta", 1.0, 128, 12)),
-    _preset("cnn_34826", "34,826-parameter CNN (32-64 filters, dropout)", "003",
+    _preset("cnn_34826", N_("34,826-parameter CNN (32-64 filters, dropout)"), "003",
             [conv(32), pool(), conv(64), pool(), FLATTEN, dropout(0.5)],
             Recipe("adam", 0.001, 1000, 10)),
-    _preset("cnn_104202", "104,202-parameter CNN (32-64-128 filters)", "004",
+    _preset("cnn_104202", N_("104,202-parameter CNN (32-64-128 filters)"), "004",
             [conv(32), pool(), conv(64), pool(), conv(128), FLATTEN],
             Recipe("rmsprop", 0.001, 64, 5)),
-    _preset("dense_800_400", "Dense network 784-800-400-10 (for comparison)", "002",
+    _preset("dense_800_400", N_("Dense network 784-800-400-10 (for comparison)"), "002",
             [FLATTEN, dense(800), dense(400)],
             Recipe("adam", 0.001, 128, 15)),
     _preset("quick_99", QUICK_TITLE, "004",

@@ -8,6 +8,7 @@ row equal to Keras's ``layer.count_params()`` and ``layer.output.shape``. NumPy 
 
 from __future__ import annotations
 
+import gettext
 from dataclasses import dataclass
 
 from nn_core.basics.network import WEIGHT_NAMES, check_activation
@@ -15,6 +16,9 @@ from nn_core.cnn.specs import INPUT_SHAPE, LayerSpec, ModelSpec, layer_names, la
 
 NO_PARAMS = "—"
 COLUMNS = ("Layer", "Keras name", "Output shape", "Param #", "Formula")
+# Titles and headers are English unless a page passes its language's gettext catalog
+# (``ui.common.i18n.translations``); Babel extracts the ``tr.gettext``/``tr.ngettext`` calls here.
+ENGLISH = gettext.NullTranslations()
 
 
 @dataclass(frozen=True)
@@ -35,42 +39,63 @@ def keras_shape(shape: tuple[int, ...]) -> str:
     return "(" + ", ".join(["None", *map(str, shape)]) + ")"
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+def _units(tr: gettext.NullTranslations, n: int) -> str:
+    return tr.ngettext("{n} unit", "{n} units", n).format(n=n)
+
+
+def layer_title(layer: LayerSpec, name: str, shape_in: tuple[int, ...], last: bool = False,
+                tr: gettext.NullTranslations = ENGLISH) -> str:
+    """What a student reads for a layer instead of Keras's generated name: conv2d_1 ->
+    'Conv 1: 32 filters 3×3', max_pooling2d_1 -> 'Max pooling 1: 2×2', dense_1 -> 'Dense 1:
+    128 units', the ``last`` dense layer -> 'Output: 10 units, softmax'. ``name`` is the
+    layer's Keras name (``specs.layer_names``: its number), ``shape_in`` its input's shape
+    without the batch axis (a batch norm's channels); ``tr`` translates."""
+    number = name.rsplit("_", 1)[-1]
+    k, size = layer.kernel, layer.size
+    if layer.kind == "conv":
+        return tr.ngettext("Conv {number}: {n} filter {k}×{k}",
+                           "Conv {number}: {n} filters {k}×{k}", size).format(
+            number=number, n=size, k=k)
+    if layer.kind in ("maxpool", "avgpool"):
+        return (tr.gettext("Max pooling {number}: {k}×{k}") if layer.kind == "maxpool" else
+                tr.gettext("Average pooling {number}: {k}×{k}")).format(number=number, k=k)
+    if layer.kind == "dense":
+        if last:
+            return tr.gettext("Output: {units}, {activation}").format(
+                units=_units(tr, size), activation=layer.activation)
+        return tr.gettext("Dense {number}: {units}").format(number=number,
+                                                            units=_units(tr, size))
+    if layer.kind == "dropout":
+        return tr.gettext("Dropout {rate}").format(rate=f"{layer.rate:g}")
+    if layer.kind == "batchnorm":
+        channels = shape_in[-1]  # a feature map's channels, or a dense layer's units
+        what = (tr.ngettext("{n} channel", "{n} channels", channels) if len(shape_in) == 3
+                else tr.ngettext("{n} unit", "{n} units", channels)).format(n=channels)
+        return tr.gettext("Batch norm {number}: {what}").format(number=number, what=what)
+    if layer.kind == "activation":
+        return tr.gettext("Activation {number}: {activation}").format(
+            number=number, activation=layer.activation)
+    return tr.gettext("Flatten")
 
 
 def _row(layer: LayerSpec, name: str, shape_in: tuple[int, ...], shape_out: tuple[int, ...],
-         last: bool) -> SummaryRow:
-    number = name.rsplit("_", 1)[-1]
+         last: bool, tr: gettext.NullTranslations = ENGLISH) -> SummaryRow:
     k, size = layer.kernel, layer.size
     params = layer.kind_info.params(layer, shape_in)
     formula = NO_PARAMS
     if layer.kind == "conv":
-        title = f"Conv {number}: {_plural(size, 'filter')} {k}×{k}"
         formula = f"{k}·{k}·{shape_in[-1]}·{size} + {size} = {params:,}"
-    elif layer.kind in ("maxpool", "avgpool"):
-        kind = "Max" if layer.kind == "maxpool" else "Average"
-        title = f"{kind} pooling {number}: {k}×{k}"
     elif layer.kind == "dense":
-        title = (f"Output: {_plural(size, 'unit')}, {layer.activation}" if last
-                 else f"Dense {number}: {_plural(size, 'unit')}")
         formula = f"{shape_in[0]}·{size} + {size} = {params:,}"
-    elif layer.kind == "dropout":
-        title = f"Dropout {layer.rate:g}"
     elif layer.kind == "batchnorm":
-        channels = shape_in[-1]  # a feature map's channels, or a dense layer's units
-        what = "channel" if len(shape_in) == 3 else "unit"
-        title = f"Batch norm {number}: {_plural(channels, what)}"
+        channels = shape_in[-1]
         # gamma and beta are trained; the moving mean and variance are tracked, not trained
         formula = f"2·{channels} + 2·{channels} = {params:,}"
-    elif layer.kind == "activation":
-        title = f"Activation {number}: {layer.activation}"
-    else:
-        title = "Flatten"
-    return SummaryRow(title, name, keras_shape(shape_out), params, formula)
+    return SummaryRow(layer_title(layer, name, shape_in, last, tr), name,
+                      keras_shape(shape_out), params, formula)
 
 
-def summary_rows(spec: ModelSpec) -> list[SummaryRow]:
+def summary_rows(spec: ModelSpec, tr: gettext.NullTranslations = ENGLISH) -> list[SummaryRow]:
     """One SummaryRow per layer of ``spec``, in order, as ``model.summary()`` lists them.
 
     The cnn_34826 preset gives 320, 0, 18,496, 0, 0, 0, 16,010 (total 34,826).
@@ -79,7 +104,7 @@ def summary_rows(spec: ModelSpec) -> list[SummaryRow]:
     shapes = layer_shapes(spec)
     inputs = [INPUT_SHAPE, *shapes[:-1]]
     last = len(spec.layers) - 1
-    return [_row(layer, name, shape_in, shape_out, i == last)
+    return [_row(layer, name, shape_in, shape_out, i == last, tr)
             for i, (layer, name, shape_in, shape_out)
             in enumerate(zip(spec.layers, layer_names(spec), inputs, shapes, strict=True))]
 
@@ -89,21 +114,30 @@ def total_params(rows: list[SummaryRow]) -> int:
     return sum(row.params for row in rows)
 
 
-def summary_records(rows: list[SummaryRow]) -> list[dict[str, str]]:
-    """Rows as dicts keyed by ``COLUMNS``, "Param #" with thousands separators as Keras prints."""
-    return [dict(zip(COLUMNS, (r.layer, r.name, r.output_shape, f"{r.params:,}", r.formula),
+def summary_records(rows: list[SummaryRow], tr: gettext.NullTranslations = ENGLISH,
+                    ) -> list[dict[str, str]]:
+    """Rows as dicts keyed by ``COLUMNS`` (in ``tr``'s language), "Param #" with thousands
+    separators as Keras prints."""
+    columns = (tr.gettext("Layer"), tr.gettext("Keras name"), tr.gettext("Output shape"),
+               tr.gettext("Param #"), tr.gettext("Formula"))
+    return [dict(zip(columns, (r.layer, r.name, r.output_shape, f"{r.params:,}", r.formula),
                      strict=True)) for r in rows]
 
 
-def network_summary_rows(hidden: str = "linear", output: str = "linear") -> list[SummaryRow]:
+def network_summary_rows(hidden: str = "linear", output: str = "linear",
+                         tr: gettext.NullTranslations = ENGLISH) -> list[SummaryRow]:
     """The 2-2-1 network of lesson 002 (no bias): Dense(2) 2·2 = 4 and Dense(1) 2·1 = 2, total 6.
 
     Names are the ones Keras gives the layers of ``build_keras_network`` in a fresh session.
     """
     check_activation(hidden, "hidden")
     check_activation(output, "output")
-    return [SummaryRow(f"Hidden: 2 units, {hidden}", "dense", keras_shape((2,)), 4, "2·2 = 4"),
-            SummaryRow(f"Output: 1 unit, {output}", "dense_1", keras_shape((1,)), 2, "2·1 = 2")]
+    hidden_title = tr.gettext("Hidden: {units}, {activation}").format(
+        units=_units(tr, 2), activation=hidden)
+    output_title = tr.gettext("Output: {units}, {activation}").format(
+        units=_units(tr, 1), activation=output)
+    return [SummaryRow(hidden_title, "dense", keras_shape((2,)), 4, "2·2 = 4"),
+            SummaryRow(output_title, "dense_1", keras_shape((1,)), 2, "2·1 = 2")]
 
 
 @dataclass(frozen=True)
@@ -125,12 +159,14 @@ class WeightMatrix:
         return len(self.rows), len(self.columns)
 
 
-def keras_weight_layout() -> tuple[WeightMatrix, WeightMatrix]:
+def keras_weight_layout(tr: gettext.NullTranslations = ENGLISH,
+                        ) -> tuple[WeightMatrix, WeightMatrix]:
     """Where w1..w6 sit in ``model.get_weights()``: [[w1, w3], [w2, w4]] and [[w5], [w6]].
 
     w1 and w2 feed N1, so they form N1's column, not a row: Keras multiplies x (1, 2) @ kernel.
     """
     w1, w2, w3, w4, w5, w6 = WEIGHT_NAMES
-    return (WeightMatrix("Hidden layer kernel (2, 2)", ("x1", "x2"), ("N1", "N2"),
-                         ((w1, w3), (w2, w4))),
-            WeightMatrix("Output layer kernel (2, 1)", ("N1", "N2"), ("Y",), ((w5,), (w6,))))
+    return (WeightMatrix(tr.gettext("Hidden layer kernel {shape}").format(shape="(2, 2)"),
+                         ("x1", "x2"), ("N1", "N2"), ((w1, w3), (w2, w4))),
+            WeightMatrix(tr.gettext("Output layer kernel {shape}").format(shape="(2, 1)"),
+                         ("N1", "N2"), ("Y",), ((w5,), (w6,))))

@@ -45,7 +45,14 @@ from multiprocessing.connection import wait as wait_for_exit
 from pathlib import Path
 from typing import Any
 
-from nn_core.cnn.specs import INPUT_SHAPE, ModelSpec, count_params, layer_shapes
+from nn_core.cnn.specs import (
+    INPUT_SHAPE,
+    MNIST_TRAIN_IMAGES,
+    ModelSpec,
+    count_params,
+    fit_images,
+    layer_shapes,
+)
 from nn_core.training.runs import (
     check_train_limit,
     default_runs_dir,
@@ -56,7 +63,7 @@ from nn_core.training.runs import (
     run_dir_name,
     write_json,
 )
-from nn_core.training.worker import VALIDATION_FRACTION, start_worker
+from nn_core.training.worker import start_worker
 
 ACTIVE_STATES = ("queued", "running")
 FINAL_STATES = ("done", "failed", "cancelled", "interrupted")  # interrupted: can be resumed
@@ -94,6 +101,10 @@ class RegistryBusy(TrainingRefused):
         super().__init__(f"The server is busy: {waiting} {trainings} waiting. "
                          "Try again in a few minutes.")
 
+    def __reduce__(self) -> tuple:
+        """Pickle by the constructor's argument (a Ray registry sends it to another process)."""
+        return type(self), (self.waiting,)
+
 
 class NetworkTooLarge(TrainingRefused):
     """The network has more parameters than the server's limit."""
@@ -102,6 +113,10 @@ class NetworkTooLarge(TrainingRefused):
         self.params, self.limit = params, limit
         super().__init__(f"This network has {params:,} parameters; this server trains networks "
                          f"of up to {limit:,} parameters. Use fewer filters or dense neurons.")
+
+    def __reduce__(self) -> tuple:
+        """Pickle by the constructor's arguments."""
+        return type(self), (self.params, self.limit)
 
 
 class TrainingTooLong(TrainingRefused):
@@ -113,6 +128,10 @@ class TrainingTooLong(TrainingRefused):
                          f"server (estimated), more than its limit of {duration_text(limit_s)} "
                          "per training. Use fewer epochs, fewer training images or a smaller "
                          "network.")
+
+    def __reduce__(self) -> tuple:
+        """Pickle by the constructor's arguments."""
+        return type(self), (self.estimate_s, self.limit_s)
 
 
 def duration_text(seconds: float) -> str:
@@ -150,9 +169,9 @@ def estimate_seconds(spec: ModelSpec, train_images: int | None = None) -> float:
     other work is slower still, and the wall-clock limit stays the backstop. mnist_cnn on all
     60,000 images for its 12 epochs: about 919 s, just over the default 15-minute limit.
     """
-    n = check_train_limit(train_images) or 60_000
-    n_val = max(1, round(n * VALIDATION_FRACTION))
-    n_fit, epochs = n - n_val, spec.recipe.epochs
+    n = check_train_limit(train_images) or MNIST_TRAIN_IMAGES
+    n_fit, epochs = fit_images(n), spec.recipe.epochs
+    n_val = n - n_fit
     images = TRAIN_PASSES * n_fit * epochs + n_val * epochs + 2 * TEST_IMAGES
     batches = math.ceil(n_fit / spec.recipe.batch_size) * epochs
     return STARTUP_S + multiply_accumulates(spec) * images / MACS_PER_SECOND + (
@@ -509,7 +528,7 @@ class JobRegistry:
             self._journal_frozen = True
             processes = [job.process for job in self._jobs.values() if job.process is not None]
         if processes and not interrupt:  # the pump thread drains their last messages, reaps
-            wait_for_exit([p.sentinel for p in processes], timeout)
+            self._wait_exit(processes, timeout)
         self._stop.set()
         self._wake.set()
         self._thread.join()  # from here on PR_SET_PDEATHSIG kills any worker left
@@ -637,17 +656,33 @@ class JobRegistry:
     def _spawn(self, job: _Job) -> None:
         """Pump thread only: start the worker of a running job (see the module docstring)."""
         job.spawn_pending = False
-        v = job.view
         try:
-            job.messages, job.cancel_event = self._ctx.Queue(), self._ctx.Event()
-            job.process = start_worker(self._ctx, f"train-{v.job_id}", v.spec, v.run_dir,
-                                       job.messages, job.cancel_event, v.train_limit,
-                                       self.data_path, v.initial_epoch)
+            self._launch(job)
         except Exception as exc:  # e.g. out of memory or of processes
             job.process = None
             if job.messages is not None:
                 job.messages.close()
             self._finish(job, "failed", f"could not start the training process: {exc}")
+
+    # The three methods below are all that touches worker processes: a subclass that runs
+    # workers elsewhere (nn_core.training.ray_backend) overrides them and keeps the rest.
+    def _launch(self, job: _Job) -> None:
+        """Start the worker of ``job``: set ``job.messages`` (``get_nowait``/``close``),
+        ``job.cancel_event`` (``set``) and ``job.process`` (``is_alive``, ``join``,
+        ``terminate``, ``kill``, ``pid``, ``exitcode``, ``sentinel``)."""
+        v = job.view
+        job.messages, job.cancel_event = self._ctx.Queue(), self._ctx.Event()
+        job.process = start_worker(self._ctx, f"train-{v.job_id}", v.spec, v.run_dir,
+                                   job.messages, job.cancel_event, v.train_limit,
+                                   self.data_path, v.initial_epoch)
+
+    def _exit_text(self, process: Any) -> str:
+        """Why a job whose worker ended without a final message failed."""
+        return f"the training process exited with code {process.exitcode} without a result"
+
+    def _wait_exit(self, processes: list[Any], timeout: float) -> None:
+        """Block until every worker of ``processes`` has exited, or ``timeout`` seconds."""
+        wait_for_exit([p.sentinel for p in processes], timeout)
 
     def _apply(self, job: _Job, msg: dict[str, Any]) -> None:
         """Update a job from one worker message."""
@@ -667,8 +702,7 @@ class JobRegistry:
         """Collect an exited worker; without a final message its job failed."""
         job.process.join()
         job.messages.close()
-        self._finish(job, "failed", f"the training process exited with code "
-                     f"{job.process.exitcode} without a result")
+        self._finish(job, "failed", self._exit_text(job.process))
         job.process = None
 
     def _pump_job(self, job: _Job, now: float) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from benchmarks.streamlit_client import ROOT, Server, Session, texts, tree_rss_bytes
+from tests.support import run_async
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +67,6 @@ async def forward_scenario(ws_url: str) -> None:
 
 
 def test_client_opens_forward_moves_w1_and_sees_the_rerun(server: Server) -> None:
-    asyncio.run(asyncio.wait_for(forward_scenario(server.ws_url), 180))
+    run_async(asyncio.wait_for(forward_scenario(server.ws_url), 180))
     assert tree_rss_bytes(server.pid) > 0
 

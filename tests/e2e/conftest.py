@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.e2e.e2e_support import (
     ARTIFACTS,
@@ -25,7 +25,6 @@ from tests.e2e.e2e_support import (
     SCREENSHOTS,
     VIEWPORT,
     App,
-    launch_chromium,
     serve_app,
 )
 
@@ -75,15 +74,6 @@ def app_url(runs_dir: Path) -> Iterator[str]:
     """The app, started once for the whole browser suite (log: artifacts/e2e-server.log)."""
     with serve_app(runs_dir, ARTIFACTS / "e2e-server.log") as url:
         yield url
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    """One Chromium for the session (never skipped: no Chromium is a failure)."""
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from nn_core.cnn.convolution import get_kernel, position_value, products
+from nn_core.cnn.convolution import get_kernel, patch, position_value, products
 from nn_core.cnn.digits import load_mnist
 from tests.e2e.e2e_support import App
-from ui.convolution.state import num
+from ui.common.format import approx
 
 pytestmark = pytest.mark.e2e
 
@@ -31,6 +31,16 @@ def shown_products(page: Page) -> np.ndarray:
     return np.array(z, dtype=np.float64)
 
 
+def centre_hover(page: Page) -> str:
+    """The hover label plotly draws over the middle cell of the step figure's first panel
+    (the patch's pixel (1, 1)): the panel's centre, hovered with the mouse."""
+    chart = page.locator(".st-key-conv_step_figure .js-plotly-plot")
+    chart.locator(".draglayer .xy .nsewdrag").first.hover()
+    label = chart.locator(".hoverlayer .hovertext").first
+    expect(label).to_be_visible()
+    return " ".join(label.text_content().split())
+
+
 def move(page: Page, slider: Locator, key: str, times: int = 1) -> None:
     """Move a slider with the keyboard, as a student can (one step per key press)."""
     slider.focus()
@@ -43,18 +53,22 @@ def test_moving_the_kernel_updates_the_products_and_the_sum(app: App, page: Page
     app.open(page, "convolution")
     kernel = get_kernel("vertical_edge").astype(np.float32)
     total = app.metric(page, SUM)
-    expect(total).to_have_text(num(position_value(digit_1024, kernel, 10, 10)))
+    expect(total).to_have_text(approx(position_value(digit_1024, kernel, 10, 10)))
     np.testing.assert_allclose(shown_products(page), products(digit_1024, kernel, 10, 10),
                                rtol=1e-6)
+    pixel = float(patch(digit_1024, 10, 10, 3)[1, 1])  # 0.9019608: hovered as 0.902
+    assert centre_hover(page) == f"row 1, col 1: pixel {approx(pixel)}" == \
+        "row 1, col 1: pixel 0.902"
+    page.mouse.move(0, 0)
 
     move(page, page.get_by_role("slider", name="Kernel column (left edge)"), "ArrowRight", 2)
-    expect(total).to_have_text(num(position_value(digit_1024, kernel, 10, 12)))
+    expect(total).to_have_text(approx(position_value(digit_1024, kernel, 10, 12)))
     app.wait_idle(page)
     np.testing.assert_allclose(shown_products(page), products(digit_1024, kernel, 10, 12),
                                rtol=1e-6)
 
     move(page, page.get_by_role("slider", name="Kernel row (top edge)"), "ArrowRight")
-    expected = num(position_value(digit_1024, kernel, 11, 12))
+    expected = approx(position_value(digit_1024, kernel, 11, 12))
     expect(total).to_have_text(expected)
     app.wait_idle(page)
     np.testing.assert_allclose(shown_products(page), products(digit_1024, kernel, 11, 12),

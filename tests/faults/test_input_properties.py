@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
 from tests.support import ROOT
-from ui.common.state import decode_params
+from ui.common.state import Codec, decode_params
 from ui.convolution import state as convolution_state
 from ui.curves import state as curves_state
 from ui.descent import state as descent_state
@@ -46,7 +46,14 @@ def test_decoding_any_link_keeps_only_valid_settings(params: dict[str, str]) -> 
     values, problems = decode_params(params, forward_state.STATE.url_spec)
     for name, value in values.items():
         kind = forward_state.STATE.url_spec[name]
-        assert (math.isfinite(value) if kind is float else value in kind)
+        if kind is float:
+            assert math.isfinite(value)
+        elif kind is bool:
+            assert isinstance(value, bool)
+        elif isinstance(kind, Codec):  # a bounded value: it reads back as itself
+            assert kind.decode(kind.encode(value)) == value
+        else:
+            assert value in kind
     assert len(values) + len(problems) == len(params)
     for problem in problems:  # plain, shortened text: no Markdown link or image survives
         assert "](" not in problem and len(problem) < 250

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -17,7 +18,7 @@ from nn_core.basics.keras_code import curves_script
 from nn_core.basics.losses import LOSSES, loss_gradient, loss_value
 from nn_core.basics.network import Network, format_keras
 from tests.support import ROOT
-from ui.common.format import fixed
+from ui.common.format import approx, fixed
 from ui.curves import state as curves_state
 
 PAGE = str(ROOT / "lessons" / "curves.py")
@@ -40,33 +41,57 @@ def at() -> AppTest:
     return app
 
 
+def exact(at: AppTest) -> AppTest:
+    """The page with its "exact numbers" toggle on: the digits the Keras code prints."""
+    at.toggle(key="curves_exact__w").set_value(True).run()
+    assert at.query_params["exact"] == "1" and not at.exception
+    return at
+
+
 def test_defaults_mark_the_forward_pages_neurons(at: AppTest) -> None:
+    """Issue 11: at the lesson's precision (2.154, 1.8263), Keras's float32 digits a toggle
+    away."""
     f = Network(course.FORWARD_WEIGHTS, course.FORWARD_INPUTS).forward()
     values = table(at, "activation").set_index("activation")
     assert list(values.index) == ["linear", "sigmoid", "relu", "tanh"]
+    for name in values.index:
+        for label, x in (("N1", f.n1_in), ("N2", f.n2_in), ("Y", f.y_in)):
+            assert values.loc[name, f"f({label})"] == approx(float(activate(name, [x])[0]))
+            assert values.loc[name, f"f'({label})"] == approx(
+                float(activation_derivative(name, [x])[0]))
+    assert (values.loc["linear", "f(N1)"], values.loc["linear", "f(Y)"]) == ("2.154", "1.8263")
+    assert values.loc["sigmoid", "f(N2)"] == "1.44e-4"
+    guides = json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["annotations"]
+    assert {g["text"] for g in guides} == {"N1 = 2.154", "N2 = -8.846", "Y = 1.8263"}
+    values = table(exact(at), "activation").set_index("activation")
     for name in values.index:
         for label, x in (("N1", f.n1_in), ("N2", f.n2_in), ("Y", f.y_in)):
             assert values.loc[name, f"f({label})"] == format_keras(float(activate(name, [x])[0]))
             assert values.loc[name, f"f'({label})"] == format_keras(
                 float(activation_derivative(name, [x])[0]))
     assert values.loc["linear", "f(N2)"] == "-8.846"  # float32, as Keras prints it
+    assert (values.loc["linear", "f(N1)"], values.loc["sigmoid", "f(N2)"]) == (
+        "2.1539998", "0.00014393573")
     summaries = "\n".join(m.value for m in at.markdown)
     for name in values.index:
         assert ACTIVATIONS[name].summary in summaries
     assert not at.error
 
 
-def test_loss_tables_at_the_forward_pages_prediction(at: AppTest) -> None:
-    regression, binary = loss_tables(at)
+@pytest.mark.parametrize("exact_on", [False, True])
+def test_loss_tables_at_the_forward_pages_prediction(at: AppTest, exact_on: bool) -> None:
+    write = fixed if exact_on else approx
+    regression, binary = loss_tables(exact(at) if exact_on else at)
     t, y = np.array([[course.FORWARD_TARGET]]), Network(course.FORWARD_WEIGHTS,
                                                         course.FORWARD_INPUTS).forward().y
     for row in regression.itertuples(index=False):
-        assert row[1] == fixed(loss_value(row[0], t, np.array([[y]])))
-        assert row[2] == fixed(float(loss_gradient(row[0], t, np.array([[y]]))[0, 0]))
+        assert row[1] == write(loss_value(row[0], t, np.array([[y]])))
+        assert row[2] == write(float(loss_gradient(row[0], t, np.array([[y]]))[0, 0]))
         assert row[3] == LOSSES[row[0]].summary
-    assert regression.iloc[0, 1] == "2.2090874"  # mse(0.34, float32 Y), as the forward page shows
+    # mse(0.34, float32 Y), as the forward page shows it
+    assert regression.iloc[0, 1] == ("2.2090874" if exact_on else "2.2091")
     assert list(binary["loss"]) == ["binary_crossentropy", "hinge", "squared_hinge"]
-    assert binary.iloc[0, 1] == fixed(loss_value("binary_crossentropy", [[1.0]], [[0.8]]))
+    assert binary.iloc[0, 1] == write(loss_value("binary_crossentropy", [[1.0]], [[0.8]]))
 
 
 def test_controls_change_what_is_drawn(at: AppTest) -> None:
@@ -75,10 +100,10 @@ def test_controls_change_what_is_drawn(at: AppTest) -> None:
     at.number_input(key="curves_reg_target__w").set_value(2.0).run()
     at.number_input(key="curves_reg_prediction__w").set_value(-1.0).run()
     mse = loss_tables(at)[0].set_index("loss").loc["mse"]
-    assert mse["value"] == fixed(9.0) and mse["d loss / d prediction"] == fixed(-6.0)
+    assert (mse["value"], mse["d loss / d prediction"]) == ("9", "-6")
     at.radio(key="curves_bin_target__w").set_value(0).run()
     hinge = loss_tables(at)[1].set_index("loss").loc["hinge"]
-    assert hinge["value"] == fixed(loss_value("hinge", [[0.0]], [[0.8]]))
+    assert hinge["value"] == approx(loss_value("hinge", [[0.0]], [[0.8]]))
     at.toggle(key="curves_markers__w").set_value(False).run()
     assert all(d.value.columns[0] != "activation" for d in at.dataframe)
     assert not at.exception
@@ -103,9 +128,9 @@ def test_follows_the_forward_page_after_a_switch() -> None:
     weights = [1.0, *course.FORWARD_WEIGHTS[1:]]
     f = Network(weights, course.FORWARD_INPUTS, hidden="sigmoid").forward()
     values = table(app, "activation").set_index("activation")
-    assert values.loc["linear", "f(N1)"] == format_keras(f.n1_in)
-    assert values.loc["sigmoid", "f(N1)"] == format_keras(f.n1)
-    assert values.loc["linear", "f(Y)"] == format_keras(f.y_in)
+    assert values.loc["linear", "f(N1)"] == approx(f.n1_in)
+    assert values.loc["sigmoid", "f(N1)"] == approx(f.n1)
+    assert values.loc["linear", "f(Y)"] == approx(f.y_in)
     assert "go through **sigmoid**" in "\n".join(c.value for c in app.caption)
     app.multiselect(key="curves_activations__w").set_value(["gelu"]).run()
     app.switch_page("lessons/forward_pass.py").run()
@@ -146,17 +171,18 @@ def softmax_tables(at: AppTest):
     return digits, losses.set_index("Keras loss")["value"]
 
 
-def assert_shows(at: AppTest, view) -> None:
-    """The section's tables are ``view``'s numbers, as the page writes them."""
+def assert_shows(at: AppTest, view, write=approx) -> None:
+    """The section's tables are ``view``'s numbers, as the page writes them (``write``: at
+    the lesson's precision, or ``fixed`` 7 decimals with the exact toggle on)."""
     digits, losses = softmax_tables(at)
-    assert list(digits["p = softmax(z)"]) == [fixed(float(p)) for p in view.probabilities]
+    assert list(digits["p = softmax(z)"]) == [write(float(p)) for p in view.probabilities]
     assert list(digits["one-hot y"]) == [int(v) for v in view.onehot]
-    assert list(digits["∂L/∂z = p − y"]) == [fixed(float(g)) for g in view.gradient]
-    assert losses["categorical_crossentropy"] == fixed(view.categorical_crossentropy)
-    assert losses["sparse_categorical_crossentropy"] == fixed(
+    assert list(digits["∂L/∂z = p − y"]) == [write(float(g)) for g in view.gradient]
+    assert losses["categorical_crossentropy"] == write(view.categorical_crossentropy)
+    assert losses["sparse_categorical_crossentropy"] == write(
         view.sparse_categorical_crossentropy)
-    assert losses["kl_divergence"] == fixed(view.kl_divergence)
-    assert losses["categorical_crossentropy(from_logits=True)"] == fixed(
+    assert losses["kl_divergence"] == write(view.kl_divergence)
+    assert losses["categorical_crossentropy(from_logits=True)"] == write(
         view.logits_crossentropy)
 
 
@@ -174,6 +200,7 @@ def test_ten_outputs_are_classification_views_numbers(at: AppTest) -> None:
     logits[2] = 5.5
     assert_shows(at, classification_view(logits, 9))
     assert "**2**, but the true digit is 9." in "\n".join(m.value for m in at.markdown)
+    assert_shows(exact(at), classification_view(logits, 9), fixed)
     assert not at.exception and not at.error
 
 
@@ -185,9 +212,12 @@ def test_a_very_sure_network_shows_keras_clipping(at: AppTest) -> None:
     assert view.clipped
     assert_shows(at, view)
     assert "Keras clips it to [1e-7, 1 − 1e-7]" in at.warning[0].value
+    assert "crossentropy is 1e-7, while from the logits it is 4.33e-8." in at.warning[0].value
+    assert approx(view.logits_crossentropy) == "4.33e-8"
+    assert_shows(exact(at), view, fixed)
     assert fixed(view.logits_crossentropy) in at.warning[0].value
-    at.button(key="curves_logits_reset").click().run()
-    assert_shows(at, classification_view(curves_state.DEFAULT_LOGITS, 4))
+    at.button(key="curves_logits_reset").click().run()  # the exact toggle stays on
+    assert_shows(at, classification_view(curves_state.DEFAULT_LOGITS, 4), fixed)
     assert not at.warning
 
 
@@ -215,7 +245,8 @@ def test_the_softmax_script_prints_the_sections_numbers(at: AppTest) -> None:
     np.testing.assert_array_equal(probabilities, np.round(view.probabilities, 7))
     gradient = np.array(printed["p - onehot"].strip("[]").split(", "), float)
     np.testing.assert_array_equal(gradient, np.round(view.gradient, 7))
-    _, losses = softmax_tables(at)
+    digits, losses = softmax_tables(exact(at))  # the exact toggle: every printed digit
+    assert list(digits["p = softmax(z)"]) == [f"{p:.7f}" for p in probabilities]
     for name in ("categorical_crossentropy", "sparse_categorical_crossentropy",
                  "kl_divergence"):
         assert fixed(float(printed[name])) == losses[name], name

@@ -159,9 +159,11 @@ def test_feature_maps_one_grid_per_conv_and_pool_layer(mnist_test) -> None:
               if spec["layout"].get("title")]
     spec = json.loads((DEFAULT_MODEL_DIR / "spec.json").read_text())
     kinds = [layer["kind"] for layer in spec["layers"]]
+    # layers titled for students ('Conv 1: 32 filters 3×3'), never by Keras's generated names
     grids = [t for t in titles if " → " in t and "×" in t.split(" → ")[1]
-             and t.split(" → ")[0].startswith(("conv2d", "max_pooling2d", "average_pooling2d"))]
+             and t.split(" → ")[0].startswith(("Conv ", "Max pooling ", "Average pooling "))]
     assert len(grids) == sum(k in ("conv", "maxpool", "avgpool") for k in kinds)
+    assert not any(t.startswith(("conv2d", "max_pooling2d", "dense_")) for t in titles)
     assert grids[0].endswith("26×26×32") or grids[0].endswith(
         f"×{spec['layers'][0]['size']}")
     assert any(t.startswith("First layer's") for t in titles)

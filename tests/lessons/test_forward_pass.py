@@ -16,6 +16,7 @@ from nn_core.basics.keras_code import forward_script, training_step_script
 from nn_core.basics.network import Network, format_keras
 from nn_core.cnn.summary import network_summary_rows, summary_records, total_params
 from tests.support import ROOT
+from ui.common.format import approx
 
 PAGE = str(ROOT / "lessons" / "forward_pass.py")
 TIMEOUT = 60
@@ -44,9 +45,24 @@ def metric(at: AppTest, label: str) -> str:
 
 @pytest.fixture
 def at() -> AppTest:
+    """The page with its "exact" toggle on: every number as Keras prints it in float32."""
     app = AppTest.from_file(PAGE, default_timeout=TIMEOUT).run()
+    app.toggle(key="fwd_exact__w").set_value(True).run()
     assert not app.exception
     return app
+
+
+def test_numbers_are_at_the_lessons_precision_until_exact_is_asked_for() -> None:
+    """Issue 11: the lesson writes 2.154 and 1.8263; Keras's 2.1539998 is a toggle away."""
+    app = AppTest.from_file(PAGE, default_timeout=TIMEOUT).run()
+    assert (metric(app, "N1"), metric(app, "N2"), metric(app, "Y")) == (
+        "2.154", "-8.846", "1.8263")
+    assert r"7.2 \cdot 0.42 + (-5.8) \cdot 0.15 = 2.154" in page_text(app)
+    app.toggle(key="fwd_exact__w").set_value(True).run()
+    assert (metric(app, "N1"), metric(app, "Y")) == ("2.1539998", "1.8262999")
+    assert app.query_params["exact"] == "1"
+    app.button(key="fwd_reset").click().run()  # the way of reading numbers survives a reset
+    assert metric(app, "Y") == "1.8262999" and not app.exception
 
 
 def test_opens_on_the_lessons_worked_example(at: AppTest) -> None:
@@ -76,8 +92,9 @@ def test_relu_on_both_layers_gives_the_lessons_numbers(at: AppTest) -> None:
     assert r"|t - Y| = |0.34 - 2.0032198| = 1.6632198" in page_text(at)
     diagram = json.loads(at.get("plotly_chart")[0].proto.spec)
     labels = "\n".join(a["text"] for a in diagram["layout"]["annotations"])
-    assert "<b>Y</b> = 2.0032198 → relu → <b>2.0032198</b>" in labels
-    assert "mae = 1.6632198" in labels and "<b>N2</b> = -8.846 → relu → <b>0.0</b>" in labels
+    # two lines (before, then through the activation), so the label fits a phone's width
+    assert "<b>Y</b> = 2.0032198<br>→ relu → <b>2.0032198</b>" in labels
+    assert "mae = 1.6632198" in labels and "<b>N2</b> = -8.846<br>→ relu → <b>0.0</b>" in labels
     assert not at.exception
 
 
@@ -159,8 +176,8 @@ def test_a_shared_link_opens_on_its_settings() -> None:
     app.query_params.update({"w1": "0.5", "hidden": "relu", "output": "relu", "w2": "abc"})
     app.run()
     weights = [0.5, *course.FORWARD_WEIGHTS[1:]]
-    assert metric(app, "Y") == shown(Network(weights, LESSON["inputs"], hidden="relu",
-                                             output="relu").forward().y)
+    assert metric(app, "Y") == approx(Network(weights, LESSON["inputs"], hidden="relu",
+                                              output="relu").forward().y)
     assert "w2='abc'" in app.warning[0].value
     assert app.query_params["w1"] == "0.5" and app.query_params["w2"] == "0.15"  # the URL now
     app.number_input(key="fwd_w3__number").set_value(-1.0).run()
@@ -218,7 +235,7 @@ def test_an_overflowing_link_is_a_message_with_a_reset_not_a_crash() -> None:
     assert not at.exception
     assert "Y overflows float32" in at.error[0].value
     at.button(key="fwd_reset_error").click().run()
-    assert not at.error and metric(at, "Y") == "1.8262999"  # back to the lesson
+    assert not at.error and metric(at, "Y") == "1.8263"  # back to the lesson
 
 
 def test_markdown_in_a_link_is_shown_as_plain_shortened_text() -> None:

@@ -12,7 +12,7 @@ from nn_core.basics.descent import steps_to_reach, trajectories, trajectory
 from nn_core.basics.keras_code import descent_script
 from nn_core.basics.optimizers import Run
 from tests.support import ROOT
-from ui.common.format import fixed
+from ui.common.format import approx
 
 PAGE = str(ROOT / "lessons" / "gradient_descent.py")
 TIMEOUT = 60
@@ -52,8 +52,8 @@ def test_defaults_are_the_lesson_with_sgd_beside_adam(at: AppTest) -> None:
     sgd = trajectory("sgd", **LESSON, steps=course.DESCENT_STEPS, learning_rate=0.01)
     table = results(at)
     assert list(table["optimizer"]) == ["Adam (lr 0.001)", "SGD (lr 0.01)"]
-    assert final_weights(at, 0) == pytest.approx(tuple(adam.weights[-1]), abs=1e-6)
-    assert final_weights(at, 1) == pytest.approx(course.DESCENT_MINIMUM, abs=1e-6)
+    assert final_weights(at, 0) == pytest.approx(tuple(adam.weights[-1]), abs=5e-5)
+    assert final_weights(at, 1) == pytest.approx(course.DESCENT_MINIMUM, abs=5e-5)
     arrived = next(c for c in table.columns if c.startswith("steps to within"))
     assert table[arrived].iloc[1] == str(steps_to_reach(sgd, course.DESCENT_MINIMUM))
     # the page names the steps the course's Adam(0.001) needs, as nn_core counts them
@@ -93,8 +93,8 @@ def test_the_step_scrubber_walks_along_every_path(at: AppTest) -> None:
     at.slider(key="gd_step__w").set_value(10).run()
     sgd = trajectory("sgd", **LESSON, steps=10, learning_rate=0.01)
     row = results(at).iloc[1]
-    assert row["w2 at step 10"] == fixed(float(sgd.weights[10, 1]), 6)
-    assert row["loss at step 10"] == fixed(float(sgd.losses[10]), 6)
+    assert row["w2 at step 10"] == approx(float(sgd.weights[10, 1]))
+    assert row["loss at step 10"] == approx(float(sgd.losses[10]))
 
 
 def test_regimes_ravine_and_loss_switch(at: AppTest) -> None:

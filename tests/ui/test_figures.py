@@ -29,6 +29,16 @@ def test_short(value: float, text: str) -> None:
     assert fmt.short(value) == text
 
 
+@pytest.mark.parametrize(("value", "text"), [  # issue 11: the lessons write 2.154 and 1.8263
+    (np.float32(2.154), "2.154"), (np.float32(1.8263), "1.8263"), (-8.846, "-8.846"),
+    (np.float32(0.00014393573), "1.44e-4"), (1.540744e-29, "1.54e-29"), (0.006969, "0.006969"),
+    (9.0, "9"), (-6.0, "-6"), (-0.0, "0"), (0.99999994, "1"), (2.5e7, "2.5e7"),
+    (math.inf, "inf"),
+])
+def test_approx(value: float, text: str) -> None:
+    assert fmt.approx(value) == text
+
+
 def test_fixed_keeps_seven_decimals_and_switches_to_e_notation() -> None:
     assert fmt.fixed(1.8263000000000003) == "1.8263000"
     assert fmt.fixed(2.7663008399999994) == "2.7663008"
@@ -74,7 +84,7 @@ def test_network_diagram_shows_before_and_after_activation() -> None:
     fig = forward_figures.network_diagram(LESSON_W, (7.2, -5.8), (2.154, -8.846, 2.00322),
                                   (2.154, 0.0, 2.00322), hidden="relu", output="relu")
     texts = [a.text for a in fig.layout.annotations]
-    assert any("N2</b> = -8.846 → relu → <b>0</b>" in t for t in texts)
+    assert any("N2</b> = -8.846<br>→ relu → <b>0</b>" in t for t in texts)
     hover = next(t for t in fig.data if t.mode == "markers+text").hovertext
     assert any("relu(-8.846) = 0" in h for h in hover)
     assert_valid_spec(fig)
@@ -94,6 +104,21 @@ def test_curves_figure_gaps_and_skips_non_finite_values() -> None:
     assert len(markers) == 1 and markers[0].marker.color == style.color_for(1)
     shifts = [a.yshift for a in fig.layout.annotations]
     assert sorted(shifts) == [2, 16]  # the two close guides are stacked, inf is dropped
+    assert_valid_spec(fig)
+
+
+def test_curves_figure_hovers_write_numbers_with_the_pages_format() -> None:
+    """The page passes its lesson-precision (or exact) writer: every hovered value uses it."""
+    x = np.array([0.0, 2.154])
+    y = np.array([0.5, 0.8960419], np.float32)
+    fig = curves_figures.curves_figure(x, {"sigmoid": y},
+                                       markers=[CurveMarker("sigmoid", "N1", 2.154, y[1])],
+                                       fmt=fmt.approx)
+    line, marker = fig.data
+    assert list(line.text) == ["0.5", "0.896"] and "%{text}" in line.hovertemplate
+    assert marker.hovertemplate.startswith("N1 on sigmoid: x = 2.154, y = 0.896<")
+    plain = curves_figures.curves_figure(x, {"sigmoid": y})  # no writer: 6 digits by plotly
+    assert plain.data[0].text is None and "%{y:.6g}" in plain.data[0].hovertemplate
     assert_valid_spec(fig)
 
 

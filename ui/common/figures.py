@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 from _plotly_utils.utils import convert_to_base64
 
 from ui.common.i18n import _
-from ui.common.style import TEMPLATE_SPEC, color_for
+from ui.common.style import TEMPLATE_SPEC, THEME_MUTED, color_for
 
 
 def plain_figure(data: list[dict], layout: dict, frames: list[dict] | None = None) -> go.Figure:
@@ -191,7 +191,7 @@ def loss_step_figure(
                 "arrowhead": 2,
                 "font": {"color": color_for(i)}})
     if step is not None:
-        shape, label = vline(step, {"dash": "dot", "color": "#495057"},
+        shape, label = vline(step, {"dash": "dot", "color": THEME_MUTED},
                              _("step {n}").format(n=step))
         shapes.append(shape)
         annotations.append(label)

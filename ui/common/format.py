@@ -24,6 +24,30 @@ def fixed(value: float, decimals: int = 7) -> str:
     return f"{value:.{decimals}f}"
 
 
+LESSON_DECIMALS = 4  # the lessons write 1.8263 and 2.154: four decimals, no trailing zeros
+TINY = 1e-3  # below this (and from HUGE up) a number is written 1.44e-4, three digits
+HUGE = 1e7
+
+
+def approx(value: float, decimals: int = LESSON_DECIMALS) -> str:
+    """A number at the lessons' precision: ``decimals`` decimals (at least that many
+    significant digits below 1) without trailing zeros, tiny and huge ones in e-notation with
+    three significant digits: 2.1539998 -> 2.154, 1.8262999 -> 1.8263, 0.00014393573 ->
+    1.44e-4. The pages keep the exact float32 value a toggle or tooltip away."""
+    value = float(value)
+    if not math.isfinite(value):
+        return str(value)
+    if value == 0:
+        return "0"
+    if abs(value) < TINY or abs(value) >= HUGE:
+        mantissa, exponent = f"{value:.2e}".split("e")
+        mantissa = mantissa.rstrip("0").rstrip(".")
+        return f"{mantissa}e{int(exponent)}"
+    places = max(decimals, decimals - 1 - math.floor(math.log10(abs(value))))
+    text = f"{value:.{places}f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
 def tex(value: float, digits: int = 6, *, factor: bool = True,
         fmt: Callable[[float], str] | None = None) -> str:
     """A number for LaTeX (``fmt`` or ``short``), e-notation as ``\\times 10^k``; a negative

@@ -19,6 +19,13 @@ TEMPLATE = "plotly_white"
 # layout.template as given, and plotly.js knows no template names.
 TEMPLATE_SPEC = pio.templates[TEMPLATE].to_plotly_json()
 SURFACE_SCALE = "Viridis"
+# Colours that follow the app's light or dark theme. st.plotly_chart(theme="streamlit") swaps
+# these placeholders in a figure's spec for the theme's own colours before plotly.js draws it
+# (Streamlit's streamlit_plotly_theme uses them for its template; tests/ui/common/test_charts.py
+# checks they are still Streamlit's, tests/e2e/test_e2e_theme.py that they turn dark).
+THEME_TEXT = "#000037"  # the body text: near black on light, near white on dark
+THEME_MUTED = "#000036"  # grey lines and secondary text
+THEME_BACKGROUND = "#000038"  # the page's background (a label's box over lines)
 
 
 def color_for(index: int) -> str:

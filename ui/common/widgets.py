@@ -17,7 +17,23 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from ui.common.i18n import _
+from ui.common.state import is_hidden, is_locked
+
 WIDGET = "__w"  # suffix of a widget's own key, next to the plain key holding the value
+
+
+def fixed_note() -> str:
+    """The tooltip of a control a lesson link locked."""
+    return _("Fixed by your teacher for this lesson.")
+
+
+def _lesson_kwargs(key: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """``kwargs`` with the control drawn disabled, and saying why, when a lesson link locked
+    the setting under ``key``."""
+    if not is_locked(key):
+        return kwargs
+    return {**kwargs, "disabled": True, "help": fixed_note()}
 
 
 def _copy_back(widget_key: str, key: str, then: Callable[[], Any] | None = None) -> None:
@@ -48,9 +64,15 @@ def persistent(widget: Callable[..., Any], label: str, key: str, default: Any = 
     one set of keys per network); declared settings are initialised by ``PageState.init``.
     ``in_form``: the widget sits inside ``st.form``, where only the submit button may have a
     callback, so its value is copied back after it is drawn.
+
+    A lesson link (``ui.common.state``) may lock the setting (the widget is drawn disabled,
+    with a note) or hide it (nothing is drawn; the value from the link still counts).
     """
     if default is not _MISSING:
         st.session_state.setdefault(key, default)
+    if is_hidden(key):
+        return st.session_state[key]
+    kwargs = _lesson_kwargs(key, kwargs)
     options = kwargs.get("options")
     if options is not None:
         options = list(options)
@@ -86,15 +108,22 @@ def slider_number(
 ) -> float:
     """A slider over [low, high] and an exact number entry side by side, kept in sync."""
     value = float(st.session_state[key])
+    if is_hidden(key):
+        return value
+    locked = {"disabled": True} if is_locked(key) else {}
+    if locked:
+        help = fixed_note()
     slider_key, number_key = key + "__slider", key + "__number"
     st.session_state[slider_key] = clip(value, low, high)
     st.session_state[number_key] = value
     left, right = st.columns([3, 2], vertical_alignment="bottom")
     left.slider(label, min_value=float(low), max_value=float(high), step=float(step),
-                key=slider_key, on_change=_copy_back, args=(slider_key, key), help=help)
-    right.number_input(f"{label} (exact)", step=float(step), format=number_format,
+                key=slider_key, on_change=_copy_back, args=(slider_key, key), help=help,
+                **locked)
+    right.number_input(_("{label} (exact)").format(label=label), step=float(step),
+                       format=number_format,
                        key=number_key, on_change=_copy_back, args=(number_key, key),
-                       label_visibility="collapsed")
+                       label_visibility="collapsed", **locked)
     return value
 
 
@@ -116,6 +145,11 @@ def persistent_editor(key: str, **kwargs: Any) -> pd.DataFrame:
     that table is kept as the base while the editor lives; a fresh editor (first visit, after
     a page switch or a reset) starts from the latest edited table.
     """
+    if is_hidden(key):
+        return st.session_state[key]
+    if is_locked(key):
+        kwargs = {**kwargs, "disabled": True}
+        st.caption(fixed_note())
     st.session_state.setdefault(key + "__version", 0)
     widget_key = editor_key(key)
     base_key = key + "__base"

@@ -15,7 +15,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ui.common.format import short
-from ui.common.style import NEGATIVE, POSITIVE, TEMPLATE
+from ui.common.i18n import N_, _
+from ui.common.style import NEGATIVE, POSITIVE, TEMPLATE, THEME_TEXT
 from ui.digits.figures import mosaic
 
 INK_COLORSCALE = "gray_r"  # MNIST as printed: white paper, black ink
@@ -23,7 +24,7 @@ DIVERGING = ((0.0, NEGATIVE), (0.5, "#f8f9fa"), (1.0, POSITIVE))  # orange - whi
 MARK = "#e03131"  # the kernel's (or window's) outline: the playground's red
 WINNER = "#fab005"
 CHANNEL_SCALES = ("Reds", "Greens", "Blues")
-CHANNEL_NAMES = ("red", "green", "blue")
+CHANNEL_NAMES = (N_("red"), N_("green"), N_("blue"))
 _MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
 
 
@@ -56,8 +57,19 @@ def _outline(fig: go.Figure, row: int, col: int, size: int, color: str = MARK,
                   y1=row + size - 0.5, line={"color": color, "width": 3}, **where)
 
 
+HOVER = ".6g"  # the d3 format of a hovered value unless the page passes its own ("hover")
+
+
+def _cell_hover(hover: str = HOVER, what: str = "") -> str:
+    """A heatmap cell's hover text: its row, column and value (``hover``: a d3 format, e.g.
+    the page's ".4~f" at lesson precision), in the session's language."""
+    value = f"{what} %{{z:{hover}}}" if what else f"%{{z:{hover}}}"
+    return _("row {row}, col {col}: {value}").format(row="%{y}", col="%{x}",
+                                                      value=value) + "<extra></extra>"
+
+
 def image_figure(image: np.ndarray, row: int, col: int, size: int = 3,
-                 title: str = "Input image (28×28)", height: int = 320) -> go.Figure:
+                 title: str | None = None, height: int = 320) -> go.Figure:
     """A grey image (H, W) in [0, 1], dark = ink, with the kernel's size×size window outlined
     at (row, col); hover shows each pixel's value."""
     image = np.asarray(image, np.float64)
@@ -65,9 +77,11 @@ def image_figure(image: np.ndarray, row: int, col: int, size: int = 3,
         raise ValueError(f"expected a grey image (H, W), got shape {image.shape}")
     fig = go.Figure(go.Heatmap(z=image, zmin=0, zmax=1, colorscale=INK_COLORSCALE,
                                showscale=False,
-                               hovertemplate="row %{y}, col %{x}: %{z:.4f}<extra></extra>"))
+                               hovertemplate=_("row {row}, col {col}: {value}").format(
+                                   row="%{y}", col="%{x}", value="%{z:.4f}")
+                               + "<extra></extra>"))
     _outline(fig, row, col, size)
-    return _square(fig, title, height)
+    return _square(fig, _("Input image (28×28)") if title is None else title, height)
 
 
 def _text(values: np.ndarray, digits: int = 3) -> list[list[str]]:
@@ -78,16 +92,17 @@ def _text(values: np.ndarray, digits: int = 3) -> list[list[str]]:
 
 
 def step_figure(patch: np.ndarray, kernel: np.ndarray, products: np.ndarray,
-                height: int = 250) -> go.Figure:
+                height: int = 250, hover: str = HOVER) -> go.Figure:
     """One output pixel: the patch (k, k) under the kernel, the kernel (k, k) and their
-    elementwise products (k, k), side by side with every number written in its cell."""
+    elementwise products (k, k), side by side with every number written in its cell (and
+    hovered in the d3 format ``hover``)."""
     arrays = [np.asarray(a, np.float64) for a in (patch, kernel, products)]
     if not arrays[0].shape == arrays[1].shape == arrays[2].shape or arrays[0].ndim != 2:
         raise ValueError("patch, kernel and products must be (k, k) arrays of one shape")
     fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.06,
-                        subplot_titles=("patch (pixels)", "× kernel (weights)",
-                                        "= products"))
-    for i, (values, what) in enumerate(zip(arrays, ("pixel", "weight", "product"),
+                        subplot_titles=(_("patch (pixels)"), "× " + _("kernel (weights)"),
+                                        "= " + _("products")))
+    for i, (values, what) in enumerate(zip(arrays, (_("pixel"), _("weight"), _("product")),
                                            strict=True)):
         ink = i == 0
         limit = _limit(values)
@@ -95,7 +110,7 @@ def step_figure(patch: np.ndarray, kernel: np.ndarray, products: np.ndarray,
             z=values, text=_text(values), texttemplate="%{text}", textfont={"size": 13},
             colorscale=INK_COLORSCALE if ink else list(DIVERGING), zmin=0 if ink else -limit,
             zmax=1 if ink else limit, showscale=False,
-            hovertemplate=f"row %{{y}}, col %{{x}}: {what} %{{z:.6g}}<extra></extra>"),
+            hovertemplate=_cell_hover(hover, what)),
             row=1, col=i + 1)
     fig = _square(fig, "", height)
     fig.update_layout(margin={"l": 10, "r": 10, "t": 30, "b": 10})
@@ -103,9 +118,11 @@ def step_figure(patch: np.ndarray, kernel: np.ndarray, products: np.ndarray,
 
 
 def map_figure(values: np.ndarray, title: str, mark: tuple[int, int] | None = None,
-               size: int = 1, limit: float | None = None, height: int = 320) -> go.Figure:
+               size: int = 1, limit: float | None = None, height: int = 320,
+               hover: str = HOVER) -> go.Figure:
     """A feature map (h, w) on the diverging scale ±``limit`` (its own largest |value| by
-    default); NaN cells (not computed yet) stay blank; ``mark`` outlines size×size cells."""
+    default); NaN cells (not computed yet) stay blank; ``mark`` outlines size×size cells;
+    values hovered in the d3 format ``hover``."""
     values = np.asarray(values, np.float64)
     if values.ndim != 2:
         raise ValueError(f"expected a map (h, w), got shape {values.shape}")
@@ -113,7 +130,7 @@ def map_figure(values: np.ndarray, title: str, mark: tuple[int, int] | None = No
     fig = go.Figure(go.Heatmap(
         z=values, colorscale=list(DIVERGING), zmin=-limit, zmax=limit, hoverongaps=False,
         colorbar={"thickness": 10, "len": 0.8},
-        hovertemplate="row %{y}, col %{x}: %{z:.6g}<extra></extra>"))
+        hovertemplate=_cell_hover(hover)))
     fig.update_xaxes(range=[-0.5, values.shape[1] - 0.5])
     fig.update_yaxes(range=[values.shape[0] - 0.5, -0.5])
     fig.add_shape(type="rect", x0=-0.5, x1=values.shape[1] - 0.5, y0=-0.5,
@@ -124,44 +141,46 @@ def map_figure(values: np.ndarray, title: str, mark: tuple[int, int] | None = No
 
 
 def block_figure(block: np.ndarray, winner: tuple[int, int] | None, title: str,
-                 height: int = 220) -> go.Figure:
-    """The pooling window's block (s, s) with its numbers; the max (``winner``) outlined."""
+                 height: int = 220, hover: str = HOVER) -> go.Figure:
+    """The pooling window's block (s, s) with its numbers (hovered in the d3 format
+    ``hover``); the max (``winner``) outlined."""
     block = np.asarray(block, np.float64)
     limit = _limit(block)
     fig = go.Figure(go.Heatmap(
         z=block, text=_text(block, 4), texttemplate="%{text}", textfont={"size": 15},
         colorscale=list(DIVERGING), zmin=-limit, zmax=limit, showscale=False,
-        hovertemplate="row %{y}, col %{x}: %{z:.6g}<extra></extra>"))
+        hovertemplate=_cell_hover(hover)))
     if winner is not None:
         _outline(fig, winner[0], winner[1], 1, WINNER)
     return _square(fig, title, height)
 
 
 def rgb_figure(image: np.ndarray, row: int, col: int, size: int = 3,
-               title: str = "Colour image", height: int = 300) -> go.Figure:
+               title: str | None = None, height: int = 300) -> go.Figure:
     """An RGB image (H, W, 3) in [0, 1] as it looks, the kernel's window outlined."""
     image = np.asarray(image, np.float64)
     if image.ndim != 3 or image.shape[2] != 3:
         raise ValueError(f"expected an RGB image (H, W, 3), got shape {image.shape}")
     pixels = np.clip(np.round(image * 255), 0, 255).astype(np.uint8)
-    fig = go.Figure(go.Image(z=pixels, hovertemplate="row %{y}, col %{x}<br>"
-                                                     "RGB %{z}<extra></extra>"))
+    fig = go.Figure(go.Image(z=pixels, hovertemplate=_("row {row}, col {col}").format(
+        row="%{y}", col="%{x}") + "<br>RGB %{z}<extra></extra>"))
     _outline(fig, row, col, size)
-    return _square(fig, title, height)
+    return _square(fig, _("Colour image") if title is None else title, height)
 
 
 def channels_figure(patches: np.ndarray, kernel: np.ndarray, products: np.ndarray,
-                    height: int = 560) -> go.Figure:
+                    height: int = 560, hover: str = HOVER) -> go.Figure:
     """Per channel (one row each: red, green, blue): the patch (C, k, k), its kernel slice
-    (C, k, k) and the products (C, k, k) with their numbers: the C·k·k multiplications of one
-    output pixel of a colour convolution."""
+    (C, k, k) and the products (C, k, k) with their numbers (hovered in the d3 format
+    ``hover``): the C·k·k multiplications of one output pixel of a colour convolution."""
     arrays = [np.asarray(a, np.float64) for a in (patches, kernel, products)]
     if not arrays[0].shape == arrays[1].shape == arrays[2].shape or arrays[0].ndim != 3:
         raise ValueError("patches, kernel and products must be (C, k, k) arrays of one shape")
     channels = arrays[0].shape[0]
-    names = CHANNEL_NAMES if channels == 3 else tuple(f"channel {c}" for c in range(channels))
+    names = ([_(n) for n in CHANNEL_NAMES] if channels == 3 else
+             [_("channel {c}").format(c=c) for c in range(channels)])
     titles = [f"{names[c]}: {what}" for c in range(channels)
-              for what in ("patch", "weights", "products")]
+              for what in (_("patch"), _("weights"), _("products"))]
     fig = make_subplots(rows=channels, cols=3, horizontal_spacing=0.06, vertical_spacing=0.1,
                         subplot_titles=titles)
     for c in range(channels):
@@ -172,7 +191,7 @@ def channels_figure(patches: np.ndarray, kernel: np.ndarray, products: np.ndarra
                 z=values, text=_text(values), texttemplate="%{text}", textfont={"size": 12},
                 colorscale=CHANNEL_SCALES[c % 3] if pixels else list(DIVERGING),
                 zmin=0 if pixels else -limit, zmax=1 if pixels else limit, showscale=False,
-                hovertemplate="row %{y}, col %{x}: %{z:.6g}<extra></extra>"),
+                hovertemplate=_cell_hover(hover)),
                 row=c + 1, col=i + 1)
     fig = _square(fig, "", height)
     fig.update_layout(margin={"l": 10, "r": 10, "t": 30, "b": 10})
@@ -196,19 +215,19 @@ def filters_figure(kernel: np.ndarray, title: str, columns: int = 8,
         peak = np.max(np.abs(tiles), axis=(0, 1), keepdims=True)
         shown = tiles / np.where(peak > 0, peak, 1.0)
     image, channel = mosaic(shown, min(columns, f), gap=1)
-    raw, _ = mosaic(tiles, min(columns, f), gap=1)
+    raw, _grid = mosaic(tiles, min(columns, f), gap=1)
     limit = 1.0 if per_filter else _limit(kernel)
     fig = go.Figure(go.Heatmap(
         z=image, customdata=np.stack([channel.astype(np.float64), raw], axis=-1),
         colorscale=list(DIVERGING), zmin=-limit, zmax=limit, hoverongaps=False,
         showscale=not per_filter, colorbar={"thickness": 10, "len": 0.8},
-        hovertemplate="filter %{customdata[0]}<br>weight %{customdata[1]:.4f}"
-                      "<extra></extra>"))
+        hovertemplate=_("filter {filter}<br>weight {weight}").format(
+            filter="%{customdata[0]}", weight="%{customdata[1]:.4f}") + "<extra></extra>"))
     cols = min(columns, f)
     for i in range(f):
         r, q = divmod(i, cols)
         fig.add_annotation(x=q * (k + 1) + (k - 1) / 2, y=r * (k + 1) - 0.5, yshift=6,
-                           text=str(i), showarrow=False, font={"size": 10, "color": "#495057"})
+                           text=str(i), showarrow=False, font={"size": 10, "color": THEME_TEXT})
     rows = -(-f // cols)
     return _square(fig, title, height or 90 + 75 * rows)
 
@@ -221,7 +240,9 @@ def channel_figure(images: Sequence[np.ndarray], titles: Sequence[str],
     for i, image in enumerate(images):
         fig.add_trace(go.Heatmap(z=np.asarray(image, np.float64), zmin=0, zmax=1,
                                  colorscale=CHANNEL_SCALES[i % 3], showscale=False,
-                                 hovertemplate="row %{y}, col %{x}: %{z:.3f}<extra></extra>"),
+                                 hovertemplate=_("row {row}, col {col}: {value}").format(
+                                     row="%{y}", col="%{x}", value="%{z:.3f}")
+                                 + "<extra></extra>"),
                       row=1, col=i + 1)
     fig = _square(fig, "", height)
     fig.update_layout(margin={"l": 10, "r": 10, "t": 30, "b": 10})

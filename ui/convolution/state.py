@@ -3,9 +3,10 @@
 Every setting lives in Session State under ``conv_<name>`` (``STATE``, declared once below).
 The grey part computes in float32, as Keras's Conv2D does by default: the MNIST digit (28, 28)
 divided by 255 as on the digit page, the kernel (3, 3) and the bias cast to float32. Numbers
-are written to ``DIGITS`` significant digits: Keras may add the nine products in another order,
-which moves the last of float32's 7-8 digits (measured: up to a few units in the last place),
-never the sixth. The learned filters are the shipped network's first Conv2D (``weights[0]``
+are written at the lessons' precision (``approx``), or with the page's "exact" toggle on to
+``DIGITS`` significant digits: Keras may add the nine products in another order, which moves
+the last of float32's 7-8 digits (measured: up to a few units in the last place), never the
+sixth. The learned filters are the shipped network's first Conv2D (``weights[0]``
 (3, 3, 1, 32), ``weights[1]`` (32,)), read once per process by the digit page's loader.
 """
 
@@ -20,13 +21,15 @@ import streamlit as st
 from nn_core.basics.network import format_keras
 from nn_core.cnn.convolution import KERNELS, get_kernel, output_shape
 from nn_core.training import runs
-from ui.common.format import plain, short
-from ui.common.state import PageState, Setting
+from ui.common.format import approx, plain, short
+from ui.common.i18n import N_, _
+from ui.common.lesson import Task
+from ui.common.state import Codec, Column, PageState, Setting, number_codec, table_codec
 from ui.common.widgets import bump_editor
 from ui.digits import state as digits_state
 
 DTYPE = "float32"  # Keras's default floatx: the grey part computes as Keras
-DIGITS = 6  # significant digits of every number shown (and printed by the Keras code)
+DIGITS = 6  # significant digits of the exact numbers shown (and printed by the Keras code)
 SIZE = 3  # the kernel is SIZE×SIZE
 POOL = 2  # MaxPooling2D(2): pool size = stride = 2
 IMAGE_SHAPE = (28, 28)
@@ -50,20 +53,43 @@ def kernel_table(weights: np.ndarray) -> pd.DataFrame:
                         columns=list(COLUMNS))
 
 
+MAX_WEIGHT = 1e6  # |weight| and |bias| a link may set
+# The kernel's weights travel as weights=1;0;-1|1;0;-1|1;0;-1 (rows of the 3×3 table).
+WEIGHTS_CODEC = table_codec(
+    [Column(c, float, -MAX_WEIGHT, MAX_WEIGHT) for c in COLUMNS], min_rows=SIZE,
+    max_rows=SIZE, dump=lambda table: read_kernel(table).tolist(),
+    load=lambda rows: kernel_table(rows))
+KERNEL_NAMES = (*KERNELS, *(f"{LEARNED}{i}" for i in range(LEARNED_FILTERS)))
+
+
+def _position(shape: tuple[int, int]) -> Codec:
+    """A position 0..n-1 on a square map of ``shape``."""
+    return number_codec(0, shape[0] - 1, integer=True)
+
+
 STATE = PageState("conv_", [
-    Setting("source", "mnist"),  # "mnist" (a test digit by index) or "drawing" (the digit page's)
-    Setting("index", LESSON_DIGIT),
-    Setting("kernel", "vertical_edge"),  # the kernel the table was last loaded from
-    Setting("weights", lambda: kernel_table(get_kernel("vertical_edge"))),
-    Setting("bias", 0.0),
-    Setting("activation", "linear"),
-    Setting("row", 10),  # the kernel's top-left pixel: on the left edge of #1024's stroke
-    Setting("col", 10),
-    Setting("pool_kind", "max"),
-    Setting("pool_row", 5),  # the pooled map's position: the block of rows 10-11, cols 10-11
-    Setting("pool_col", 5),
-    Setting("color_row", 9),  # the yellow bar's top-left corner: all three channels respond
-    Setting("color_col", 2),
+    # "mnist" (a test digit by index) or "drawing" (the digit page's)
+    Setting("source", "mnist", SOURCES, N_("Image to convolve")),
+    Setting("index", LESSON_DIGIT, number_codec(0, TEST_DIGITS - 1, integer=True),
+            N_("MNIST test digit (index in x_test)")),
+    # the kernel the table was loaded from
+    Setting("kernel", "vertical_edge", KERNEL_NAMES, N_("Kernel")),
+    Setting("weights", lambda: kernel_table(get_kernel("vertical_edge")), WEIGHTS_CODEC,
+            N_("Kernel weights")),
+    Setting("bias", 0.0, number_codec(-MAX_WEIGHT, MAX_WEIGHT), N_("Bias b")),
+    Setting("activation", "linear", ACTIVATIONS, N_("Activation after the sum")),
+    # the kernel's top-left pixel: on the left edge of #1024's stroke
+    Setting("row", 10, _position(MAP_SHAPE), N_("Kernel row (top edge)")),
+    Setting("col", 10, _position(MAP_SHAPE), N_("Kernel column (left edge)")),
+    Setting("pool_kind", "max", POOL_KINDS, N_("Pooling")),
+    # the pooled map's position: the block of rows 10-11, cols 10-11
+    Setting("pool_row", 5, _position(POOLED_SHAPE), N_("Window row")),
+    Setting("pool_col", 5, _position(POOLED_SHAPE), N_("Window column")),
+    # the yellow bar's top-left corner: all three channels respond
+    Setting("color_row", 9, _position(COLOR_MAP_SHAPE), N_("Colour kernel row")),
+    Setting("color_col", 2, _position(COLOR_MAP_SHAPE), N_("Colour kernel column")),
+    # numbers as the Keras code prints them, not at lesson precision
+    Setting("exact", False, bool, N_("Exact numbers (as the Keras code prints them)")),
 ])
 P = STATE.prefix
 
@@ -96,8 +122,8 @@ def kernel_choices(learned: tuple[np.ndarray, np.ndarray] | None) -> list[str]:
 def kernel_title(name: str) -> str:
     """'Vertical edge', or 'Learned filter 7 (shipped network)'."""
     if name.startswith(LEARNED):
-        return f"Learned filter {name.removeprefix(LEARNED)} (shipped network)"
-    return KERNELS[name].title if name in KERNELS else name
+        return _("Learned filter {n} (shipped network)").format(n=name.removeprefix(LEARNED))
+    return _(KERNELS[name].title) if name in KERNELS else name
 
 
 def kernel_weights(name: str, learned: tuple[np.ndarray, np.ndarray] | None
@@ -135,17 +161,21 @@ def read_kernel(table: Any) -> np.ndarray:
     """
     if not isinstance(table, pd.DataFrame) or table.shape != (SIZE, SIZE):
         shape = getattr(table, "shape", None)
-        raise ValueError(f"The kernel table must be 3×3, got {shape}: choose a kernel again.")
+        raise ValueError(_("The kernel table must be 3×3, got {shape}: choose a kernel "
+                           "again.").format(shape=shape))
     numbers = table.apply(pd.to_numeric, errors="coerce").to_numpy(np.float64, copy=True,
                                                                    na_value=np.nan)
     bad = np.argwhere(~np.isfinite(numbers))
     if bad.size:
         row, col = (int(v) for v in bad[0])
         cell = table.iat[row, col]
-        what = "is empty" if cell is None or (isinstance(cell, float) and np.isnan(cell)) \
-            else f"holds {plain(repr(cell), 30)}"
-        raise ValueError(f"Kernel row {row}, column {col} {what}: every weight must be a "
-                         "finite number.")
+        if cell is None or (isinstance(cell, float) and np.isnan(cell)):
+            text = _("Kernel row {row}, column {col} is empty: every weight must be a finite "
+                     "number.")
+        else:
+            text = _("Kernel row {row}, column {col} holds {value}: every weight must be a "
+                     "finite number.")
+        raise ValueError(text.format(row=row, col=col, value=plain(repr(cell), 30)))
     return numbers
 
 
@@ -154,10 +184,30 @@ def as_dtype(values: Any) -> np.ndarray:
     return np.asarray(values, dtype=np.float64).astype(DTYPE)
 
 
-def num(value: float) -> str:
-    """A number as the page writes it: ``DIGITS`` significant digits (Keras's code prints
-    ``f"{value:.6g}"``, the same digits)."""
+def exact_shown() -> bool:
+    """Whether the page's "exact numbers" toggle is on (False outside a session)."""
+    try:
+        return bool(STATE["exact"])
+    except Exception:  # no session, or the page has not set its settings up yet
+        return False
+
+
+def keras_digits(value: float) -> str:
+    """A number as the page's Keras code prints it, ``f"{value:.6g}"``: ``DIGITS``
+    significant digits (0.870588)."""
     return short(value, DIGITS)
+
+
+def num(value: float) -> str:
+    """A number as the page writes it: at the lesson's precision (0.8706, 2.7098), or with
+    the "exact" toggle on, as the Keras code prints it (``keras_digits``)."""
+    return keras_digits(value) if exact_shown() else approx(value)
+
+
+def hover_format() -> str:
+    """The d3 format of a hovered heatmap value, as ``num`` writes it: four decimals without
+    trailing zeros, or ``DIGITS`` significant digits with the "exact" toggle on."""
+    return f".{DIGITS}g" if exact_shown() else ".4~f"
 
 
 def literal(value: float) -> str:
@@ -228,24 +278,28 @@ def keras_script(image: np.ndarray, index: int | None, kernel: np.ndarray, bias:
     """
     if index is None:
         source = (f"image = np.array({_literal(image)}, dtype=\"float32\")  # (28, 28): "
-                  "your drawing, as the digit page made it\n")
+                  + _("your drawing, as the digit page made it") + "\n")
     else:
         source = ("(_, _), (x_test, y_test) = keras.datasets.mnist.load_data()\n"
                   f"image = x_test[{index}].astype(\"float32\") / 255  # (28, 28), "
-                  "pixels in [0, 1]\n")
+                  + _("pixels in [0, 1]") + "\n")
     row, col = position
     prow, pcol = pool_position
     pool = "MaxPooling2D" if pool_kind == "max" else "AveragePooling2D"
+    one_image = _("one image with one channel")
+    one_filter = _("one filter, 3×3, 'valid'")
+    weights = _("Conv2D's weights: a kernel (3, 3, channels in, filters) = (3, 3, 1, 1) and one "
+                "bias per filter")
     return f"""import numpy as np
 import keras
 
-{source}x = image[None, :, :, None]  # (1, 28, 28, 1): one image with one channel
+{source}x = image[None, :, :, None]  # (1, 28, 28, 1): {one_image}
 
 kernel = np.array({_literal(as_dtype(kernel))}, dtype="float32")  # (3, 3)
-conv = keras.layers.Conv2D(1, 3, activation="{activation}")  # one filter, 3×3, 'valid'
+conv = keras.layers.Conv2D(1, 3, activation="{activation}")  # {one_filter}
 pool = keras.layers.{pool}(2)
 model = keras.Sequential([keras.Input((28, 28, 1)), conv, pool])
-# Conv2D's weights: a kernel (3, 3, channels in, filters) = (3, 3, 1, 1) and one bias per filter
+# {weights}
 conv.set_weights([kernel.reshape(3, 3, 1, 1), np.array([{literal(bias)}], dtype="float32")])
 
 feature_map = np.asarray(conv(x))[0, :, :, 0]  # (26, 26)
@@ -253,3 +307,24 @@ print(f"feature map at ({row}, {col}): {{feature_map[{row}, {col}]:.{DIGITS}g}}"
 pooled = np.asarray(model(x))[0, :, :, 0]  # (13, 13)
 print(f"pooled at ({prow}, {pcol}): {{pooled[{prow}, {pcol}]:.{DIGITS}g}}")
 """
+
+
+# ---------------------------------------------------------------------------------------------
+# Tasks a lesson link can set (ui.common.lesson)
+# ---------------------------------------------------------------------------------------------
+def _edge_maximum(v: dict) -> tuple[bool, str]:
+    """values: kernel (3, 3) float32, full feature map (26, 26), row, col."""
+    full, row, col = np.asarray(v["full"]), int(v["row"]), int(v["col"])
+    if not np.array_equal(np.asarray(v["kernel"], np.float32),
+                          get_kernel("vertical_edge").astype(np.float32)):
+        return False, _("load the vertical-edge kernel (unedited) first.")
+    best = np.unravel_index(int(np.argmax(full)), full.shape)
+    text = _("The map is {here} at row {row}, column {col}; its largest value is {best}.").format(
+        here=approx(float(full[row, col])), row=row, col=col, best=approx(float(full[best])))
+    return bool(full[row, col] >= full[best]), text
+
+
+TASKS = (
+    Task("edge_max", N_("With the vertical-edge kernel, move the kernel to the position where "
+                        "the feature map is largest."), _edge_maximum),
+)

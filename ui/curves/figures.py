@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,8 +11,11 @@ import plotly.graph_objects as go
 
 from ui.common.figures import gaps, plain_figure, vline
 from ui.common.format import short
+from ui.common.i18n import _
 from ui.common.style import (
     TEMPLATE_SPEC,
+    THEME_MUTED,
+    THEME_TEXT,
     color_for,
 )
 
@@ -38,25 +41,33 @@ def curves_figure(
     y_title: str = "",
     y_range: tuple[float, float] | None = None,
     height: int = 420,
+    fmt: Callable[[float], str] | None = None,
 ) -> go.Figure:
-    """Overlaid curves y(x), x (n,) and each y (n,); markers on them; dotted vertical guides."""
+    """Overlaid curves y(x), x (n,) and each y (n,); markers on them; dotted vertical guides.
+
+    ``fmt`` writes the hovered values (the page's lesson precision or exact digits: each
+    curve carries its n texts); else 6 significant digits."""
     order = {name: i for i, name in enumerate(curves)}
+    write = fmt or (lambda value: short(value, 8))
     xs = np.asarray(x, float)
     data = [{
         "type": "scatter", "x": xs, "y": gaps(y), "mode": "lines", "name": name,
         "line": {"color": color_for(order[name]), "width": 2.5},
-        "hovertemplate": f"{name}(%{{x:.4g}}) = %{{y:.6g}}<extra></extra>",
+        **({"text": [fmt(float(v)) for v in np.ravel(y)]} if fmt else {}),
+        "hovertemplate": f"{name}(%{{x:.4g}}) = {'%{text}' if fmt else '%{y:.6g}'}"
+                         "<extra></extra>",
     } for name, y in curves.items()]
     for marker in markers:
         if not (math.isfinite(marker.x) and math.isfinite(marker.y)):
             continue
-        name = f"{marker.label} on {marker.curve}" if marker.label else marker.curve
+        name = (_("{neuron} on {curve}").format(neuron=marker.label, curve=marker.curve)
+                if marker.label else marker.curve)
         data.append({
             "type": "scatter", "x": [marker.x], "y": [marker.y], "mode": "markers",
             "showlegend": False, "legendgroup": marker.curve,
             "marker": {"size": 10, "color": color_for(order.get(marker.curve, 0)),
                        "line": {"color": "white", "width": 1.5}},
-            "hovertemplate": f"{name}: x = {short(marker.x, 8)}, y = {short(marker.y, 8)}"
+            "hovertemplate": f"{name}: x = {write(marker.x)}, y = {write(marker.y)}"
                              "<extra></extra>",
         })
     span = float(np.max(x) - np.min(x)) or 1.0
@@ -68,10 +79,10 @@ def curves_figure(
         # labels of guides close together are stacked instead of printed over each other
         shift = shift + 1 if previous is not None and gx - previous < 0.12 * span else 0
         previous = gx
-        shapes.append(vline(gx, {"dash": "dot", "color": "#868e96", "width": 1})[0])
+        shapes.append(vline(gx, {"dash": "dot", "color": THEME_MUTED, "width": 1})[0])
         annotations.append({"x": gx, "y": 1.0, "yref": "paper", "yanchor": "bottom",
                             "yshift": 2 + 14 * shift, "text": label, "showarrow": False,
-                            "font": {"size": 11, "color": "#495057"}})
+                            "font": {"size": 11, "color": THEME_TEXT}})
     yaxis = {"title": {"text": y_title}, "zeroline": True, "zerolinecolor": "#adb5bd"}
     if y_range is not None:
         yaxis["range"] = list(y_range)

@@ -24,10 +24,10 @@ from nn_core.basics.classification import (
     loss_latex,
 )
 from nn_core.basics.losses import BINARY_LOSSES, LOSSES, REGRESSION_LOSSES, loss_gradient
-from nn_core.basics.network import format_keras
-from ui.common import widgets
+from ui.common import charts, widgets
 from ui.common.figures import robust_range
-from ui.common.format import fixed, short
+from ui.common.format import short
+from ui.common.i18n import _
 from ui.curves.figures import CurveMarker, curves_figure
 from ui.curves.state import (
     CLASSES,
@@ -35,6 +35,8 @@ from ui.curves.state import (
     LOGIT_COLUMNS,
     POINTS,
     P,
+    num32,
+    num64,
     on_confident,
     on_logits_reset,
 )
@@ -44,16 +46,16 @@ def activation_controls() -> tuple[list[str], tuple[float, float], tuple[float, 
     """The activations to draw, the x and y ranges, and whether to mark the forward page."""
     c1, c2, c3 = st.columns([3, 2, 2])
     with c1:
-        chosen = widgets.persistent(st.multiselect, "Activations", P + "activations",
+        chosen = widgets.persistent(st.multiselect, _("Activations"), P + "activations",
                                     options=ELEMENTWISE_ACTIVATIONS)
     with c2:
-        x_range = widgets.persistent(st.slider, "x range", P + "x_range", min_value=-20.0,
+        x_range = widgets.persistent(st.slider, _("x range"), P + "x_range", min_value=-20.0,
                                      max_value=20.0, step=0.5)
     with c3:
-        y_range = widgets.persistent(st.slider, "y range of f(x)", P + "y_range",
+        y_range = widgets.persistent(st.slider, _("y range of f(x)"), P + "y_range",
                                      min_value=-20.0, max_value=20.0, step=0.5)
     show_marks = widgets.persistent(
-        st.toggle, "Mark the forward-pass page's neurons (N1, N2 and Y before activation)",
+        st.toggle, _("Mark the forward-pass page's neurons (N1, N2 and Y before activation)"),
         P + "markers",
     )
     return chosen, x_range, y_range, show_marks
@@ -68,37 +70,38 @@ def activation_section(chosen: list[str], x_range: tuple[float, float],
     values = {name: activate(name, xs) for name in chosen}
     slopes = {name: activation_derivative(name, xs) for name in chosen}
     shown = {k: v for k, v in marks.items() if x_range[0] <= v <= x_range[1]}
-    guides = {f"{k} = {short(v, 4)}": v for k, v in shown.items()}
+    guides = {f"{k} = {num32(v)}": v for k, v in shown.items()}
     fx_marks = [CurveMarker(n, k, v, float(activate(n, [v])[0]))
                 for n in chosen for k, v in shown.items()]
     dfx_marks = [CurveMarker(n, k, v, float(activation_derivative(n, [v])[0]))
                  for n in chosen for k, v in shown.items()]
     left, right = st.columns(2)
-    left.plotly_chart(
+    charts.show(
         curves_figure(xs, values, markers=fx_marks, guides=guides, title="f(x)",
-                              y_title="f(x)", y_range=y_range),
-        key=P + "activations_figure",
+                      y_title="f(x)", y_range=y_range, fmt=num32),
+        "activations", where=left, key=P + "activations_figure",
     )
-    right.plotly_chart(
+    charts.show(
         curves_figure(xs, slopes, markers=dfx_marks, guides=guides,
-                              title="derivative f'(x)", y_title="f'(x)",
-                              y_range=robust_range(slopes, 0.0, 100.0)),
-        key=P + "derivatives_figure",
+                      title=_("derivative f'(x)"), y_title="f'(x)",
+                      y_range=robust_range(slopes, 0.0, 100.0), fmt=num32),
+        "activation-derivatives", where=right, key=P + "derivatives_figure",
     )
     formulas(chosen, activation_latex)
-    outside = [f"{k} = {short(v)}" for k, v in marks.items()
+    outside = [f"{k} = {num32(v)}" for k, v in marks.items()
                if not x_range[0] <= v <= x_range[1]]
     if outside:
-        st.caption(f"Outside the x range, so not marked: {', '.join(outside)}.")
+        st.caption(_("Outside the x range, so not marked: {values}.").format(
+            values=", ".join(outside)))
     if marks:
-        st.caption(
-            f"On the forward-pass page N1 and N2 go through **{hidden}** and Y through "
-            f"**{output}**. Where a curve is flat its derivative is near 0 and almost no "
+        st.caption(_(
+            "On the forward-pass page N1 and N2 go through **{hidden}** and Y through "
+            "**{output}**. Where a curve is flat its derivative is near 0 and almost no "
             "error flows back through that neuron: it saturates."
-        )
+        ).format(hidden=hidden, output=output))
         st.dataframe(activation_table(chosen, marks), hide_index=True, width="stretch",
                      key=P + "activation_table")
-    st.markdown("\n".join(f"- **{n}**: {ACTIVATIONS[n].summary}" for n in chosen))
+    st.markdown("\n".join(f"- **{n}**: {_(ACTIVATIONS[n].summary)}" for n in chosen))
 
 
 def formulas(names: list[str], latex_of: Callable[[str], str], per_row: int = 2) -> None:
@@ -119,12 +122,13 @@ def formulas(names: list[str], latex_of: Callable[[str], str], per_row: int = 2)
 
 
 def activation_table(names: list[str], marks: dict[str, float]) -> pd.DataFrame:
-    """f and f' of each activation at each marked value, as Keras prints float32."""
+    """f and f' of each activation at each marked value, at the lesson's precision (or as
+    Keras prints float32, ``num32``)."""
     return pd.DataFrame(
-        [[n] + [format_keras(float(activate(n, [v])[0])) for v in marks.values()]
-         + [format_keras(float(activation_derivative(n, [v])[0])) for v in marks.values()]
+        [[n] + [num32(float(activate(n, [v])[0])) for v in marks.values()]
+         + [num32(float(activation_derivative(n, [v])[0])) for v in marks.values()]
          for n in names],
-        columns=["activation", *(f"f({k})" for k in marks), *(f"f'({k})" for k in marks)],
+        columns=[_("activation"), *(f"f({k})" for k in marks), *(f"f'({k})" for k in marks)],
     )
 
 
@@ -132,19 +136,19 @@ def regression_controls() -> tuple[list[str], float, tuple[float, float], float]
     """Regression losses to draw, the target, the prediction range and the compared prediction."""
     r1, r2, r3, r4 = st.columns([3, 1, 2, 1])
     with r1:
-        names = widgets.persistent(st.multiselect, "Regression losses", P + "reg_losses",
+        names = widgets.persistent(st.multiselect, _("Regression losses"), P + "reg_losses",
                                    options=REGRESSION_LOSSES)
     with r2:
-        target = widgets.persistent(st.number_input, "Target", P + "reg_target", step=0.1,
+        target = widgets.persistent(st.number_input, _("Target"), P + "reg_target", step=0.1,
                                     format="%.6g")
     with r3:
-        x_range = widgets.persistent(st.slider, "Prediction range", P + "reg_range",
+        x_range = widgets.persistent(st.slider, _("Prediction range"), P + "reg_range",
                                      min_value=-10.0, max_value=10.0, step=0.5)
     with r4:
         prediction = widgets.persistent(
-            st.number_input, "At prediction", P + "reg_prediction", step=0.1, format="%.6g",
-            help="The table below compares the losses here; it starts at the forward-pass "
-            "page's output Y.")
+            st.number_input, _("At prediction"), P + "reg_prediction", step=0.1, format="%.6g",
+            help=_("The table below compares the losses here; it starts at the forward-pass "
+                   "page's output Y."))
     return names, float(target), x_range, float(prediction)
 
 
@@ -152,16 +156,16 @@ def binary_controls() -> tuple[list[str], float, tuple[float, float], float]:
     """Binary losses to draw, the 0/1 target, the prediction range and the compared prediction."""
     b1, b2, b3, b4 = st.columns([3, 1, 2, 1])
     with b1:
-        names = widgets.persistent(st.multiselect, "Binary losses", P + "bin_losses",
+        names = widgets.persistent(st.multiselect, _("Binary losses"), P + "bin_losses",
                                    options=BINARY_LOSSES)
     with b2:
-        target = widgets.persistent(st.radio, "Target", P + "bin_target", options=[0, 1],
+        target = widgets.persistent(st.radio, _("Target"), P + "bin_target", options=[0, 1],
                                     horizontal=True)
     with b3:
-        x_range = widgets.persistent(st.slider, "Prediction range", P + "bin_range",
+        x_range = widgets.persistent(st.slider, _("Prediction range"), P + "bin_range",
                                      min_value=-2.0, max_value=3.0, step=0.05)
     with b4:
-        prediction = widgets.persistent(st.number_input, "At prediction", P + "bin_prediction",
+        prediction = widgets.persistent(st.number_input, _("At prediction"), P + "bin_prediction",
                                         step=0.05, format="%.6g")
     return names, float(target), x_range, float(prediction)
 
@@ -181,13 +185,13 @@ def loss_curves(names: list[str], target: float, predictions: np.ndarray
 
 
 def loss_table(names: list[str], target: float, prediction: float) -> pd.DataFrame:
-    """Each loss and its gradient at one prediction, with what it is good for."""
+    """Each loss and its gradient at one prediction (``num64``), with what it is good for."""
     values, grads = loss_curves(names, target, np.array([prediction]))
     return pd.DataFrame({
-        "loss": names,
-        "value": [fixed(float(values[n][0])) for n in names],
-        "d loss / d prediction": [fixed(float(grads[n][0])) for n in names],
-        "good for": [LOSSES[n].summary for n in names],
+        _("loss"): names,
+        _("value"): [num64(float(values[n][0])) for n in names],
+        _("d loss / d prediction"): [num64(float(grads[n][0])) for n in names],
+        _("good for"): [_(LOSSES[n].summary) for n in names],
     })
 
 
@@ -195,25 +199,30 @@ def loss_section(kind: str, names: list[str], target: float, x_range: tuple[floa
                  prediction: float) -> None:
     """Loss curves, their gradients and the table at one prediction."""
     if x_range[0] >= x_range[1]:
-        st.error("The prediction range needs a lower end below its upper end.")
+        st.error(_("The prediction range needs a lower end below its upper end."))
         return
     if not names:
-        st.info("Pick at least one loss to draw.")
+        st.info(_("Pick at least one loss to draw."))
         return
     xs = np.linspace(*x_range, POINTS)
     values, grads = loss_curves(names, target, xs)
     at_values, at_grads = loss_curves(names, target, np.array([prediction]))
-    guides = {f"target {short(target)}": target} if kind == "regression" else {}
-    guides[f"prediction {short(prediction)}"] = prediction
+    guides = ({_("target {value}").format(value=num64(target)): target}
+              if kind == "regression" else {})
+    guides[_("prediction {value}").format(value=num64(prediction))] = prediction
     left, right = st.columns(2)
-    for column, curves, at, what in ((left, values, at_values, "loss"),
-                                     (right, grads, at_grads, "d loss / d prediction")):
+    for column, curves, at, key, what in (
+            (left, values, at_values, "loss", _("loss")),
+            (right, grads, at_grads, "d loss / d prediction", _("d loss / d prediction"))):
         markers = [CurveMarker(n, "", prediction, float(at[n][0])) for n in names]
-        column.plotly_chart(
+        charts.show(
             curves_figure(xs, curves, markers=markers, guides=guides,
-                                  title=f"{what}, target {short(target)}", x_title="prediction",
-                                  y_title=what, y_range=robust_range(curves)),
-            key=f"{P}{kind}_{what}",
+                          title=_("{what}, target {value}").format(
+                              what=what, value=num64(target)),
+                          x_title=_("prediction"),
+                          y_title=what, y_range=robust_range(curves), fmt=num64),
+            f"{kind}-{'loss' if key == 'loss' else 'loss-derivative'}", where=column,
+            key=f"{P}{kind}_{key}",
         )
     formulas(names, loss_latex, per_row=1)  # the losses' formulas are long: one a line
     st.dataframe(loss_table(names, target, prediction), hide_index=True, width="stretch",
@@ -228,84 +237,107 @@ def softmax_controls() -> tuple[pd.DataFrame, int]:
     table = widgets.persistent_editor(
         P + "logits", num_rows="fixed", hide_index=True, width="stretch",
         column_config={
-            LOGIT_COLUMNS[0]: st.column_config.NumberColumn(LOGIT_COLUMNS[0], disabled=True),
-            LOGIT_COLUMNS[1]: st.column_config.NumberColumn(LOGIT_COLUMNS[1], format="%.6g"),
+            LOGIT_COLUMNS[0]: st.column_config.NumberColumn(_(LOGIT_COLUMNS[0]), disabled=True),
+            LOGIT_COLUMNS[1]: st.column_config.NumberColumn(_(LOGIT_COLUMNS[1]), format="%.6g"),
         })
-    label = widgets.persistent(st.selectbox, "True digit (the label)", P + "label",
+    label = widgets.persistent(st.selectbox, _("True digit (the label)"), P + "label",
                                options=list(range(CLASSES)))
-    st.button("Reset the logits", key=P + "logits_reset", on_click=on_logits_reset,
+    st.button(_("Reset the logits"), key=P + "logits_reset", on_click=on_logits_reset,
               width="stretch")
-    st.button(f"Very sure: z = {CONFIDENT_LOGIT:g} for the true digit",
+    st.button(_("Very sure: z = {z} for the true digit").format(z=f"{CONFIDENT_LOGIT:g}"),
               key=P + "logits_confident", on_click=on_confident, width="stretch",
-              help="p rounds to 1 within 1e-7: see how Keras clips the probabilities.")
+              help=_("p rounds to 1 within 1e-7: see how Keras clips the probabilities."))
     return table, int(label)
 
 
 def probability_chart_data(view: ClassificationView) -> pd.DataFrame:
     """Probabilities p (10,) and the one-hot target (10,) per digit, for a grouped bar chart."""
-    return pd.DataFrame({"probability p": view.probabilities, "one-hot target y": view.onehot},
-                        index=pd.Index([str(d) for d in range(view.logits.size)], name="digit"))
+    return pd.DataFrame({_("probability p"): view.probabilities,
+                         _("one-hot target y"): view.onehot},
+                        index=pd.Index([str(d) for d in range(view.logits.size)],
+                                       name=_("digit")))
 
 
 def digit_table(view: ClassificationView) -> pd.DataFrame:
     """Per digit: logit z, probability p = softmax(z), one-hot y and the gradient p − y."""
     return pd.DataFrame({
-        "digit": list(range(view.logits.size)),
-        "logit z": [short(float(v), 8) for v in view.logits],
-        "p = softmax(z)": [fixed(float(v)) for v in view.probabilities],
-        "one-hot y": [int(v) for v in view.onehot],
-        "∂L/∂z = p − y": [fixed(float(v)) for v in view.gradient],
+        _("digit"): list(range(view.logits.size)),
+        _("logit z"): [short(float(v), 8) for v in view.logits],
+        "p = softmax(z)": [num64(float(v)) for v in view.probabilities],
+        _("one-hot y"): [int(v) for v in view.onehot],
+        "∂L/∂z = p − y": [num64(float(v)) for v in view.gradient],
     })
 
 
 def categorical_loss_table(view: ClassificationView) -> pd.DataFrame:
     """The three Keras losses for these probabilities, and the value from the logits."""
     return pd.DataFrame({
-        "Keras loss": ["categorical_crossentropy", "sparse_categorical_crossentropy",
-                       "kl_divergence", "categorical_crossentropy(from_logits=True)"],
-        "target": ["one-hot y", f"the digit {view.label}", "one-hot y", "one-hot y"],
-        "value": [fixed(view.categorical_crossentropy),
-                  fixed(view.sparse_categorical_crossentropy), fixed(view.kl_divergence),
-                  fixed(view.logits_crossentropy)],
+        _("Keras loss"): ["categorical_crossentropy", "sparse_categorical_crossentropy",
+                          "kl_divergence", "categorical_crossentropy(from_logits=True)"],
+        _("target"): [_("one-hot y"), _("the digit {label}").format(label=view.label),
+                      _("one-hot y"), _("one-hot y")],
+        _("value"): [num64(view.categorical_crossentropy),
+                     num64(view.sparse_categorical_crossentropy), num64(view.kl_divergence),
+                     num64(view.logits_crossentropy)],
     })
 
 
 def softmax_charts(view: ClassificationView) -> None:
     """Bar charts: the logits (10,), then the probabilities (10,) beside the one-hot target."""
-    st.markdown("**Logits z** (the last Dense layer's outputs, before softmax)")
-    st.bar_chart(pd.DataFrame({"logit z": view.logits},
+    st.markdown(_("**Logits z** (the last Dense layer's outputs, before softmax)"))
+    st.bar_chart(pd.DataFrame({_("logit z"): view.logits},
                               index=pd.Index([str(d) for d in range(view.logits.size)],
-                                             name="digit")),
-                 x_label="digit", y_label="logit z", height=220)
-    st.markdown(f"**Probabilities p = softmax(z)** and the one-hot target y of the digit "
-                f"{view.label}")
-    st.bar_chart(probability_chart_data(view), x_label="digit", y_label="probability",
-                 stack=False, height=220, color=["#1f77b4", "#f76707"])
+                                             name=_("digit"))),
+                 x_label=_("digit"), y_label=_("logit z"), height=220)
+    st.markdown(_("**Probabilities p = softmax(z)** and the one-hot target y of the digit "
+                  "{label}").format(label=view.label))
+    probability_chart(probability_chart_data(view))
+
+
+def probability_chart(data: pd.DataFrame) -> None:
+    """Grouped bars of ``probability_chart_data`` (10 digits × 2 series). A Vega-Lite spec, not
+    st.bar_chart: its hover names the melted columns "value" and "color" in English."""
+    digit, value, series = _("digit"), _("probability"), _("series")
+    long = data.reset_index().melt(id_vars=digit, var_name=series, value_name=value)
+    st.vega_lite_chart(long, {
+        "mark": {"type": "bar"},
+        "encoding": {
+            "x": {"field": digit, "type": "ordinal", "title": digit,
+                  "axis": {"labelAngle": 0, "grid": False}},
+            "xOffset": {"field": series},
+            "y": {"field": value, "type": "quantitative", "title": value},
+            "color": {"field": series, "type": "nominal", "title": None,
+                      "scale": {"domain": list(data.columns), "range": ["#1f77b4", "#f76707"]},
+                      "legend": {"orient": "bottom"}},
+            "tooltip": [{"field": digit, "type": "nominal"}, {"field": series, "type": "nominal"},
+                        {"field": value, "type": "quantitative", "format": ".4f"}]},
+    }, height=220, width="stretch")
 
 
 def softmax_numbers(view: ClassificationView) -> None:
     """Per digit z, p, y and p − y; the losses; a note when Keras clips; the formulas."""
-    p_true = fixed(float(view.probabilities[view.label]))
-    verdict = ("the true digit" if view.predicted == view.label
-               else f"but the true digit is {view.label}")
-    st.markdown(f"The network's answer is the digit with the largest probability: "
-                f"**{view.predicted}**, {verdict}. The losses only look at the true digit's "
-                f"probability, p[{view.label}] = {p_true}: the crossentropy is "
-                f"−log p[{view.label}].")
+    p_true = num64(float(view.probabilities[view.label]))
+    verdict = (_("the true digit") if view.predicted == view.label
+               else _("but the true digit is {label}").format(label=view.label))
+    st.markdown(_("The network's answer is the digit with the largest probability: "
+                  "**{predicted}**, {verdict}. The losses only look at the true digit's "
+                  "probability, p[{label}] = {p}: the crossentropy is −log p[{label}].").format(
+        predicted=view.predicted, verdict=verdict, label=view.label, p=p_true))
     st.dataframe(digit_table(view), hide_index=True, width="stretch", key=P + "softmax_table")
     st.dataframe(categorical_loss_table(view), hide_index=True, width="stretch",
                  key=P + "categorical_losses")
     if view.clipped:
-        st.warning(
+        st.warning(_(
             "A probability is within 1e-7 of 0 or 1, so Keras clips it to [1e-7, 1 − 1e-7] "
             "before taking the log: computed from the probabilities, the crossentropy is "
-            f"{fixed(view.categorical_crossentropy)}, while from the logits it is "
-            f"{fixed(view.logits_crossentropy)}. In model.fit, with Dense(10, "
-            "activation=\"softmax\"), Keras uses the logits' value.")
-    st.caption("kl_divergence is a little below the crossentropy: Keras clips the one-hot's "
-               "zeros to 1e-7 too. The gradient of the crossentropy with respect to the logits "
-               "is simply p − y: push the true digit's logit up, every other one down, each "
-               "in proportion to its probability.")
+            "{from_p}, while from the logits it is {from_z}. In model.fit, with Dense(10, "
+            "activation=\"softmax\"), Keras uses the logits' value.").format(
+            from_p=num64(view.categorical_crossentropy), from_z=num64(view.logits_crossentropy)))
+    st.caption(_("kl_divergence is a little below the crossentropy (in the last decimals: "
+                 "switch on “Exact numbers” to see it): Keras clips the one-hot's zeros to "
+                 "1e-7 too. The gradient of the crossentropy with respect to the "
+                 "logits is simply p − y: push the true digit's logit up, every other one "
+                 "down, each in proportion to its probability."))
     formulas(["softmax"], activation_latex, per_row=1)
     formulas(["categorical_crossentropy", "sparse_categorical_crossentropy", "kl_divergence"],
              loss_latex, per_row=3)

@@ -12,9 +12,21 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from nn_core.basics.losses import BINARY_LOSSES
-from ui.common.format import plain
-from ui.common.state import PageState, Setting
+from nn_core.basics.activations import ELEMENTWISE_ACTIVATIONS
+from nn_core.basics.losses import BINARY_LOSSES, REGRESSION_LOSSES, loss_value
+from nn_core.basics.network import format_keras
+from ui.common.format import approx, fixed, plain
+from ui.common.i18n import N_, _
+from ui.common.lesson import Task
+from ui.common.state import (
+    Column,
+    PageState,
+    Setting,
+    number_codec,
+    range_codec,
+    table_codec,
+    words_codec,
+)
 from ui.common.widgets import bump_editor
 from ui.forward import state as forward
 
@@ -25,23 +37,63 @@ DEFAULT_LOGITS: tuple[float, ...] = (-1.2, 0.4, -0.3, 0.8, 3.1, -0.5, 0.2, 1.1, 
 DEFAULT_LABEL = 4
 CONFIDENT_LOGIT = 20.0  # "very sure" button: p(label) within 1e-7 of 1, where Keras clips
 LOGIT_COLUMNS = ("digit", "logit z")
+MAX_VALUE = 1e6  # |target|, |prediction| and |logit| a link may set
+VALUE_CODEC = number_codec(-MAX_VALUE, MAX_VALUE)
+# The logits travel as logits=-1.2;0.4;...;2.4 (one per digit 0-9).
+LOGITS_CODEC = table_codec(
+    [Column("logit", float, -MAX_VALUE, MAX_VALUE)], min_rows=CLASSES, max_rows=CLASSES,
+    row_sep=";", cell_sep=",",
+    dump=lambda table: [(v,) for v in read_logits(table)],
+    load=lambda rows: logits_table([r[0] for r in rows]))
 STATE = PageState("curves_", [
-    Setting("activations", lambda: ["linear", "sigmoid", "relu", "tanh"]),  # the lesson's four
-    Setting("x_range", (-10.0, 10.0)),  # x axis of the activation curves
-    Setting("y_range", (-1.5, 3.0)),  # y axis of f(x)
-    Setting("markers", True, bool),
-    Setting("reg_losses", lambda: ["mse", "mae", "huber", "log_cosh"]),
-    Setting("reg_target", 0.0, float),  # starts at the forward page's target
-    Setting("reg_range", (-3.0, 3.0)),  # predictions drawn
-    Setting("reg_prediction", 0.0, float),  # starts at the forward page's Y
-    Setting("bin_losses", lambda: list(BINARY_LOSSES)),
-    Setting("bin_target", 1, int),
-    Setting("bin_range", (0.0, 1.0)),
-    Setting("bin_prediction", 0.8, float),
-    Setting("logits", lambda: logits_table(DEFAULT_LOGITS)),
-    Setting("label", DEFAULT_LABEL),
+    Setting("activations", lambda: ["linear", "sigmoid", "relu", "tanh"],  # the lesson's four
+            words_codec(ELEMENTWISE_ACTIVATIONS), N_("Activations")),
+    # x axis of the curves
+    Setting("x_range", (-10.0, 10.0), range_codec(-20.0, 20.0), N_("x range")),
+    # y axis of f(x)
+    Setting("y_range", (-1.5, 3.0), range_codec(-20.0, 20.0), N_("y range of f(x)")),
+    Setting("markers", True, bool, N_("Mark the forward-pass page's neurons")),
+    Setting("reg_losses", lambda: ["mse", "mae", "huber", "log_cosh"],
+            words_codec(REGRESSION_LOSSES), N_("Regression losses")),
+    # starts at the forward page's target
+    Setting("reg_target", 0.0, VALUE_CODEC, N_("Regression: target")),
+    # predictions drawn
+    Setting("reg_range", (-3.0, 3.0), range_codec(-10.0, 10.0),
+            N_("Regression: prediction range")),
+    # starts at the forward page's Y
+    Setting("reg_prediction", 0.0, VALUE_CODEC, N_("Regression: at prediction")),
+    Setting("bin_losses", lambda: list(BINARY_LOSSES), words_codec(BINARY_LOSSES),
+            N_("Binary losses")),
+    Setting("bin_target", 1, number_codec(0, 1, integer=True), N_("Binary: target")),
+    Setting("bin_range", (0.0, 1.0), range_codec(-2.0, 3.0), N_("Binary: prediction range")),
+    Setting("bin_prediction", 0.8, VALUE_CODEC, N_("Binary: at prediction")),
+    Setting("logits", lambda: logits_table(DEFAULT_LOGITS), LOGITS_CODEC, N_("Logits")),
+    Setting("label", DEFAULT_LABEL, number_codec(0, CLASSES - 1, integer=True),
+            N_("True digit (the label)")),
+    # numbers as the Keras code prints them, not at lesson precision
+    Setting("exact", False, bool, N_("Exact numbers (as the Keras code prints them)")),
 ])
 P = STATE.prefix
+
+
+def exact_shown() -> bool:
+    """Whether the page's "exact numbers" toggle is on (False outside a session)."""
+    try:
+        return bool(STATE["exact"])
+    except Exception:  # no session, or the page has not set its settings up yet
+        return False
+
+
+def num32(value: float) -> str:
+    """An activation's value at the lesson's precision (1.8263), or with the "exact" toggle on,
+    as Keras prints it in float32 (1.8262999)."""
+    return format_keras(value) if exact_shown() else approx(value)
+
+
+def num64(value: float) -> str:
+    """A loss, probability or gradient at the lesson's precision (0.2137), or with the "exact"
+    toggle on, to the 7 decimals the page's float64 Keras code prints (0.2136543)."""
+    return fixed(value) if exact_shown() else approx(value)
 
 
 def logits_table(logits) -> pd.DataFrame:
@@ -54,17 +106,17 @@ def read_logits(table) -> np.ndarray:
     """The edited table -> logits (10,) float64; ValueError naming the digit whose cell is bad."""
     if not isinstance(table, pd.DataFrame) or LOGIT_COLUMNS[1] not in table.columns \
             or len(table) != CLASSES:
-        raise ValueError("The logits table must have one logit per digit 0-9: reset it.")
+        raise ValueError(_("The logits table must have one logit per digit 0-9: reset it."))
     column = table[LOGIT_COLUMNS[1]]
     numbers = pd.to_numeric(column, errors="coerce").to_numpy(np.float64, copy=True,
                                                               na_value=np.nan)
     bad = np.flatnonzero(~np.isfinite(numbers))
     if bad.size:
         cell = column.iloc[int(bad[0])]
-        what = "is empty" if cell is None or (isinstance(cell, float) and np.isnan(cell)) \
-            else f"holds {plain(repr(cell), 30)}"
-        raise ValueError(f"The logit of digit {int(bad[0])} {what}: every logit must be a "
-                         "finite number.")
+        what = _("is empty") if cell is None or (isinstance(cell, float) and np.isnan(cell)) \
+            else _("holds {value}").format(value=plain(repr(cell), 30))
+        raise ValueError(_("The logit of digit {digit} {what}: every logit must be a finite "
+                           "number.").format(digit=int(bad[0]), what=what))
     return numbers
 
 
@@ -89,17 +141,23 @@ def on_confident() -> None:
 def softmax_script(logits: np.ndarray, label: int) -> str:
     """A runnable Keras script printing the section's numbers for logits (10,) and ``label``:
     the probabilities, the three losses from the probabilities as numbers, and from the
-    logits. float64; the page shows the same numbers to 7 decimals."""
+    logits. float64; with its "exact" toggle on, the page shows the same numbers to 7
+    decimals."""
     z = ", ".join(repr(float(v)) for v in np.asarray(logits, np.float64))
+    matches = _("float64, so every digit matches the page")
+    about_z = _("(1, 10): the last Dense layer's outputs before softmax")
+    about_y, about_p = _("(1, 10) one-hot target"), _("(1, 10) probabilities")
+    numbers = _("As numbers: a tensor straight from softmax would make Keras read the logits "
+                "behind it.")
     return f"""import numpy as np
 import keras
 
-keras.config.set_floatx("float64")  # float64, so every digit matches the page
-z = np.array([[{z}]])  # (1, 10): the last Dense layer's outputs before softmax
+keras.config.set_floatx("float64")  # {matches}
+z = np.array([[{z}]])  # {about_z}
 label = {int(label)}
-y = np.eye(10)[[label]]  # (1, 10) one-hot target
-# As numbers: a tensor straight from softmax would make Keras read the logits behind it.
-p = np.asarray(keras.activations.softmax(z))  # (1, 10) probabilities
+y = np.eye(10)[[label]]  # {about_y}
+# {numbers}
+p = np.asarray(keras.activations.softmax(z))  # {about_p}
 print("p =", np.round(p[0], 7).tolist())
 print("p - onehot =", np.round(p[0] - y[0], 7).tolist())
 for name, target in (("categorical_crossentropy", y), ("sparse_categorical_crossentropy",
@@ -121,3 +179,31 @@ def forward_values() -> tuple[dict[str, float], str, str, float, float]:
     f = forward.network(settings).forward()
     return ({"N1": f.n1_in, "N2": f.n2_in, "Y": f.y_in}, settings["hidden"], settings["output"],
             float(settings["target"]), f.y)
+
+
+# ---------------------------------------------------------------------------------------------
+# Tasks a lesson link can set (ui.common.lesson)
+# ---------------------------------------------------------------------------------------------
+def _mse_equals_mae(v: dict) -> tuple[bool, str]:
+    """values: reg_target, reg_prediction."""
+    t, y = float(v["reg_target"]), float(v["reg_prediction"])
+    mse, mae = (loss_value(name, [[t]], [[y]]) for name in ("mse", "mae"))
+    text = _("At prediction {y} (target {t}): mse = {mse}, mae = {mae}.").format(
+        y=approx(y), t=approx(t), mse=approx(mse), mae=approx(mae))
+    return abs(y - t) > 1e-6 and abs(mse - mae) <= 1e-3 * max(1.0, mae), text
+
+
+def _confident(v: dict) -> tuple[bool, str]:
+    """values: probabilities (10,), label."""
+    p = float(v["probabilities"][int(v["label"])])
+    text = _("The network gives the true digit {label} a probability of {p}.").format(
+        label=int(v["label"]), p=approx(p))
+    return p > 0.9, text
+
+
+TASKS = (
+    Task("mse_mae", N_("Move the prediction (not onto the target) to where mse and mae give "
+                       "the same loss."), _mse_equals_mae),
+    Task("confident", N_("Edit the logits so that the true digit gets a probability above "
+                         "0.9."), _confident),
+)

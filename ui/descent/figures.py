@@ -15,12 +15,14 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 
+from ui.common import i18n  # i18n._: this module uses _ for unused loop values
 from ui.common.figures import colorscale, plain_figure
 from ui.common.style import (
     MINIMUM_COLOR,
     START_COLOR,
     SURFACE_SCALE,
     TEMPLATE_SPEC,
+    THEME_BACKGROUND,
     color_for,
 )
 
@@ -120,8 +122,9 @@ def surface_figure(
     data: list[dict] = [{
         "type": "surface", "x": w1, "y": w2, "z": np.asarray(z, np.float32),
         "colorscale": colorscale(SURFACE_SCALE), "opacity": 0.88, "showscale": False,
-        "name": "loss",
-        "hovertemplate": "w1 = %{x:.3f}<br>w2 = %{y:.3f}<br>loss = %{z:.4g}<extra></extra>",
+        "name": i18n._("loss"),
+        "hovertemplate": "w1 = %{x:.3f}<br>w2 = %{y:.3f}<br>"
+                         + i18n._("loss = {value}").format(value="%{z:.4g}") + "<extra></extra>",
         "contours": {"z": {"show": True, "usecolormap": True, "project": {"z": True},
                            "width": 1}},
     }]
@@ -131,7 +134,7 @@ def surface_figure(
         w, loss = path.weights[keep], _nan_gaps(path.losses[keep])
         color, label = color_for(i), path.label
         k = _current(path, step, inside)
-        text = "diverged" if path.diverged_at is not None and k == inside - 1 else ""
+        text = i18n._("diverged") if path.diverged_at is not None and k == inside - 1 else ""
         data += [
             {"type": "scatter3d", "x": w[:, 0].astype(np.float32),
              "y": w[:, 1].astype(np.float32), "z": (loss + lift).astype(np.float32),
@@ -143,23 +146,23 @@ def surface_figure(
              "mode": "markers+text", "text": [text], "textposition": "top center",
              "showlegend": False, "legendgroup": label,
              "marker": {"size": 6, "color": color, "line": {"color": "white", "width": 2}},
-             "hovertemplate": f"{label}, step {k}<br>w = (%{{x:.4f}}, %{{y:.4f}})"
-                              "<extra></extra>"},
+             "hovertemplate": i18n._("{label}, step {n}").format(label=label, n=k)
+                              + "<br>w = (%{x:.4f}, %{y:.4f})<extra></extra>"},
         ]
-    for point, color, label, symbol in ((start, START_COLOR, "start", "circle"),
-                                        (minimum, MINIMUM_COLOR, "minimum", "diamond")):
+    for point, color, label, symbol in ((start, START_COLOR, i18n._("start"), "circle"),
+                                        (minimum, MINIMUM_COLOR, i18n._("minimum"), "diamond")):
         if point is not None:
             data.append({"type": "scatter3d", "x": [point[0]], "y": [point[1]],
                          "z": [point[2] + lift], "mode": "markers", "name": label,
                          "marker": {"size": 7, "color": color, "symbol": symbol,
                                     "line": {"color": "black", "width": 1}}})
-    axis = {"range": list(w_range), "backgroundcolor": "white"}
+    axis = {"range": list(w_range), "backgroundcolor": THEME_BACKGROUND}
     layout = {
         "template": TEMPLATE_SPEC, "height": height, "margin": {"l": 0, "r": 0, "t": 10, "b": 0},
         "uirevision": "surface", "legend": {"orientation": "h", "y": 0.02, "x": 0.0},
         "scene": {
             "xaxis": {**axis, "title": {"text": "w1"}}, "yaxis": {**axis, "title": {"text": "w2"}},
-            "zaxis": {"range": [zmin, zmax + 2 * lift], "title": {"text": "loss"}},
+            "zaxis": {"range": [zmin, zmax + 2 * lift], "title": {"text": i18n._("loss")}},
             "aspectmode": "manual", "aspectratio": {"x": 1, "y": 1, "z": 0.7},
             "camera": {"eye": {"x": -1.5, "y": -1.5, "z": 1.1}}, "uirevision": "surface",
         },
@@ -190,10 +193,11 @@ def walk_figure(
     data: list[dict] = [{
         "type": "contour", "x": w1, "y": w2, "z": np.asarray(z, np.float32),
         "colorscale": colorscale(SURFACE_SCALE), "showscale": False, "ncontours": 24,
-        "line": {"width": 0.5}, "opacity": 0.85, "name": "loss",
+        "line": {"width": 0.5}, "opacity": 0.85, "name": i18n._("loss"),
         "contours": {"coloring": "heatmap", "showlabels": True,
                      "labelfont": {"size": 10, "color": "white"}},
-        "hovertemplate": "w1 = %{x:.3f}<br>w2 = %{y:.3f}<br>loss = %{z:.4g}<extra></extra>",
+        "hovertemplate": "w1 = %{x:.3f}<br>w2 = %{y:.3f}<br>"
+                         + i18n._("loss = {value}").format(value="%{z:.4g}") + "<extra></extra>",
     }]
     annotations: list[dict] = []
     shown = _path_traces(paths, w_range)
@@ -209,16 +213,19 @@ def walk_figure(
             {"type": "scatter", "x": keep, "y": y.astype(np.float32), "mode": "lines",
              "name": label, "legendgroup": label, "showlegend": False, "line": line,
              "xaxis": "x2", "yaxis": "y2",
-             "hovertemplate": f"{label}<br>step %{{x}}: loss = %{{y:.6g}}<extra></extra>"},
+             "hovertemplate": label + "<br>" + i18n._("step {x}: loss = {y}").format(
+                 x="%{x}", y="%{y:.4~g}") + "<extra></extra>"},
         ]
         if path.diverged_at is not None:
             last = path.weights[inside - 1]
             annotations.append({"x": float(last[0]), "y": float(last[1]),
-                                "text": f"<b>{label}: diverged</b>", "showarrow": True,
+                                "text": "<b>" + i18n._("{name}: diverged").format(name=label)
+                                        + "</b>", "showarrow": True,
                                 "arrowhead": 2, "ax": 30, "ay": -30, "font": {"color": color},
-                                "bgcolor": "rgba(255,255,255,0.85)"})
-    for point, color, name, symbol, size in ((start, START_COLOR, "start", "circle", 14),
-                                             (minimum, MINIMUM_COLOR, "minimum", "star", 18)):
+                                "bgcolor": THEME_BACKGROUND})
+    for point, color, name, symbol, size in (
+            (start, START_COLOR, i18n._("start"), "circle", 14),
+            (minimum, MINIMUM_COLOR, i18n._("minimum"), "star", 18)):
         if point is not None:
             data.append({"type": "scatter", "x": [point[0]], "y": [point[1]], "mode": "markers",
                          "name": name, "marker": {"size": size, "color": color,
@@ -244,28 +251,52 @@ def walk_figure(
         "yaxis": {"domain": [0.42, 1.0], "anchor": "x", "range": list(w_range),
                   "title": {"text": "w2"}, "scaleanchor": "x", "scaleratio": 1,
                   "constrain": "domain"},
-        "xaxis2": {"domain": [0.0, 1.0], "anchor": "y2", "title": {"text": "step"},
+        "xaxis2": {"domain": [0.0, 1.0], "anchor": "y2", "title": {"text": i18n._("step")},
                    "range": [0, max(steps, 1)]},
-        "yaxis2": {"domain": [0.0, 0.26], "anchor": "x2", "title": {"text": "loss"},
-                   "type": "log" if log_y else "linear", "exponentformat": "power"},
+        "yaxis2": {"domain": [0.0, 0.26], "anchor": "x2", "title": {"text": i18n._("loss")},
+                   "type": "log" if log_y else "linear", "exponentformat": "power",
+                   **(decade_ticks([p.losses for p in paths], floor) if log_y else {})},
         "updatemenus": [{
             "type": "buttons", "direction": "left", "showactive": False, "x": 0.0, "y": 0.37,
             "xanchor": "left", "yanchor": "top", "pad": {"t": 0, "r": 10},
             "buttons": [
-                {"label": "▶ Play", "method": "animate",
+                {"label": "▶ " + i18n._("Play"), "method": "animate",
                  "args": [None, {**still, "frame": {"duration": 80, "redraw": False},
                                  "fromcurrent": True}]},
-                {"label": "⏸ Pause", "method": "animate", "args": [[None], still]},
+                {"label": "⏸ " + i18n._("Pause"), "method": "animate",
+                 "args": [[None], still]},
             ]}],
         "sliders": [{
             "active": len(at) - 1, "x": 0.3, "len": 0.7, "y": 0.37, "yanchor": "top",
-            "pad": {"t": 0, "b": 0}, "currentvalue": {"prefix": "step ", "visible": True},
+            "pad": {"t": 0, "b": 0},
+            "currentvalue": {"prefix": i18n._("step") + " ", "visible": True},
             "steps": [{"label": str(s), "method": "animate", "args": [[str(s)], still]}
                       for s in at]}],
     }
     if annotations:  # plotly drops an empty list: leave it out so the specs agree
         layout["annotations"] = annotations
     return plain_figure(data, layout, frames)
+
+
+MAX_TICKS = 6  # labels on the log loss axis: more overlap on its 200-pixel height
+
+
+def decade_ticks(losses: Sequence[np.ndarray], floor: float) -> dict:
+    """Ticks of a logarithmic loss axis over every path's losses (k+1,): whole powers of ten,
+    at most MAX_TICKS of them (every 2nd, 3rd... decade when the losses span many), written
+    10^k. Plotly's own labels used SI prefixes (1p, 10n, 100μ) and crowded each other."""
+    values = [np.asarray(v, float) for v in losses]
+    values = np.concatenate([v[np.isfinite(v)] for v in values]) if values else np.array([])
+    if values.size == 0:
+        return {}
+    values = np.maximum(values, floor)
+    low, high = (int(np.floor(np.log10(values.min()))), int(np.ceil(np.log10(values.max()))))
+    high = max(high, low + 1)
+    every = max(1, -(-(high - low) // (MAX_TICKS - 1)))
+    powers = list(range(high, low - 1, -every))[::-1]
+    return {"tickmode": "array", "tickvals": [10.0 ** k for k in powers],
+            "ticktext": [f"10<sup>{k}</sup>" if k not in (0, 1) else str(10 ** k)
+                         for k in powers]}
 
 
 def _balls(path: PathTrace, k: int, end: int, color: str, log_y: bool) -> list[dict]:

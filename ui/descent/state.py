@@ -19,14 +19,16 @@ from nn_core.basics.descent import (
     error_surface,
     lr_thresholds,
     mse_minimum,
+    steps_needed,
     steps_to_reach,
     trajectories,
-    trajectory,
 )
 from nn_core.basics.losses import REGRESSION_LOSSES
 from nn_core.basics.optimizers import OPTIMIZERS, Run
 from ui.common.format import short
-from ui.common.state import PageState, Setting
+from ui.common.i18n import N_, _
+from ui.common.lesson import Task
+from ui.common.state import Column, PageState, Setting, number_codec, table_codec
 from ui.common.widgets import bump_editor
 from ui.descent.figures import PathTrace, walk_figure
 
@@ -55,16 +57,42 @@ def _course_runs() -> pd.DataFrame:
                        ("sgd", OPTIMIZERS["sgd"].defaults["learning_rate"])])
 
 
+def _shown_runs(table: pd.DataFrame) -> list[tuple[str, float]]:
+    """The ticked rows of the optimizer table that make a run, as (optimizer, lr): the part of
+    the table a link carries (the unticked rows come back at their defaults)."""
+    rows = []
+    for show, name, lr in table[list(RUN_COLUMNS)].itertuples(index=False):
+        lr = pd.to_numeric(lr, errors="coerce")
+        if isinstance(show, bool | np.bool_) and show and name in OPTIMIZERS \
+                and np.isfinite(lr) and lr > 0:
+            rows.append((str(name), float(lr)))
+    return rows[:MAX_SHOWN_PATHS]
+
+
+# How the tables travel in a link: runs=adam:0.001,sgd:0.01 (the ticked rows) and
+# data=1;0;1|0;1;1 (every row x1;x2;target), within the page's own limits.
+RUNS_CODEC = table_codec(
+    [Column("optimizer", tuple(OPTIMIZERS)), Column("learning rate", float, 1e-12, 1e6)],
+    max_rows=MAX_SHOWN_PATHS, row_sep=",", cell_sep=":", dump=_shown_runs,
+    load=lambda rows: runs_table(rows))
+DATA_CODEC = table_codec(
+    [Column(c, float, -MAX_MAGNITUDE, MAX_MAGNITUDE) for c in DATA_COLUMNS],
+    max_rows=MAX_DATA_ROWS, min_rows=1, dump=lambda t: np.column_stack(read_data(t)).tolist(),
+    load=lambda rows: pd.DataFrame(rows, columns=list(DATA_COLUMNS), dtype=float))
+START_CODEC = number_codec(-MAX_MAGNITUDE, MAX_MAGNITUDE)
 STATE = PageState("gd_", [
-    Setting("data", lambda: default_data()),
-    Setting("runs", lambda: _course_runs()),
-    Setting("loss", course.DESCENT_LOSS, REGRESSION_LOSSES),
-    Setting("scale", 1.0, float),  # conditioning: input 1 multiplied by this
-    Setting("start_w1", course.DESCENT_START[0], float),
-    Setting("start_w2", course.DESCENT_START[1], float),
-    Setting("steps", course.DESCENT_STEPS, int),
-    Setting("step", course.DESCENT_STEPS, int),
-    Setting("log_y", True, bool),  # logarithmic loss axis
+    Setting("data", lambda: default_data(), DATA_CODEC, N_("Training data")),
+    Setting("runs", lambda: _course_runs(), RUNS_CODEC, N_("Optimizers and learning rates")),
+    Setting("loss", course.DESCENT_LOSS, REGRESSION_LOSSES, N_("Loss function")),
+    # conditioning: input 1 multiplied by this
+    Setting("scale", 1.0, number_codec(0.25, 5.0), N_("Conditioning: multiply input 1 by")),
+    Setting("start_w1", course.DESCENT_START[0], START_CODEC, N_("Start w1")),
+    Setting("start_w2", course.DESCENT_START[1], START_CODEC, N_("Start w2")),
+    Setting("steps", course.DESCENT_STEPS, number_codec(1, MAX_STEPS, integer=True),
+            N_("Steps")),
+    Setting("step", course.DESCENT_STEPS, number_codec(0, MAX_STEPS, integer=True),
+            N_("Step (drag to walk along the paths)")),
+    Setting("log_y", True, bool, N_("Logarithmic loss axis")),
 ])
 P = STATE.prefix
 
@@ -140,24 +168,27 @@ def clean_tables() -> None:
 def read_data(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """The edited table -> inputs (n, 2), targets (n,); ValueError saying which cell is wrong."""
     if table is None or len(table) == 0:
-        raise ValueError("The data table is empty: add at least one row (x1, x2, target).")
+        raise ValueError(_("The data table is empty: add at least one row (x1, x2, target)."))
     missing = [c for c in DATA_COLUMNS if c not in table.columns]
     if missing:
-        raise ValueError(f"The data table needs the columns x1, x2, target; missing {missing}.")
+        raise ValueError(_("The data table needs the columns x1, x2, target; missing "
+                           "{missing}.").format(missing=", ".join(missing)))
     if len(table) > MAX_DATA_ROWS:
-        raise ValueError(f"The data table has {len(table)} rows; this page takes at most "
-                         f"{MAX_DATA_ROWS}. Delete some rows.")
+        raise ValueError(_("The data table has {n} rows; this page takes at most {limit}. "
+                           "Delete some rows.").format(n=len(table), limit=MAX_DATA_ROWS))
     numbers = table[list(DATA_COLUMNS)].apply(pd.to_numeric, errors="coerce").to_numpy(float)
     bad = np.argwhere(~np.isfinite(numbers))
     if bad.size:
         row, col = bad[0]
-        raise ValueError(f"Row {row + 1}, column {DATA_COLUMNS[col]}: every cell must be a "
-                         "finite number (fill in or delete the row).")
+        raise ValueError(_("Row {row}, column {column}: every cell must be a finite number "
+                           "(fill in or delete the row).").format(row=row + 1,
+                                                                   column=DATA_COLUMNS[col]))
     big = np.argwhere(np.abs(numbers) > MAX_MAGNITUDE)
     if big.size:
         row, col = big[0]
-        raise ValueError(f"Row {row + 1}, column {DATA_COLUMNS[col]}: keep every value within "
-                         f"±{MAX_MAGNITUDE:,.0f} (larger ones overflow the loss).")
+        raise ValueError(_("Row {row}, column {column}: keep every value within ±{limit} "
+                           "(larger ones overflow the loss).").format(
+            row=row + 1, column=DATA_COLUMNS[col], limit=f"{MAX_MAGNITUDE:,.0f}"))
     return numbers[:, :2], numbers[:, 2]
 
 
@@ -171,23 +202,23 @@ def scaled_inputs(data: tuple[np.ndarray, np.ndarray], scale: float) -> np.ndarr
 def read_runs(table: pd.DataFrame) -> list[tuple[str, float]]:
     """The shown rows of the optimizer table as (optimizer, lr); ValueError naming a bad row."""
     if len(table) > MAX_TABLE_ROWS:
-        raise ValueError(f"The optimizer table has {len(table)} rows; this page takes at most "
-                         f"{MAX_TABLE_ROWS}. Delete some rows.")
+        raise ValueError(_("The optimizer table has {n} rows; this page takes at most {limit}. "
+                           "Delete some rows.").format(n=len(table), limit=MAX_TABLE_ROWS))
     runs = []
     for i, row in enumerate(table.itertuples(index=False), start=1):
         show, name, lr = row
         if not (isinstance(show, (bool, np.bool_)) and show):
             continue
         if name not in OPTIMIZERS:
-            raise ValueError(f"Optimizer row {i}: choose an optimizer.")
+            raise ValueError(_("Optimizer row {row}: choose an optimizer.").format(row=i))
         lr = pd.to_numeric(lr, errors="coerce")
         if not (np.isfinite(lr) and lr > 0):
-            raise ValueError(f"Optimizer row {i} ({OPTIMIZERS[name].label}): the learning rate "
-                             "must be a number above 0.")
+            raise ValueError(_("Optimizer row {row} ({name}): the learning rate must be a "
+                               "number above 0.").format(row=i, name=OPTIMIZERS[name].label))
         runs.append((str(name), float(lr)))
     if len(runs) > MAX_SHOWN_PATHS:
-        raise ValueError(f"{len(runs)} optimizers are ticked; this page draws at most "
-                         f"{MAX_SHOWN_PATHS} at once. Untick some.")
+        raise ValueError(_("{n} optimizers are ticked; this page draws at most {limit} at "
+                           "once. Untick some.").format(n=len(runs), limit=MAX_SHOWN_PATHS))
     return runs
 
 
@@ -215,9 +246,9 @@ def cached_paths(runs: tuple, start: tuple, inputs: tuple, targets: tuple, loss:
 def course_steps(start: tuple, inputs: tuple, targets: tuple, loss: str,
                  minimum: tuple) -> int | None:
     """Steps the course's Adam(0.001) needs to get within TOLERANCE of ``minimum``."""
-    traj = trajectory(course.DESCENT_OPTIMIZER, start, np.array(inputs), np.array(targets),
-                      loss, COURSE_SEARCH_STEPS, course.DESCENT_LEARNING_RATE)
-    return steps_to_reach(traj, minimum, TOLERANCE)
+    run = Run(course.DESCENT_OPTIMIZER, course.DESCENT_LEARNING_RATE)
+    return steps_needed(run, start, np.array(inputs), np.array(targets), minimum, loss,
+                        COURSE_SEARCH_STEPS, TOLERANCE)
 
 
 def path_labels(runs: list[tuple[str, float]]) -> list[str]:
@@ -231,9 +262,11 @@ def path_labels(runs: list[tuple[str, float]]) -> list[str]:
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def cached_walk(key: tuple, runs: tuple, start: tuple, steps: int, log_y: bool) -> go.Figure:
+def cached_walk(key: tuple, runs: tuple, start: tuple, steps: int, log_y: bool,
+                language: str) -> go.Figure:
     """The walk figure (contour, loss per step, browser animation) for these inputs, built once
-    per server: every session and rerun with the same settings sends the same figure."""
+    per server and ``language`` (its texts are in it): every session and rerun with the same
+    settings sends the same figure."""
     w1, w2, z = cached_surface(*key)
     paths = cached_paths(runs, start, *key, steps) if runs else []
     labels = path_labels(list(runs))
@@ -243,3 +276,43 @@ def cached_walk(key: tuple, runs: tuple, start: tuple, steps: int, log_y: bool) 
     minimum = mse_minimum(inputs, targets)
     return walk_figure(w1, w2, z, traces, steps=steps, start=start, minimum=tuple(minimum),
                        log_y=log_y)
+
+
+# ---------------------------------------------------------------------------------------------
+# Tasks a lesson link can set (ui.common.lesson): checks of the paths the page computed
+# ---------------------------------------------------------------------------------------------
+REACH_STEPS = 50  # the "reach the minimum" task's step budget
+
+
+def _sgd_diverges(v: dict) -> tuple[bool, str]:
+    """values: runs [(optimizer, lr)], paths [Trajectory]."""
+    sgd = [(lr, p) for (name, lr), p in zip(v["runs"], v["paths"], strict=True) if name == "sgd"]
+    gone = [lr for lr, p in sgd if p.diverged]
+    if gone:
+        return True, _("SGD with lr {lr} diverges.").format(lr=short(min(gone)))
+    if not sgd:
+        return False, _("tick a plain SGD row in the optimizer table.")
+    return False, _("every SGD run so far converges (largest lr {lr}).").format(
+        lr=short(max(lr for lr, _p in sgd)))
+
+
+def _reach_fast(v: dict) -> tuple[bool, str]:
+    """values: runs, paths, minimum (2,)."""
+    best = None
+    for (name, lr), p in zip(v["runs"], v["paths"], strict=True):
+        n = steps_to_reach(p, v["minimum"], TOLERANCE)
+        if n is not None and (best is None or n < best[0]):
+            best = (n, name, lr)
+    if best is None:
+        return False, _("no optimizer gets within {tol} of the minimum yet.").format(
+            tol=TOLERANCE)
+    text = _("{name} (lr {lr}) gets there in {n} steps.").format(
+        name=OPTIMIZERS[best[1]].label, lr=short(best[2]), n=best[0])
+    return best[0] <= REACH_STEPS, text
+
+
+TASKS = (
+    Task("diverge", N_("Find a learning rate at which plain SGD diverges."), _sgd_diverges),
+    Task("reach", N_("Make one optimizer get within 0.01 of the minimum in at most 50 steps."),
+         _reach_fast),
+)

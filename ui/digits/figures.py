@@ -16,6 +16,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ui.common.figures import colorscale, plain_figure
+from ui.common.i18n import N_, _
 
 PAGE_WIDTH = 900  # px: the width the page's figures are laid out for (height follows from it)
 INK_COLORSCALE = "gray_r"  # MNIST as printed: white paper, black ink
@@ -25,11 +26,6 @@ _MARGIN = MappingProxyType({"l": 10, "r": 10, "t": 40, "b": 10})
 
 
 MAX_TILE_PX = 90  # a map is drawn at most this wide, however few channels its layer has
-
-
-def plot_config() -> dict[str, bool]:
-    """``st.plotly_chart`` options of every chart of the page: no mode bar (read, not edited)."""
-    return {"displayModeBar": False}
 
 
 def grid_columns(channels: int) -> int:
@@ -98,7 +94,7 @@ def _image_layout(shape: tuple[int, int], title: str, width: int = PAGE_WIDTH,
 
 
 def input_image_figure(image: np.ndarray,
-                       title: str = "What the network sees (28×28)") -> go.Figure:
+                       title: str | None = None) -> go.Figure:
     """The (28, 28) input in [0, 1] as a grey heatmap, dark = ink; hover shows pixel values."""
     image = np.asarray(image, np.float32)
     if image.shape != (28, 28):
@@ -106,8 +102,10 @@ def input_image_figure(image: np.ndarray,
     return plain_figure(
         [{"type": "heatmap", "z": image, "zmin": 0, "zmax": 1,
           "colorscale": colorscale(INK_COLORSCALE), "showscale": False,
-          "hovertemplate": "row %{y}, col %{x}: %{z:.2f}<extra></extra>"}],
-        _image_layout(image.shape, title, width=260, min_height=200, max_height=300))
+          "hovertemplate": _("row {row}, col {col}: {value}").format(
+              row="%{y}", col="%{x}", value="%{z:.2f}") + "<extra></extra>"}],
+        _image_layout(image.shape, _("What the network sees (28×28)") if title is None
+                      else title, width=260, min_height=200, max_height=300))
 
 
 def probability_figure(probs: Sequence[float] | np.ndarray) -> go.Figure:
@@ -120,11 +118,13 @@ def probability_figure(probs: Sequence[float] | np.ndarray) -> go.Figure:
     return plain_figure(
         [{"type": "bar", "x": [str(d) for d in range(10)], "y": probs, "marker": {"color": colors},
           "text": [f"{p:.0%}" if p >= 0.005 else "" for p in probs], "textposition": "outside",
-          "cliponaxis": False, "hovertemplate": "digit %{x}: %{y:.4f}<extra></extra>"}],
-        {"title": {"text": "Probability of each digit", "font": {"size": 15}}, "height": 280,
+          "cliponaxis": False, "hovertemplate": _("digit {digit}: {p}").format(
+              digit="%{x}", p="%{y:.4f}") + "<extra></extra>"}],
+        {"title": {"text": _("Probability of each digit"), "font": {"size": 15}}, "height": 280,
          "margin": {"l": 40, "r": 10, "t": 40, "b": 40},
-         "xaxis": {"title": {"text": "digit"}, "type": "category"},
-         "yaxis": {"title": {"text": "probability"}, "range": [0, 1.12], "tickformat": ".0%"}})
+         "xaxis": {"title": {"text": _("digit")}, "type": "category"},
+         "yaxis": {"title": {"text": _("probability")}, "range": [0, 1.12],
+                   "tickformat": ".0%"}})
 
 
 def feature_map_figure(maps: np.ndarray, title: str, per_channel: bool = False,
@@ -140,13 +140,14 @@ def feature_map_figure(maps: np.ndarray, title: str, per_channel: bool = False,
     shown = normalize_channels(maps) if per_channel else maps
     cols = grid_columns(maps.shape[2]) if columns is None else columns
     image, channel = mosaic(shown, cols)
-    raw, _ = mosaic(maps, cols)
+    raw, _grid = mosaic(maps, cols)
     trace = {
         "type": "heatmap", "z": image,
         "customdata": np.stack([channel.astype(np.float32), raw], axis=-1),
         "colorscale": colorscale(MAP_COLORSCALE), "showscale": not per_channel,
         "hoverongaps": False, "colorbar": {"thickness": 10, "len": 0.8},
-        "hovertemplate": "channel %{customdata[0]}<br>value %{customdata[1]:.3f}<extra></extra>",
+        "hovertemplate": _("channel {channel}<br>value {value}").format(
+            channel="%{customdata[0]}", value="%{customdata[1]:.3f}") + "<extra></extra>",
     }
     if per_channel:
         trace.update(zmin=0, zmax=1)
@@ -154,12 +155,12 @@ def feature_map_figure(maps: np.ndarray, title: str, per_channel: bool = False,
                                                width=mosaic_width(cols, maps.shape[1])))
 
 
-def filter_figure(kernel: np.ndarray, title: str = "First layer's learned filters") -> go.Figure:
+def filter_figure(kernel: np.ndarray, title: str | None = None) -> go.Figure:
     """The first Conv2D's kernels (k, k, 1, f) as f small tiles, blue = negative, red = positive."""
     kernel = np.asarray(kernel, np.float32)
     if kernel.ndim != 4:
         raise ValueError(f"kernel must have shape (k, k, in_channels, filters), got {kernel.shape}")
-    _, _, cin, f = kernel.shape
+    _k, _k2, cin, f = kernel.shape
     maps = kernel.mean(axis=2) if cin > 1 else kernel[:, :, 0, :]
     cols = grid_columns(f)
     image, channel = mosaic(maps, cols)
@@ -169,8 +170,10 @@ def filter_figure(kernel: np.ndarray, title: str = "First layer's learned filter
         [{"type": "heatmap", "z": image, "customdata": channel,
           "colorscale": colorscale(WEIGHT_COLORSCALE), "reversescale": True, "zmin": -limit,
           "zmax": limit, "hoverongaps": False, "colorbar": {"thickness": 10, "len": 0.8},
-          "hovertemplate": "filter %{customdata}<br>weight %{z:.3f}<extra></extra>"}],
-        _image_layout(image.shape, title, width=max(width, 300), max_height=500))
+          "hovertemplate": _("filter {filter}<br>weight {weight}").format(
+              filter="%{customdata}", weight="%{z:.3f}") + "<extra></extra>"}],
+        _image_layout(image.shape, _("First layer's learned filters") if title is None
+                      else title, width=max(width, 300), max_height=500))
 
 
 def dense_figure(values: np.ndarray, title: str) -> go.Figure:
@@ -179,15 +182,19 @@ def dense_figure(values: np.ndarray, title: str) -> go.Figure:
     return plain_figure(
         [{"type": "bar", "x": np.arange(values.size), "y": values,
           "marker": {"color": "#4c78a8"},
-          "hovertemplate": "neuron %{x}: %{y:.3f}<extra></extra>"}],
+          "hovertemplate": _("neuron {neuron}: {value}").format(
+              neuron="%{x}", value="%{y:.3f}") + "<extra></extra>"}],
         {"title": {"text": title, "font": {"size": 15}}, "height": 220, "bargap": 0.05,
          "margin": {"l": 40, "r": 10, "t": 40, "b": 30},
-         "xaxis": {"title": {"text": "neuron"}}, "yaxis": {"title": {"text": "activation"}}})
+         "xaxis": {"title": {"text": _("neuron")}},
+         "yaxis": {"title": {"text": _("activation")}}})
 
 
 _CURVE_STYLE = MappingProxyType({
-    "loss": ("train", "#1f77b4", "solid"), "val_loss": ("validation", "#ff7f0e", "dash"),
-    "accuracy": ("train", "#1f77b4", "solid"), "val_accuracy": ("validation", "#ff7f0e", "dash")})
+    "loss": (N_("train"), "#1f77b4", "solid"), "val_loss": (N_("validation"), "#ff7f0e", "dash"),
+    "accuracy": (N_("train"), "#1f77b4", "solid"),
+    "val_accuracy": (N_("validation"), "#ff7f0e", "dash")})
+METRIC_NAMES = MappingProxyType({"loss": N_("loss"), "accuracy": N_("accuracy")})
 
 
 def training_curves_figure(history: Mapping[str, Sequence[float]],
@@ -203,11 +210,15 @@ def training_curves_figure(history: Mapping[str, Sequence[float]],
         for key, col in (("loss", 1), ("accuracy", 2)):
             data.append({
                 "type": "scatter", "x": [float(v) for v in live["x"]],
-                "y": [float(v) for v in live[key]], "mode": "lines", "name": "train (running)",
+                "y": [float(v) for v in live[key]], "mode": "lines",
+                "name": _("train (running)"),
                 "legendgroup": "running", "line": {"color": "#9ecae1", "width": 1.5},
                 "showlegend": col == 1,
-                "hovertemplate": f"running {key}: %{{y:.4f}}<extra></extra>", **axes[col - 1]})
-    for key, (name, color, dash) in _CURVE_STYLE.items():
+                "hovertemplate": _("running {metric}: {value}").format(
+                    metric=_(METRIC_NAMES[key]), value="%{y:.4f}") + "<extra></extra>",
+                **axes[col - 1]})
+    for key, (english, color, dash) in _CURVE_STYLE.items():
+        name = _(english)
         values = [float(v) for v in history.get(key, []) or []]
         if not values:
             continue
@@ -216,19 +227,20 @@ def training_curves_figure(history: Mapping[str, Sequence[float]],
             "type": "scatter", "x": np.arange(1, len(values) + 1), "y": values, "name": name,
             "mode": "lines+markers", "line": {"color": color, "dash": dash},
             "legendgroup": name, "showlegend": col == 1,
-            "hovertemplate": f"{name} {key.replace('val_', '')}: "
-                             "%{y:.4f} (epoch %{x})<extra></extra>", **axes[col - 1]})
+            "hovertemplate": _("{curve} {metric}: {value} (epoch {epoch})").format(
+                curve=name, metric=_(METRIC_NAMES[key.replace("val_", "")]), value="%{y:.4f}",
+                epoch="%{x}") + "<extra></extra>", **axes[col - 1]})
     # the two side-by-side subplots as make_subplots(1, 2, horizontal_spacing=0.1) lays them out
     subtitle = {"font": {"size": 16}, "showarrow": False, "xanchor": "center", "xref": "paper",
                 "y": 1.0, "yanchor": "bottom", "yref": "paper"}
-    epoch = {"title": {"text": "epoch"}, "rangemode": "tozero"}
+    epoch = {"title": {"text": _("epoch")}, "rangemode": "tozero"}
     return plain_figure(data, {
         "xaxis": {"anchor": "y", "domain": [0.0, 0.45], **epoch},
         "yaxis": {"anchor": "x", "domain": [0.0, 1.0], "rangemode": "tozero"},
         "xaxis2": {"anchor": "y2", "domain": [0.55, 1.0], **epoch},
         "yaxis2": {"anchor": "x2", "domain": [0.0, 1.0], "tickformat": ".1%"},
-        "annotations": [{**subtitle, "text": "Loss", "x": 0.225},
-                        {**subtitle, "text": "Accuracy", "x": 0.775}],
+        "annotations": [{**subtitle, "text": _("Loss"), "x": 0.225},
+                        {**subtitle, "text": _("Accuracy"), "x": 0.775}],
         "height": 300, "margin": {"l": 50, "r": 10, "t": 40, "b": 40},
         "legend": {"orientation": "h", "y": -0.25},
     })
@@ -245,12 +257,14 @@ def confusion_figure(matrix: np.ndarray | Sequence[Sequence[int]]) -> go.Figure:
     return plain_figure(
         [{"type": "heatmap", "z": np.log1p(off), "x": labels, "y": labels, "text": matrix,
           "texttemplate": "%{text}", "colorscale": colorscale("Reds"), "showscale": False,
-          "hovertemplate": "true %{y}, predicted %{x}: %{text}<extra></extra>"}],
-        {"title": {"text": "Confusion matrix (test set)", "font": {"size": 15}}, "height": 460,
-         "margin": {"l": 60, "r": 10, "t": 40, "b": 50},
-         "xaxis": {"title": {"text": "predicted digit"}, "type": "category", "side": "bottom"},
-         "yaxis": {"title": {"text": "true digit"}, "type": "category", "autorange": "reversed",
-                   "scaleanchor": "x"}})
+          "hovertemplate": _("true {true}, predicted {predicted}: {count}").format(
+              true="%{y}", predicted="%{x}", count="%{text}") + "<extra></extra>"}],
+        {"title": {"text": _("Confusion matrix (test set)"), "font": {"size": 15}},
+         "height": 460, "margin": {"l": 60, "r": 10, "t": 40, "b": 50},
+         "xaxis": {"title": {"text": _("predicted digit")}, "type": "category",
+                   "side": "bottom"},
+         "yaxis": {"title": {"text": _("true digit")}, "type": "category",
+                   "autorange": "reversed", "scaleanchor": "x"}})
 
 
 def mistakes_figure(images: np.ndarray, true: Sequence[int], predicted: Sequence[int],
@@ -269,14 +283,14 @@ def mistakes_figure(images: np.ndarray, true: Sequence[int], predicted: Sequence
     cols = min(columns, len(images))
     tiles = np.full((28 + label_gap, 28, len(images)), np.nan, np.float32)
     tiles[label_gap:] = images.transpose(1, 2, 0)
-    image, _ = mosaic(tiles, cols, gap=2)
+    image, _grid = mosaic(tiles, cols, gap=2)
     annotations = []
     for i, (t, p) in enumerate(zip(true, predicted, strict=True)):
         r, q = divmod(i, cols)
         annotations.append({"x": q * 30 + 13.5, "y": r * (28 + label_gap + 2) + 4,
                             "showarrow": False, "text": f"{int(t)} → <b>{int(p)}</b>",
                             "font": {"size": 12}})
-    layout = _image_layout(image.shape, "Test digits it gets wrong (true → predicted)",
+    layout = _image_layout(image.shape, _("Test digits it gets wrong (true → predicted)"),
                            width=min(PAGE_WIDTH, 95 * cols))
     return plain_figure(
         [{"type": "heatmap", "z": image, "zmin": 0, "zmax": 1,

@@ -24,14 +24,17 @@ from nn_core.cnn.presets import TRAINING_OPTIMIZERS
 from nn_core.cnn.specs import ModelSpec, count_params, layer_shapes, trainable_params
 from nn_core.cnn.summary import summary_records, summary_rows, total_params
 from nn_core.training.runs import RunSummary, TrainedModel, list_runs
-from ui.common import widgets
+from ui.common import charts, lesson, widgets
+from ui.common.i18n import N_, _, catalog, ngettext
 from ui.digits import figures as figs
 from ui.digits.state import (
     CANVAS_SIZE,
     INKS,
     LESSON_DIGIT,
     MISTAKES_SHOWN,
+    STATE,
     STROKE_WIDTH,
+    TASKS,
     TEST_DIGITS,
     P,
     checkpoint,
@@ -47,13 +50,15 @@ from ui.digits.state import (
     run_summary,
     show_drawing,
     show_test_index,
+    spec_title,
 )
 
 log = logging.getLogger(__name__)
 LAYER_HELP = MappingProxyType({
-    "conv": "each filter slides a {k}×{k} window over its input and writes one map",
-    "maxpool": "keeps the largest value of every {k}×{k} block: half the size, same channels",
-    "avgpool": "averages every {k}×{k} block: half the size, same channels",
+    "conv": N_("each filter slides a {k}×{k} window over its input and writes one map"),
+    "maxpool": N_("keeps the largest value of every {k}×{k} block: half the size, same "
+                  "channels"),
+    "avgpool": N_("averages every {k}×{k} block: half the size, same channels"),
 })
 
 
@@ -63,10 +68,13 @@ LAYER_HELP = MappingProxyType({
 def recipe_text(spec: ModelSpec) -> str:
     """'Adam (learning rate 0.001), batch 128, 10 epochs'."""
     r = spec.recipe
-    rate = (f"learning rate {r.learning_rate:g}" if r.schedule == "constant" else
-            f"learning rate warming up to {r.learning_rate:g}, then a cosine decay to 0")
-    return (f"{TRAINING_OPTIMIZERS.get(r.optimizer, r.optimizer)} ({rate}), batch "
-            f"{r.batch_size}, {r.epochs} epoch{'s' if r.epochs != 1 else ''}")
+    rate = (_("learning rate {rate}") if r.schedule == "constant" else
+            _("learning rate warming up to {rate}, then a cosine decay to 0")).format(
+                rate=f"{r.learning_rate:g}")
+    return ngettext("{optimizer} ({rate}), batch {batch}, {epochs} epoch",
+                    "{optimizer} ({rate}), batch {batch}, {epochs} epochs", r.epochs).format(
+        optimizer=TRAINING_OPTIMIZERS.get(r.optimizer, r.optimizer), rate=rate,
+        batch=r.batch_size, epochs=r.epochs)
 
 
 def train_images(result: dict[str, Any]) -> int | None:
@@ -91,19 +99,23 @@ def model_label(path: str, default_dir: Path) -> str:
     '<folder> · unreadable: <what is wrong>' (``describe_run``, cached: never raises)."""
     summary = run_summary(path)
     if not summary.readable:
-        return f"{Path(path).name} · unreadable: {short_reason(summary)}"
+        return _("{folder} · unreadable: {reason}").format(folder=Path(path).name,
+                                                            reason=short_reason(summary))
     acc = summary.test_accuracy
-    acc_text = f" · {acc:.2%} test accuracy" if acc is not None else ""
+    acc_text = (" · " + _("{accuracy} test accuracy").format(accuracy=f"{acc:.2%}")
+                if acc is not None else "")
     if Path(path) == default_dir:
-        return f"Shipped default model: {summary.spec.title}{acc_text}"
+        return _("Shipped default model: {title}").format(title=spec_title(summary.spec)) \
+            + acc_text
     images = summary.train_images
-    image_text = f" · {images:,} training images" if images else ""
-    return f"{summary.spec.title}{image_text}{acc_text}"
+    image_text = (" · " + ngettext("{n} training image", "{n} training images", images).format(
+        n=f"{images:,}") if images else "")
+    return f"{spec_title(summary.spec)}{image_text}{acc_text}"
 
 
 def short_reason(summary: RunSummary) -> str:
     """Why a run is unreadable, its folder left out of the file names (one line)."""
-    return (summary.error or "unknown error").replace(f"{summary.run_dir}{os.sep}", "")
+    return (summary.error or _("unknown error")).replace(f"{summary.run_dir}{os.sep}", "")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -137,14 +149,14 @@ def chosen_model(path: str, default_dir: Path, choices: list[str]) -> TrainedMod
         except (ValueError, OSError) as exc:  # changed on disk since it was described
             problem = str(exc)
     if path != str(default_dir) and str(default_dir) in choices:
-        st.warning(f"This network cannot be read, so the shipped model reads your drawing "
-                   f"instead. What is wrong: {problem}. Choose another network or train this "
-                   "one again.")
+        st.warning(_("This network cannot be read, so the shipped model reads your drawing "
+                     "instead. What is wrong: {problem}. Choose another network or train this "
+                     "one again.").format(problem=problem))
         try:
             return load_model(default_dir)
         except (ValueError, OSError) as exc:
             problem = str(exc)
-    st.error(f"This network could not be loaded: {problem}")
+    st.error(_("This network could not be loaded: {problem}").format(problem=problem))
     return None
 
 
@@ -152,16 +164,21 @@ def model_panel(runs_dir: Path, default_dir: Path) -> TrainedModel | None:
     """Choose the network that reads the drawing; None when there is none (with a message)."""
     choices = model_choices(runs_dir, default_dir)
     if str(default_dir) not in choices:
-        st.warning(f"The shipped model is missing ({default_dir}). Train a network below "
-                   "(section 5), or rebuild the shipped one with `make default-model`.")
+        st.warning(_("The shipped model is missing ({path}). Train a network below (section "
+                     "5), or rebuild the shipped one with `make default-model`.").format(
+                         path=default_dir))
     if not choices:
-        st.info("No trained network yet: once a training job below finishes, it appears here.")
+        st.info(_("No trained network yet: once a training job below finishes, it appears "
+                  "here."))
         return None
     state = st.session_state
     pending = state.pop(P + "model_pending", None)
     if pending in choices:
         state[P + "model"] = pending
-    path = widgets.persistent(st.selectbox, "Network that reads your drawing", P + "model",
+    elif state.get(P + "model") not in choices:  # from a link: the run folder's name
+        state[P + "model"] = next((c for c in choices if Path(c).name == state.get(P + "model")),
+                                  None)
+    path = widgets.persistent(st.selectbox, _("Network that reads your drawing"), P + "model",
                               default=choices[0], options=choices,
                               format_func=lambda p: model_label(p, default_dir))
     if path != str(default_dir):
@@ -171,22 +188,24 @@ def model_panel(runs_dir: Path, default_dir: Path) -> TrainedModel | None:
         return None
     spec = model.spec
     cols = st.columns(4)
-    cols[0].metric("Parameters", f"{count_params(spec):,}")
+    cols[0].metric(_("Parameters"), f"{count_params(spec):,}")
     acc = model.result.get("test_accuracy")
-    cols[1].metric("Test accuracy", f"{acc:.2%}" if acc is not None else "–")
+    cols[1].metric(_("Test accuracy"), f"{acc:.2%}" if acc is not None else "–")
     images = train_images(model.result)
-    cols[2].metric("Training images", f"{images:,}" if images else "–")
-    cols[3].metric("Epochs trained", str(epochs_run(model)))
-    lesson = f" (lesson {spec.lesson})" if spec.lesson else ""
+    cols[2].metric(_("Training images"), f"{images:,}" if images else "–")
+    cols[3].metric(_("Epochs trained"), str(epochs_run(model)))
+    lesson = " " + _("(lesson {lesson})").format(lesson=spec.lesson) if spec.lesson else ""
     training = model.result.get("training") or {}
     extra = ""
     if training.get("augmentation"):
-        extra = (" Trained with light augmentation (shifted, rotated, thicker and thinner "
-                 "digits) so that it copes with how people draw.")
-    st.caption(f"**{spec.title}**{lesson}. Recipe: {recipe_text(spec)}.{extra} Layers: "
+        extra = " " + _("Trained with light augmentation (shifted, rotated, thicker and thinner "
+                        "digits) so that it copes with how people draw.")
+    st.caption(_("**{title}**{lesson}. Recipe: {recipe}.").format(
+        title=spec_title(spec), lesson=lesson, recipe=recipe_text(spec)) + extra + " "
+               + _("Layers:") + " "
                + " → ".join(f"{layer.kind} {shape_text(shape)}"
                             for layer, shape in zip(spec.layers, layer_shapes(spec), strict=True)))
-    with st.expander("Layers and parameters (as model.summary() prints them)"):
+    with st.expander(_("Layers and parameters (as model.summary() prints them)")):
         summary_table(spec)
     return model
 
@@ -194,19 +213,21 @@ def model_panel(runs_dir: Path, default_dir: Path) -> TrainedModel | None:
 def summary_table(spec: ModelSpec) -> None:
     """Keras's ``model.summary()`` of ``spec`` as a table, each count worked out, and the total."""
     try:
-        rows = summary_rows(spec)
+        rows = summary_rows(spec, catalog())
     except ValueError as exc:
-        st.warning(f"The layers of this network do not fit together: {exc}")
+        st.warning(_("The layers of this network do not fit together: {reason}").format(
+            reason=exc))
         return
-    st.dataframe(pd.DataFrame(summary_records(rows)), hide_index=True, width="stretch",
-                 key=P + "summary")
+    st.dataframe(pd.DataFrame(summary_records(rows, catalog())), hide_index=True,
+                 width="stretch", key=P + "summary")
     trainable = trainable_params(spec)
-    which = ("all trainable" if trainable == total_params(rows) else
-             f"{trainable:,} trainable (a batch norm's moving mean and variance are not)")
-    st.markdown(f"**Total params: {total_params(rows):,}**, {which}. A Conv2D layer has "
-                "k·k·(input channels)·filters weights plus one bias per filter; a Dense layer "
-                "inputs·units weights plus one bias per unit; pooling, dropout and flatten "
-                "have none.")
+    which = (_("all trainable") if trainable == total_params(rows) else
+             _("{n} trainable (a batch norm's moving mean and variance are not)").format(
+                 n=f"{trainable:,}"))
+    st.markdown(_("**Total params: {total}**, {which}. A Conv2D layer has k·k·(input "
+                  "channels)·filters weights plus one bias per filter; a Dense layer "
+                  "inputs·units weights plus one bias per unit; pooling, dropout and flatten "
+                  "have none.").format(total=f"{total_params(rows):,}", which=which))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -215,12 +236,13 @@ def summary_table(spec: ModelSpec) -> None:
 def canvas_panel() -> None:
     """The drawing canvas and its controls; stores the drawing's 28×28 image in session state."""
     state = st.session_state
-    ink_name = widgets.persistent(st.radio, "Ink", P + "ink", default=INKS[0][0],
-                    options=[label for label, _, _ in INKS], horizontal=True,
+    ink_name = widgets.persistent(st.radio, _("Ink"), P + "ink", default=INKS[0][0],
+                    options=[label for label, _ink, _bg in INKS], horizontal=True,
+                    format_func={label: _(label) for label, _ink, _bg in INKS}.get,
                     on_change=recolour_drawing)
     ink, background = ink_colours(ink_name)
     low, high, default = STROKE_WIDTH
-    stroke = widgets.persistent(st.slider, "Stroke width", P + "stroke", default=default,
+    stroke = widgets.persistent(st.slider, _("Stroke width"), P + "stroke", default=default,
                                 min_value=low,
                   max_value=high)
     canvas_key = f"{P}canvas_{state['digit_canvas_version']}"
@@ -235,37 +257,38 @@ def canvas_panel() -> None:
     try:
         rgba = result.image_data  # None until the canvas sends a drawing (on mouse-up)
     except Exception as exc:  # a garbled image must not break the page
-        st.error(f"The drawing could not be read: {exc}")
+        st.error(_("The drawing could not be read: {reason}").format(reason=exc))
         rgba = None
     if rgba is not None and (saved is None or result.json_data != saved["json"]
                              or saved.get("rgba_shape") != rgba.shape):
         try:
             image = preprocess_canvas(np.ascontiguousarray(rgba, np.uint8))
         except ValueError as exc:
-            st.error(f"The drawing could not be read: {exc}")
+            st.error(_("The drawing could not be read: {reason}").format(reason=exc))
             image = None
         state[P + "drawing"] = {"json": result.json_data, "image": image,
                                   "rgba_shape": rgba.shape}
         state[P + "source"] = "canvas"
     cols = st.columns(2)
-    cols[0].button("Clear drawing", key=P + "clear", on_click=clear_drawing,
+    cols[0].button(_("Clear drawing"), key=P + "clear", on_click=clear_drawing,
                    width="stretch", icon=":material/delete:")
-    cols[1].button("Random test digit", key=P + "random", on_click=random_digit,
+    cols[1].button(_("Random test digit"), key=P + "random", on_click=random_digit,
                    width="stretch", icon=":material/casino:",
-                   help="Show the network a random digit from MNIST's 10,000 test images.")
+                   help=_("Show the network a random digit from MNIST's 10,000 test images."))
     index_col, lesson_col = st.columns([1.2, 1], vertical_alignment="bottom")
     with index_col:
-        widgets.persistent(st.number_input, "Test digit by index", P + "test_index",
+        widgets.persistent(st.number_input, _("Test digit by index"), P + "test_index",
                            min_value=0, max_value=TEST_DIGITS - 1, step=1,
                            on_change=show_test_index,
-                           help="Show the network one of MNIST's 10,000 test digits by its "
-                                "index in x_test (0 to 9,999).")
-    lesson_col.button(f"Lesson 002's #{LESSON_DIGIT}", key=P + "lesson_digit",
-                      on_click=lesson_digit, width="stretch",
-                      help=f"x_test[{LESSON_DIGIT}], the test digit lesson 002 shows its "
-                           "network.")
-    st.caption("Draw one digit with the mouse (or a finger), as large as the box. The network "
-               "answers when you lift the mouse. The canvas toolbar has Undo and Reset.")
+                           help=_("Show the network one of MNIST's 10,000 test digits by its "
+                                  "index in x_test (0 to 9,999)."))
+    lesson_col.button(_("Lesson 002's #{index}").format(index=LESSON_DIGIT),
+                      key=P + "lesson_digit", on_click=lesson_digit, width="stretch",
+                      help=_("x_test[{index}], the test digit lesson 002 shows its "
+                             "network.").format(index=LESSON_DIGIT))
+    st.caption(_("Draw one digit with the mouse (or a finger), as large as the box. The "
+                 "network answers when you lift the mouse. The canvas toolbar has Undo and "
+                 "Reset."))
 
 
 def epoch_weights(model: TrainedModel) -> tuple[list[np.ndarray], str]:
@@ -280,25 +303,27 @@ def epoch_weights(model: TrainedModel) -> tuple[list[np.ndarray], str]:
         if epoch < final:
             earlier[epoch] = path
     if not earlier:
-        return model.weights, f"after its {final} epoch{'s' if final != 1 else ''} of training"
+        return model.weights, ngettext("after its {n} epoch of training",
+                                       "after its {n} epochs of training", final).format(n=final)
     options = [*sorted(earlier), final]
     state = st.session_state
-    if (state.get(P + "epoch_model") != str(model.run_dir)
+    if (state.get(P + "epoch_model") not in (None, str(model.run_dir))  # None: from a link
             or state.get(P + "epoch") not in options):
         st.session_state[P + "epoch"] = final
-        state[P + "epoch_model"] = str(model.run_dir)
-    epoch = widgets.persistent(st.select_slider, "Weights after epoch", P + "epoch", default=final,
-                               options=options,
-                 help="Slide back to see what the network made of this drawing earlier in its "
-                      "training: the prediction and every feature map below follow.")
+    state[P + "epoch_model"] = str(model.run_dir)
+    epoch = widgets.persistent(st.select_slider, _("Weights after epoch"), P + "epoch",
+                               default=final, options=options,
+                 help=_("Slide back to see what the network made of this drawing earlier in "
+                        "its training: the prediction and every feature map below follow."))
     if epoch == final:
-        return model.weights, f"after epoch {final} (final)"
+        return model.weights, _("after epoch {epoch} (final)").format(epoch=final)
     try:
-        return checkpoint(str(earlier[epoch])), f"after epoch {epoch} of {final}"
+        return checkpoint(str(earlier[epoch])), _("after epoch {epoch} of {epochs}").format(
+            epoch=epoch, epochs=final)
     except (ValueError, OSError) as exc:
-        st.warning(f"Checkpoint of epoch {epoch} could not be read ({exc}); showing the final "
-                   "weights.")
-        return model.weights, f"after epoch {final} (final)"
+        st.warning(_("Checkpoint of epoch {epoch} could not be read ({reason}); showing the "
+                     "final weights.").format(epoch=epoch, reason=exc))
+        return model.weights, _("after epoch {epoch} (final)").format(epoch=final)
 
 
 def prediction_panel(model: TrainedModel, weights: list[np.ndarray], when: str,
@@ -311,83 +336,95 @@ def prediction_panel(model: TrainedModel, weights: list[np.ndarray], when: str,
     """
     with st.container(key=P + "prediction"):
         if image is None:
-            st.info("Draw a digit on the canvas (or pick a random MNIST test digit) and the "
-                    "network will tell you which one it sees.")
+            st.info(_("Draw a digit on the canvas (or pick a random MNIST test digit) and "
+                      "the network will tell you which one it sees."))
             return None
         try:
             outputs = forward_layers(model.spec, weights, image[None])
         except ValueError as exc:
-            st.error(f"The network could not read this drawing: {exc}")
+            st.error(_("The network could not read this drawing: {reason}").format(reason=exc))
             return None
         probs = outputs[-1].values[0]
         digit = int(np.argmax(probs))
         cols = st.columns([1, 1, 1.3])
         with cols[0], st.container(key=P + "predicted_digit"):
-            st.metric("Prediction", str(digit))
-        cols[1].metric("Confidence", f"{probs[digit]:.1%}")
+            st.metric(_("Prediction"), str(digit))
+        cols[1].metric(_("Confidence"), f"{probs[digit]:.1%}")
         with cols[2]:
-            st.caption(f"Reading {source}, weights {when}.")
+            st.caption(_("Reading {source}, weights {when}.").format(source=source, when=when))
             if label is not None:
                 if label == digit:
-                    st.success(f"True label: {label}. Correct!")
+                    st.success(_("True label: {label}. Correct!").format(label=label))
                 else:
-                    st.error(f"True label: {label}. The network got it wrong.")
-                st.button("Back to my drawing", key=P + "back", on_click=show_drawing)
+                    st.error(_("True label: {label}. The network got it wrong.").format(
+                        label=label))
+                st.button(_("Back to my drawing"), key=P + "back", on_click=show_drawing)
         with st.container(key=P + "probabilities"):
-            st.plotly_chart(figs.probability_figure(probs), config=figs.plot_config())
+            charts.show(figs.probability_figure(probs), "digits-probabilities")
     return outputs
 
 
 def feature_maps_panel(model: TrainedModel, weights: list[np.ndarray],
                        outputs: list[LayerOutput] | None) -> None:
     """Filters of the first conv layer, every conv/pool layer's maps, dense activations."""
-    st.subheader("3. Inside the network: what each layer sees")
+    st.subheader(_("3. Inside the network: what each layer sees"))
     spec = model.spec
-    per_channel = widgets.persistent(st.toggle, "Scale each map on its own", P + "per_channel",
-                                     default=False,
-                       help="Off: all maps of a layer share one colour scale, so you see which "
-                            "channels respond most. On: each map is stretched to its own range, "
-                            "so weak patterns show too.")
+    per_channel = widgets.persistent(st.toggle, _("Scale each map on its own"),
+                                     P + "per_channel", default=False,
+                       help=_("Off: all maps of a layer share one colour scale, so you see which "
+                              "channels respond most. On: each map is stretched to its own "
+                              "range, so weak patterns show too."))
     with st.container(key=P + "feature_maps"):
         params = [layer.kind for layer in spec.layers if layer.kind in ("conv", "dense")]
         if "conv" in params:
             kernel = weights[2 * params.index("conv")]
             k, f = kernel.shape[0], kernel.shape[-1]
             with st.container(key=P + "filters"):
-                st.plotly_chart(figs.filter_figure(
-                    kernel, f"First layer's {f} learned {k}×{k} filters (blue −, red +)"),
-                    config=figs.plot_config(), width="content")
+                charts.show(figs.filter_figure(
+                    kernel, ngettext("First layer's {f} learned {k}×{k} filter (blue −, red +)",
+                                     "First layer's {f} learned {k}×{k} filters (blue −, red +)",
+                                     f).format(f=f, k=k)),
+                    "digits-first-layer-filters", width="content")
         else:
-            st.caption("This network has no convolutional layer: it looks at all 784 pixels at "
-                       "once, so there are no feature maps, only neuron activations.")
+            st.caption(_("This network has no convolutional layer: it looks at all 784 pixels "
+                         "at once, so there are no feature maps, only neuron activations."))
         if outputs is None:
-            st.info("The feature maps of every layer appear here once the network reads a "
-                    "digit.")
+            st.info(_("The feature maps of every layer appear here once the network reads a "
+                      "digit."))
             return
+        # Layers are titled for students ('Conv 1: 32 filters 3×3'); Keras's own name
+        # (conv2d_1) is in the caption, for matching model.summary() and the Keras code.
+        titles = {row.name: row.layer for row in summary_rows(spec, catalog())}
         dense_outputs = [out for out in outputs[:-1] if out.kind == "dense"]
         for layer, out in zip(spec.layers, outputs, strict=True):
             if out.kind not in ("conv", "maxpool", "avgpool"):
                 continue
             maps = out.values[0]
-            title = f"{out.name} → {shape_text(maps.shape)}"
+            title = f"{titles[out.name]} → {shape_text(maps.shape)}"
             with st.container(key=f"{P}fmap_{out.name}"):
-                st.plotly_chart(figs.feature_map_figure(maps, title, per_channel=per_channel),
-                                config=figs.plot_config())
-                st.caption(f"{maps.shape[-1]} maps of {maps.shape[0]}×{maps.shape[1]}: "
-                           + LAYER_HELP[out.kind].format(k=layer.kernel) + ".")
+                charts.show(figs.feature_map_figure(maps, title, per_channel=per_channel),
+                            f"digits-{out.name}")
+                st.caption(ngettext("{n} map of {h}×{w}", "{n} maps of {h}×{w}",
+                                    maps.shape[-1]).format(n=maps.shape[-1], h=maps.shape[0],
+                                                           w=maps.shape[1]) + ": "
+                           + _(LAYER_HELP[out.kind]).format(k=layer.kernel) + ". "
+                           + _("Keras layer: {name}.").format(name=out.name))
         for out in dense_outputs:
             values = out.values[0]
             active = int((values > 0).sum())
             with st.container(key=f"{P}dense_{out.name}"):
-                st.plotly_chart(figs.dense_figure(
-                    values, f"{out.name} → {values.size} neurons ({active} active)"),
-                    config=figs.plot_config())
+                charts.show(figs.dense_figure(
+                    values, f"{titles[out.name]} → " + ngettext(
+                        "{n} neuron ({active} active)", "{n} neurons ({active} active)",
+                        values.size).format(n=values.size, active=active)),
+                    f"digits-{out.name}")
+                st.caption(_("Keras layer: {name}.").format(name=out.name))
 
 
 @st.fragment
 def drawing_section(model: TrainedModel | None) -> None:
     """Sections 2-3: canvas | prediction, then the feature maps; reruns alone on every stroke."""
-    st.subheader("2. Draw a digit")
+    st.subheader(_("2. Draw a digit"))
     left, right = st.columns([1, 1.4], gap="large")
     with left:
         canvas_panel()
@@ -395,16 +432,20 @@ def drawing_section(model: TrainedModel | None) -> None:
     with right:
         with st.container(key=P + "input_image"):  # always there: the layout does not jump
             if image is not None:
-                st.plotly_chart(figs.input_image_figure(image), config=figs.plot_config(),
+                charts.show(figs.input_image_figure(image), "digits-input-28x28",
                                 width="content")
-                st.caption("What the network sees: your drawing cropped, scaled to 20 px and "
-                           "centred in 28×28 pixels, exactly as MNIST's digits were made.")
+                st.caption(_("What the network sees: your drawing cropped, scaled to 20 px "
+                             "and centred in 28×28 pixels, exactly as MNIST's digits were "
+                             "made."))
         if model is None:
             with st.container(key=P + "prediction"):
-                st.warning("No network to read the drawing: choose or train one.")
+                st.warning(_("No network to read the drawing: choose or train one."))
             return
         weights, when = epoch_weights(model)
         outputs = prediction_panel(model, weights, when, image, source, label)
+        lesson.task_panel(STATE, TASKS, {
+            "probabilities": None if outputs is None else outputs[-1].values[0]})
+    STATE.write_url()  # this part reruns alone: the ink, stroke and epoch reach the link here
     feature_maps_panel(model, weights, outputs)
 
 
@@ -415,24 +456,29 @@ def evaluation_panel(model: TrainedModel) -> None:
     """Training curves, test accuracy, confusion matrix and a gallery of mistakes."""
     result = model.result
     if model.history:
-        st.plotly_chart(figs.training_curves_figure(model.history), config=figs.plot_config(),
+        charts.show(figs.training_curves_figure(model.history), "digits-training-curves",
                         key=P + "model_curves")
     if not result or "confusion" not in result:
-        st.info("This network has no test result (result.json) to show.")
+        st.info(_("This network has no test result (result.json) to show."))
         return
     total = result.get("mistakes_total", len(result.get("mistakes", [])))
-    st.write(f"On MNIST's 10,000 test digits, which it never saw while training, it is right "
-             f"**{result['test_accuracy']:.2%}** of the time: **{total}** mistakes.")
+    st.write(ngettext(
+        "On MNIST's 10,000 test digits, which it never saw while training, it is right "
+        "**{accuracy}** of the time: **{n}** mistake.",
+        "On MNIST's 10,000 test digits, which it never saw while training, it is right "
+        "**{accuracy}** of the time: **{n}** mistakes.", int(total)).format(
+            accuracy=f"{result['test_accuracy']:.2%}", n=total))
     cols = st.columns([1, 1.3], gap="large")
     with cols[0]:
         try:
-            st.plotly_chart(figs.confusion_figure(result["confusion"]), config=figs.plot_config())
+            charts.show(figs.confusion_figure(result["confusion"]), "digits-confusion-matrix")
         except ValueError as exc:
-            st.warning(f"The confusion matrix could not be drawn: {exc}")
+            st.warning(_("The confusion matrix could not be drawn: {reason}").format(
+                reason=exc))
     with cols[1]:
         indices = [int(i) for i in result.get("mistakes", [])][:MISTAKES_SHOWN]
         if not indices:
-            st.success("No mistakes on the test set.")
+            st.success(_("No mistakes on the test set."))
             return
         test = mnist_test()
         if test is None:
@@ -443,5 +489,4 @@ def evaluation_panel(model: TrainedModel) -> None:
         if len(predicted) != len(indices):
             probs = forward_layers(model.spec, model.weights, images.astype(np.float32) / 255)
             predicted = np.argmax(probs[-1].values, axis=1).tolist()
-        st.plotly_chart(figs.mistakes_figure(images, y_test[indices], predicted),
-                        config=figs.plot_config())
+        charts.show(figs.mistakes_figure(images, y_test[indices], predicted), "digits-mistakes")

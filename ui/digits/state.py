@@ -12,6 +12,7 @@ time, and stops a job only when no session waits for it any more.
 
 from __future__ import annotations
 
+import re
 import uuid
 from pathlib import Path
 
@@ -19,8 +20,11 @@ import numpy as np
 import streamlit as st
 
 from nn_core.cnn import digits
+from nn_core.cnn.presets import PRESETS
+from nn_core.cnn.specs import ModelSpec
 from nn_core.course import SEED
 from nn_core.training.jobs import JobRegistry, JobStatus
+from nn_core.training.ray_backend import RayRegistry, open_registry
 from nn_core.training.runs import (
     RunSummary,
     TrainedModel,
@@ -28,12 +32,15 @@ from nn_core.training.runs import (
     load_run,
     load_weights_npz,
 )
-from ui.common.state import PageState, Setting
+from ui.common.format import approx
+from ui.common.i18n import N_, _
+from ui.common.lesson import Task
+from ui.common.state import Codec, PageState, Setting, number_codec
 
 CANVAS_SIZE = 280  # px, square: 10× MNIST's 28×28
 INKS: tuple[tuple[str, str, str], ...] = (  # (label, ink, background); the first is the default
-    ("White ink on black", "#FFFFFF", "#000000"),
-    ("Black ink on white", "#000000", "#FFFFFF"),
+    (N_("White ink on black"), "#FFFFFF", "#000000"),  # the label is the value; shown with _()
+    (N_("Black ink on white"), "#000000", "#FFFFFF"),
 )
 STROKE_WIDTH: tuple[int, int, int] = (6, 40, 20)  # min, max, default (px on the canvas)
 TEST_DIGITS = 10_000  # "Random test digit" draws from MNIST's 10,000 test images
@@ -41,26 +48,88 @@ LESSON_DIGIT = 1024  # lesson 002 shows x_test[1024] (a 4) to its network
 MISTAKES_SHOWN = 24  # misclassified test digits in the gallery
 POLL_S = 1.0  # the training panel refreshes this often while a job is active
 
+RUN_NAME = re.compile(r"[A-Za-z0-9_.-]{1,120}")
+
+
+def _run_name(text: str) -> str:
+    """A network in a link: its run folder's name (never a server path)."""
+    if not RUN_NAME.fullmatch(text) or text.startswith("."):
+        raise ValueError("is not the name of a trained network")
+    return text
+
+
+def _optional_index(text: str) -> int | None:
+    return None if text == "" else number_codec(0, TEST_DIGITS - 1, integer=True).decode(text)
+
+
+# A network travels as its run folder's name (the page finds it among its choices); a test
+# digit as its index, or empty for none.
+MODEL_CODEC = Codec(lambda path: "" if path is None else Path(path).name,
+                    lambda text: None if text == "" else _run_name(text))
+INDEX_CODEC = Codec(lambda index: "" if index is None else str(int(index)), _optional_index)
+
+
+def _training_default(name: str) -> object:
+    """A training form's default, read from ``ui.digits.training`` when first needed."""
+    from ui.digits import training
+
+    return getattr(training, name)
+
+
 # The page's settings table. The training form keeps one set of keys per network
-# (``train_epochs_<kind>`` ...), created with their defaults by the form itself.
+# (``train_epochs_<kind>`` ...), created with their defaults by the form itself; the network
+# to train and the number of images travel in the link.
 STATE = PageState("digit_", [
     Setting("canvas_version", 0),  # bumped to give the canvas a fresh key (clear, ink change)
     Setting("seed", lambda: {"objects": []}),  # the canvas's drawing when it (re)mounts
     Setting("drawing", None),  # {"json": fabric json, "image": (28, 28) or None}
-    Setting("source", "canvas"),  # what the network reads: "canvas" or "mnist"
-    Setting("mnist_index", None),
-    Setting("test_index", LESSON_DIGIT),  # the "Test digit by index" entry
+    # what the network reads: "canvas" or "mnist"
+    Setting("source", "canvas", ("canvas", "mnist"), N_("What the network reads")),
+    Setting("mnist_index", None, INDEX_CODEC, N_("MNIST test digit")),
+    # the "Test digit by index" entry
+    Setting("test_index", LESSON_DIGIT, number_codec(0, TEST_DIGITS - 1, integer=True),
+            N_("Test digit by index")),
     Setting("random_count", 0),
     Setting("owner", lambda: uuid.uuid4().hex),  # this session, for the job registry
     Setting("job_id", None),  # the session's training job (None: none, or it left it)
     Setting("notice", None),  # [(kind, text)]: what the last Train/Cancel/Resume did
     Setting("job_seen", None),  # the job state the training panel showed last
     Setting("trace", None),  # running loss/accuracy samples of the current job (live curve)
-    Setting("ink", INKS[0][0]),
-    Setting("stroke", STROKE_WIDTH[2]),
-    Setting("per_channel", False),
+    Setting("ink", INKS[0][0], tuple(label for label, _i, _b in INKS), N_("Ink")),
+    Setting("stroke", STROKE_WIDTH[2], number_codec(*STROKE_WIDTH[:2], integer=True),
+            N_("Stroke width")),
+    Setting("per_channel", False, bool, N_("Scale each map on its own")),
+    # the network that reads (None: the first choice)
+    Setting("model", None, MODEL_CODEC, N_("Network that reads your drawing")),
+    # None: the final weights
+    Setting("epoch", None, number_codec(0, 10_000, integer=True), N_("Weights after epoch")),
+    Setting("train_kind", lambda: _training_default("TRAIN_KIND"), (*PRESETS, "custom"),
+            N_("Network to train")),
+    Setting("train_images", lambda: _training_default("TRAIN_IMAGES_DEFAULT"),
+            number_codec(1, 60_000, integer=True), N_("Training images")),
 ])
 P = STATE.prefix
+
+
+# A custom network's title as nn_core.cnn.presets.custom_spec writes it (English, in spec.json).
+CUSTOM_TITLE = re.compile(r"Custom CNN: conv ([\d-]+) \((\d+)×\d+, (no|max|avg) pooling\), "
+                          r"dense (\d+), dropout (\S+)")
+POOLED = {"no": N_("no pooling"), "max": N_("max pooling"), "avg": N_("avg pooling")}
+
+
+def spec_title(spec: ModelSpec) -> str:
+    """A network's title in the session's language: a course network's (its English title is
+    the msgid) or a custom one's, rebuilt from its parts; any other title as it is."""
+    preset = PRESETS.get(spec.name)
+    if preset is not None and spec.title == preset.title:
+        return _(spec.title)
+    custom = CUSTOM_TITLE.fullmatch(spec.title) if spec.name == "custom" else None
+    if custom is None:
+        return spec.title
+    filters, k, pooling, dense, dropout = custom.groups()
+    return _("Custom CNN: conv {filters} ({k}×{k}, {pooling}), dense {dense}, dropout "
+             "{dropout}").format(filters=filters, k=k, pooling=_(POOLED[pooling]), dense=dense,
+                                 dropout=dropout)
 
 
 def ink_colours(name: str) -> tuple[str, str]:
@@ -83,7 +152,7 @@ def clear_drawing() -> None:
 def recolour_drawing() -> None:
     """Ink change: keep the drawing, repainted in the new ink (the canvas remounts with it)."""
     state = st.session_state
-    ink, _ = ink_colours(state[P + "ink"])
+    ink, _background = ink_colours(state[P + "ink"])
     drawing = state.get(P + "drawing")
     if drawing is not None and drawing.get("json"):
         objects = [{**obj, "stroke": ink} if "stroke" in obj else obj
@@ -129,9 +198,9 @@ def current_input() -> tuple[np.ndarray | None, str, int | None]:
             x_test, y_test = test
             index = state[P + "mnist_index"] % len(x_test)
             return (x_test[index].astype(np.float32) / 255,
-                    f"MNIST test digit #{index}", int(y_test[index]))
+                    _("MNIST test digit #{index}").format(index=index), int(y_test[index]))
     drawing = state[P + "drawing"]
-    return (None if drawing is None else drawing["image"]), "your drawing", None
+    return (None if drawing is None else drawing["image"]), _("your drawing"), None
 
 
 def record_trace(status: JobStatus) -> dict[str, list[float]] | None:
@@ -154,9 +223,11 @@ def record_trace(status: JobStatus) -> dict[str, list[float]] | None:
 # Heavy objects: once per process
 # ---------------------------------------------------------------------------------------------
 @st.cache_resource(show_spinner=False)
-def registry(folder: str) -> JobRegistry:
-    """The process-wide training-job registry (one per runs folder)."""
-    return JobRegistry(folder)
+def registry(folder: str) -> JobRegistry | RayRegistry:
+    """The process-wide training-job registry (one per runs folder): this process's own, or
+    with NN_PLAYGROUND_BACKEND=ray (or RAY_ADDRESS set) a client of the one every replica
+    shares (nn_core.training.ray_backend)."""
+    return open_registry(folder)
 
 
 def _stamp(path: Path) -> tuple[int, int] | None:
@@ -201,10 +272,10 @@ def checkpoint(path: str) -> list[np.ndarray]:
     return load_weights_npz(path)
 
 
-@st.cache_resource(show_spinner="Loading the MNIST test set…")
+@st.cache_resource(show_spinner=False)
 def _mnist_test_cached(path: str) -> tuple[np.ndarray, np.ndarray]:
     """MNIST's 10,000 test images (N, 28, 28) uint8 and labels (N,)."""
-    _, (x_test, y_test) = digits.load_mnist(Path(path))
+    _train, (x_test, y_test) = digits.load_mnist(Path(path))
     return x_test, y_test
 
 
@@ -216,11 +287,33 @@ def mnist_test() -> tuple[np.ndarray, np.ndarray] | None:
     """
     asset = digits.MNIST_ASSET
     if not asset.exists():
-        st.warning(f"The MNIST data set is missing ({asset}): copy mnist.npz into assets/ "
-                   "(see the README). Drawing and prediction still work.")
+        st.warning(_("The MNIST data set is missing ({path}): copy mnist.npz into assets/ "
+                     "(see the README). Drawing and prediction still work.").format(
+                         path=asset))
         return None
     try:
-        return _mnist_test_cached(str(asset))
+        with st.spinner(_("Loading the MNIST test set…")):
+            return _mnist_test_cached(str(asset))
     except Exception as exc:  # a broken file must not break the page
-        st.warning(f"The MNIST data set could not be read: {exc}")
+        st.warning(_("The MNIST data set could not be read: {reason}").format(reason=exc))
         return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Tasks a lesson link can set (ui.common.lesson)
+# ---------------------------------------------------------------------------------------------
+def _reads_seven(v: dict) -> tuple[bool, str]:
+    """values: probabilities (10,) of the digit shown, or None before there is one."""
+    if v["probabilities"] is None:
+        return False, _("draw a digit first.")
+    p = np.asarray(v["probabilities"], float)
+    digit = int(np.argmax(p))
+    text = _("The network reads a {digit} with {p} confidence (a 7: {seven}).").format(
+        digit=digit, p=f"{p[digit]:.1%}", seven=approx(float(p[7])))
+    return digit == 7 and p[7] > 0.9, text
+
+
+TASKS = (
+    Task("seven", N_("Draw a digit the network reads as 7 with a confidence above 90%."),
+         _reads_seven),
+)

@@ -16,6 +16,7 @@ shows as a message on the page (the server log keeps the details), never as a tr
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -27,13 +28,15 @@ from nn_core.training.jobs import (
     ACTIVE_STATES,
     JobRegistry,
     JobStatus,
+    NetworkTooLarge,
+    RegistryBusy,
     TrainingRefused,
-    duration_text,
+    TrainingTooLong,
 )
-from ui.common import widgets
-from ui.common.i18n import _, ngettext
+from ui.common import charts, widgets
+from ui.common.i18n import N_, _, ngettext
 from ui.digits import figures as figs
-from ui.digits.state import POLL_S, P, record_trace, registry
+from ui.digits.state import POLL_S, STATE, P, record_trace, registry, spec_title
 
 log = logging.getLogger(__name__)
 
@@ -57,11 +60,16 @@ CUSTOM_BATCH_SIZE: int = 128
 CUSTOM_OPTIMIZER: str = "adam"
 CUSTOM_LEARNING_RATE: float = 0.001
 
-ONE_JOB_HELP = ("One training per student at a time: pressing Train with other settings stops "
-                "your earlier training, unless other students started the same one (then it "
-                "keeps running for them). Identical settings share one job.")
+ONE_JOB_HELP = N_("One training per student at a time: pressing Train with other settings "
+                  "stops your earlier training, unless other students started the same one "
+                  "(then it keeps running for them). Identical settings share one job.")
 NOTICE_KINDS = ("info", "success", "warning", "error")
-SCHEDULE_NAMES = {"constant": "constant", "warmup_cosine": "warm-up, then cosine decay"}
+SCHEDULE_NAMES = {"constant": N_("constant"), "warmup_cosine": N_("warm-up, then cosine decay")}
+# A job's state as the page names it (the registry's values stay English).
+STATE_NAMES = {"queued": N_("queued"), "running": N_("running"), "done": N_("done"),
+               "failed": N_("failed"), "cancelled": N_("cancelled"),
+               "interrupted": N_("interrupted")}
+POOLING_NAMES = {"max": N_("max pooling"), "avg": N_("average pooling"), "none": N_("none")}
 # Buttons here take no ``help=``: Streamlit 1.67 then draws each button twice in the DOM (one
 # copy hidden), which breaks the browser tests' locators; captions explain the buttons instead.
 
@@ -69,9 +77,68 @@ SCHEDULE_NAMES = {"constant": "constant", "warmup_cosine": "warm-up, then cosine
 # ---------------------------------------------------------------------------------------------
 # Small texts
 # ---------------------------------------------------------------------------------------------
-def students(n: int) -> str:
-    """1 -> '1 other student', 2 -> '2 other students'."""
-    return f"{n} other student{'s' if n != 1 else ''}"
+# Where nn_core.training.jobs says a server restart or stop left a job (its English message).
+INTERRUPTED = re.compile(r"The server (restarted|stopped) while this network was (?:waiting in "
+                         r"the (queue)|training \((?:after epoch (\d+) of (\d+)|before its "
+                         r"(first) epoch finished)\))\.")
+INTERRUPTED_TEXTS = {
+    ("restarted", "queue"): N_("The server restarted while this network was waiting in the "
+                               "queue."),
+    ("stopped", "queue"): N_("The server stopped while this network was waiting in the queue."),
+    ("restarted", "epoch"): N_("The server restarted while this network was training (after "
+                               "epoch {epoch} of {epochs})."),
+    ("stopped", "epoch"): N_("The server stopped while this network was training (after epoch "
+                             "{epoch} of {epochs})."),
+    ("restarted", "first"): N_("The server restarted while this network was training (before "
+                               "its first epoch finished)."),
+    ("stopped", "first"): N_("The server stopped while this network was training (before its "
+                             "first epoch finished)."),
+}
+
+
+def interrupted_text(error: str | None) -> str:
+    """An interrupted job's message in the session's language (nn_core writes it in English;
+    any other message is shown as it is)."""
+    found = INTERRUPTED.fullmatch(one_line(error))
+    if found is None:
+        return one_line(error)
+    verb, queue, epoch, epochs, first = found.groups()
+    where = queue or first or "epoch"
+    return _(INTERRUPTED_TEXTS[verb, where]).format(epoch=epoch, epochs=epochs)
+
+
+def state_name(state: str) -> str:
+    """A job's state in the session's language ('running' -> 'идёт')."""
+    return _(STATE_NAMES[state]) if state in STATE_NAMES else state
+
+
+def duration_words(seconds: float) -> str:
+    """900 -> '15 minutes', 60 -> '1 minute', 90 -> '1.5 minutes', 3 -> '3 seconds' (in the
+    session's language; a fraction takes the plural of 2, as Russian does)."""
+    value = round(seconds, 1) if seconds < 60 else round(seconds / 60, 1)
+    count = int(value) if value == int(value) else 2
+    if seconds < 60:
+        return ngettext("{n} second", "{n} seconds", count).format(n=f"{value:g}")
+    return ngettext("{n} minute", "{n} minutes", count).format(n=f"{value:g}")
+
+
+def refused_text(exc: TrainingRefused) -> str:
+    """Why the registry refused a job, in the session's language (its own message is
+    English: nn_core knows no language)."""
+    if isinstance(exc, RegistryBusy):
+        return ngettext("The server is busy: {n} training is waiting. Try again in a few "
+                        "minutes.", "The server is busy: {n} trainings are waiting. Try again "
+                        "in a few minutes.", exc.waiting).format(n=exc.waiting)
+    if isinstance(exc, NetworkTooLarge):
+        return _("This network has {params} parameters; this server trains networks of up to "
+                 "{limit} parameters. Use fewer filters or dense neurons.").format(
+                     params=f"{exc.params:,}", limit=f"{exc.limit:,}")
+    if isinstance(exc, TrainingTooLong):
+        return _("This training would take about {estimate} on this server (estimated), more "
+                 "than its limit of {limit} per training. Use fewer epochs, fewer training "
+                 "images or a smaller network.").format(estimate=duration_words(exc.estimate_s),
+                                                       limit=duration_words(exc.limit_s))
+    return str(exc)
 
 
 def optimizer_steps(spec: ModelSpec, train_limit: int | None) -> int:
@@ -114,18 +181,19 @@ def low_accuracy_hint(spec: ModelSpec, train_limit: int | None, accuracy: float 
                          "nearer the preset's (too large a rate overshoots, too small barely "
                          "moves)."))
     return " ".join([_("Why {accuracy} and not 99%?").format(accuracy=f"{accuracy:.2%}"),
-                     *reasons, _("The Quick CNN on all 60,000 images reaches 99% in about "
-                                 "half a minute.")])
+                     *reasons, _("The Quick CNN on all 60,000 images reaches 99% accuracy "
+                                 "in about half a minute.")])
 
 
 def images_text(train_limit: int | None) -> str:
     """None -> 'all 60,000', 1000 -> '1,000'."""
-    return "all 60,000" if train_limit is None else f"{train_limit:,}"
+    return _("all 60,000") if train_limit is None else f"{train_limit:,}"
 
 
 def job_name(status: JobStatus) -> str:
     """'LeNet-style CNN (…), 1,000 training images'."""
-    return f"{status.title}, {images_text(status.train_limit)} training images"
+    return _("{title}, {images} training images").format(
+        title=spec_title(status.spec), images=images_text(status.train_limit))
 
 
 def one_line(text: str | None) -> str:
@@ -139,7 +207,9 @@ def duration(seconds: float | None) -> str:
         return "–"
     seconds = max(0, round(seconds))
     minutes, secs = divmod(seconds, 60)
-    return f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"
+    if minutes:
+        return _("{minutes} min {seconds} s").format(minutes=minutes, seconds=f"{secs:02d}")
+    return _("{seconds} s").format(seconds=secs)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -158,7 +228,8 @@ def job_registry(runs_dir: str | Path, quiet: bool = False) -> JobRegistry | Non
     except (ValueError, OSError) as exc:
         if not quiet:
             log.exception("the training registry could not be created")
-            st.error(f"Training is not available on this server: {exc}")
+            st.error(_("Training is not available on this server: {reason}").format(
+                reason=exc))
         return None
 
 
@@ -205,22 +276,31 @@ def replaced_notices(jobs: JobRegistry, before: JobStatus | None,
             after = jobs.status(before.job_id)
         except KeyError:
             after = None
-        if after is not None and after.state in ACTIVE_STATES:
-            others = (f"the {students(after.owners)} who started it" if after.owners
-                      else "the server")
-            notices.append(("info", f"Your earlier training ({job_name(before)}) keeps "
-                                    f"running for {others}: one training per student at a "
-                                    "time, so it is no longer yours."))
+        if after is not None and after.state in ACTIVE_STATES and after.owners:
+            notices.append(("info", ngettext(
+                "Your earlier training ({name}) keeps running for the {n} other student who "
+                "started it: one training per student at a time, so it is no longer yours.",
+                "Your earlier training ({name}) keeps running for the {n} other students who "
+                "started it: one training per student at a time, so it is no longer yours.",
+                after.owners).format(name=job_name(before), n=after.owners)))
+        elif after is not None and after.state in ACTIVE_STATES:
+            notices.append(("info", _(
+                "Your earlier training ({name}) keeps running for the server: one training "
+                "per student at a time, so it is no longer yours.").format(
+                    name=job_name(before))))
         else:
-            notices.append(("info", f"Your earlier training ({job_name(before)}) was stopped: "
-                                    "one training per student at a time."))
+            notices.append(("info", _("Your earlier training ({name}) was stopped: one "
+                                      "training per student at a time.").format(
+                                          name=job_name(before))))
     try:
         now = jobs.status(job_id)
     except KeyError:
         return notices
     if now.owners > 1 and (before is None or before.job_id != job_id):
-        notices.append(("info", f"{students(now.owners - 1).capitalize()} started the same "
-                                "training: you share it (identical settings train once)."))
+        notices.append(("info", ngettext(
+            "{n} other student started the same training: you share it (identical settings "
+            "train once).", "{n} other students started the same training: you share it "
+            "(identical settings train once).", now.owners - 1).format(n=now.owners - 1)))
     return notices
 
 
@@ -234,16 +314,21 @@ def cancel_job(runs_dir: str, job_id: str) -> None:
         jobs.cancel(job_id, owner())
         status = jobs.status(job_id)
     except KeyError:
-        adopt(None, [("warning", "This training is no longer known to the server.")])
+        adopt(None, [("warning", _("This training is no longer known to the server."))])
         return
     except Exception as exc:
         log.exception("cancelling training job %s failed", job_id)
-        st.session_state[P + "notice"] = [("error", f"The training could not be cancelled: "
-                                                    f"{type(exc).__name__}: {exc}")]
+        st.session_state[P + "notice"] = [("error", _(
+            "The training could not be cancelled: {error}").format(
+                error=f"{type(exc).__name__}: {exc}"))]
         return
-    if status.state in ACTIVE_STATES:  # other students wait for it
-        whom = f"for {students(status.owners)}" if status.owners else "on the server"
-        adopt(None, [("info", f"You left this training; it keeps running {whom}.")])
+    if status.state in ACTIVE_STATES and status.owners:  # other students wait for it
+        adopt(None, [("info", ngettext(
+            "You left this training; it keeps running for {n} other student.",
+            "You left this training; it keeps running for {n} other students.",
+            status.owners).format(n=status.owners))])
+    elif status.state in ACTIVE_STATES:
+        adopt(None, [("info", _("You left this training; it keeps running on the server."))])
     else:
         st.session_state[P + "notice"] = None  # the panel says "Training was cancelled."
 
@@ -254,7 +339,7 @@ def resume_job(runs_dir: str, job_id: str) -> None:
     state = st.session_state
     try:
         jobs = registry(runs_dir)
-        _, before = current_job(jobs)
+        _job, before = current_job(jobs)
         try:
             new_id = jobs.resume(job_id, owner())
         except TrainingRefused:
@@ -262,29 +347,34 @@ def resume_job(runs_dir: str, job_id: str) -> None:
         except ValueError:  # no longer interrupted: another student resumed or dismissed it
             status = jobs.status(job_id)
             if status.state not in (*ACTIVE_STATES, "done"):
-                state[P + "notice"] = [("warning", f"This training was {status.state} in the "
-                                                   "meantime: press Train to start it again.")]
+                state[P + "notice"] = [("warning", _(
+                    "This training was {state} in the meantime: press Train to start it "
+                    "again.").format(state=state_name(status.state)))]
                 return
             new_id = jobs.start(status.spec, status.train_limit, owner())
         status = jobs.status(new_id)
     except TrainingRefused as exc:
-        state[P + "notice"] = [("error", f"The training could not be resumed: {exc}")]
+        state[P + "notice"] = [("error", _("The training could not be resumed: {error}").format(
+            error=refused_text(exc)))]
         return
     except KeyError:
-        state[P + "notice"] = [("warning", "This training is no longer known to the server.")]
+        state[P + "notice"] = [("warning", _("This training is no longer known to the server."))]
         return
     except Exception as exc:
         log.exception("resuming training job %s failed", job_id)
-        state[P + "notice"] = [("error", f"The training could not be resumed: "
-                                         f"{type(exc).__name__}: {exc}")]
+        state[P + "notice"] = [("error", _("The training could not be resumed: {error}").format(
+            error=f"{type(exc).__name__}: {exc}"))]
         return
     notices = replaced_notices(jobs, before, new_id)
     if status.initial_epoch:
-        notices.append(("success", f"Resumed: {status.title} continues after epoch "
-                                   f"{status.initial_epoch} of {status.epochs}."))
+        notices.append(("success", _("Resumed: {title} continues after epoch {epoch} of "
+                                     "{epochs}.").format(title=spec_title(status.spec),
+                                                         epoch=status.initial_epoch,
+                                                         epochs=status.epochs)))
     else:
-        notices.append(("success", f"Resumed: {status.title} starts again from its first "
-                                   "epoch (no usable checkpoint was left)."))
+        notices.append(("success", _("Resumed: {title} starts again from its first epoch (no "
+                                     "usable checkpoint was left).").format(
+                                         title=spec_title(status.spec))))
     adopt(new_id, notices)
 
 
@@ -296,8 +386,9 @@ def dismiss_job(runs_dir: str, job_id: str) -> None:
         pass
     except Exception as exc:
         log.exception("dismissing training job %s failed", job_id)
-        st.session_state[P + "notice"] = [("error", f"The training could not be dismissed: "
-                                                    f"{type(exc).__name__}: {exc}")]
+        st.session_state[P + "notice"] = [("error", _(
+            "The training could not be dismissed: {error}").format(
+                error=f"{type(exc).__name__}: {exc}"))]
         return
     adopt(None, [])
 
@@ -307,10 +398,11 @@ def dismiss_job(runs_dir: str, job_id: str) -> None:
 # ---------------------------------------------------------------------------------------------
 def presets_table() -> None:
     """The course's networks with their parameter counts and recipes."""
-    rows = [{"network": spec.title, "lesson": spec.lesson, "parameters": count_params(spec),
-             "optimizer": spec.recipe.optimizer, "learning rate": spec.recipe.learning_rate,
-             "schedule": SCHEDULE_NAMES[spec.recipe.schedule],
-             "batch": spec.recipe.batch_size, "epochs": spec.recipe.epochs}
+    rows = [{_("network"): spec_title(spec), _("lesson"): spec.lesson,
+             _("parameters"): count_params(spec), _("optimizer"): spec.recipe.optimizer,
+             _("learning rate"): spec.recipe.learning_rate,
+             _("schedule"): _(SCHEDULE_NAMES[spec.recipe.schedule]),
+             _("batch"): spec.recipe.batch_size, _("epochs"): spec.recipe.epochs}
             for spec in PRESETS.values()]
     st.dataframe(rows, hide_index=True, width="stretch")
 
@@ -318,8 +410,10 @@ def presets_table() -> None:
 def _kind_label(name: str) -> str:
     """Selectbox label of a network to train."""
     if name == "custom":
-        return "Custom CNN (choose its layers)"
-    return f"{PRESETS[name].title}: {count_params(PRESETS[name]):,} parameters"
+        return _("Custom CNN (choose its layers)")
+    params = count_params(PRESETS[name])
+    return ngettext("{title}: {n} parameter", "{title}: {n} parameters", params).format(
+        title=spec_title(PRESETS[name]), n=f"{params:,}")
 
 
 def form_spec(what: str, arch: dict[str, Any], epochs: Any, batch: Any, optimizer: str,
@@ -343,7 +437,7 @@ def form_spec(what: str, arch: dict[str, Any], epochs: Any, batch: Any, optimize
 def form_settings() -> tuple[ModelSpec, int | None]:
     """Draw the form's settings; (spec, limit) or ValueError for settings that make no
     network."""
-    what = widgets.persistent(st.selectbox, "Network to train", P + "train_kind",
+    what = widgets.persistent(st.selectbox, _("Network to train"), P + "train_kind",
                               default=TRAIN_KIND, options=[*PRESETS, "custom"],
                               format_func=_kind_label)
     recipe = PRESETS[what].recipe if what != "custom" else None
@@ -351,64 +445,69 @@ def form_settings() -> tuple[ModelSpec, int | None]:
     if what == "custom":
         c = st.columns(3)
         with c[0]:
-            arch["f1"] = widgets.persistent(st.number_input, "Filters, conv block 1",
+            arch["f1"] = widgets.persistent(st.number_input, _("Filters, conv block 1"),
                                             P + "train_f1", default=CUSTOM_FILTERS[0],
                                             min_value=0, step=1)
-            arch["f2"] = widgets.persistent(st.number_input, "Filters, conv block 2 (0 = none)",
+            arch["f2"] = widgets.persistent(st.number_input,
+                                            _("Filters, conv block 2 (0 = none)"),
                                             P + "train_f2", default=CUSTOM_FILTERS[1],
                                             min_value=0, step=1)
         with c[1]:
-            arch["kernel"] = widgets.persistent(st.selectbox, "Kernel size", P + "train_kernel",
+            arch["kernel"] = widgets.persistent(st.selectbox, _("Kernel size"), P + "train_kernel",
                                                 default=CUSTOM_KERNEL, options=[3, 5],
                                                 format_func=lambda k: f"{k}×{k}")
-            arch["pooling"] = widgets.persistent(st.selectbox, "Pooling after each conv",
+            arch["pooling"] = widgets.persistent(st.selectbox, _("Pooling after each conv"),
                                                  P + "train_pooling", default=CUSTOM_POOLING,
-                                                 options=POOLINGS)
+                                                 options=POOLINGS,
+                                                 format_func={p: _(POOLING_NAMES[p])
+                                                              for p in POOLINGS}.get)
         with c[2]:
-            arch["dense"] = widgets.persistent(st.number_input, "Dense neurons (0 = none)",
+            arch["dense"] = widgets.persistent(st.number_input, _("Dense neurons (0 = none)"),
                                                P + "train_dense", default=CUSTOM_DENSE,
                                                min_value=0, step=16)
-            arch["dropout"] = widgets.persistent(st.number_input, "Dropout rate",
+            arch["dropout"] = widgets.persistent(st.number_input, _("Dropout rate"),
                                                  P + "train_dropout", default=CUSTOM_DROPOUT,
                                                  min_value=0.0, max_value=1.0, step=0.05)
     c = st.columns(5)
     suffix = what  # each network keeps its own recipe settings
-    epochs = widgets.persistent(c[0].number_input, "Epochs", f"{P}train_epochs_{suffix}",
+    epochs = widgets.persistent(c[0].number_input, _("Epochs"), f"{P}train_epochs_{suffix}",
                                 default=recipe.epochs if recipe else CUSTOM_EPOCHS,
                                 min_value=1, step=1)
-    batch = widgets.persistent(c[1].number_input, "Batch size", f"{P}train_batch_{suffix}",
+    batch = widgets.persistent(c[1].number_input, _("Batch size"), f"{P}train_batch_{suffix}",
                                default=recipe.batch_size if recipe else CUSTOM_BATCH_SIZE,
                                min_value=1, step=32)
-    optimizer = widgets.persistent(c[2].selectbox, "Optimizer", f"{P}train_optimizer_{suffix}",
+    optimizer = widgets.persistent(c[2].selectbox, _("Optimizer"), f"{P}train_optimizer_{suffix}",
                                    default=recipe.optimizer if recipe else CUSTOM_OPTIMIZER,
                                    options=TRAINING_OPTIMIZERS)
-    lr = widgets.persistent(c[3].number_input, "Learning rate", f"{P}train_lr_{suffix}",
+    lr = widgets.persistent(c[3].number_input, _("Learning rate"), f"{P}train_lr_{suffix}",
                             default=float(recipe.learning_rate if recipe
                                           else CUSTOM_LEARNING_RATE),
                             min_value=0.0, step=0.0005, format="%.5f")
-    images = widgets.persistent(c[4].selectbox, "Training images", P + "train_images",
+    images = widgets.persistent(c[4].selectbox, _("Training images"), P + "train_images",
                                 default=TRAIN_IMAGES_DEFAULT, options=TRAIN_IMAGES,
                                 format_func=lambda n: images_text(None if n >= 60_000 else n),
-                                help="Fewer images train in seconds (for a quick demo), at a "
-                                     "lower accuracy. 10% of them are held out for validation.")
+                                help=_("Fewer images train in seconds (for a quick demo), at "
+                                       "a lower accuracy. A tenth of them are held out for "
+                                       "validation."))
     return form_spec(what, arch, epochs, batch, optimizer, lr, images)
 
 
 def start_training(jobs: JobRegistry, spec: ModelSpec, limit: int | None) -> None:
     """'Train': start (or join) the job as this session's one training, then rerun the page so
     its progress panel follows it; a refusal or failure is shown here instead."""
-    _, before = current_job(jobs)
+    _job, before = current_job(jobs)
     try:
         job_id = jobs.start(spec, train_limit=limit, owner=owner())
     except TrainingRefused as exc:  # the queue is full, or the limits changed meanwhile
-        st.error(str(exc))
+        st.error(refused_text(exc))
         return
     except ValueError as exc:
-        st.error(f"Cannot train this network: {exc}")
+        st.error(_("Cannot train this network: {reason}").format(reason=exc))
         return
     except Exception as exc:  # e.g. out of memory; the server log keeps the traceback
         log.exception("starting a training job failed")
-        st.error(f"The training could not be started: {type(exc).__name__}: {exc}")
+        st.error(_("The training could not be started: {error}").format(
+            error=f"{type(exc).__name__}: {exc}"))
         return
     adopt(job_id, replaced_notices(jobs, before, job_id))
     st.rerun()  # the whole page: the progress panel polls while the job is active
@@ -423,17 +522,22 @@ def train_form(runs_dir: str) -> None:
         problem = None
         try:
             spec, limit = form_settings()
+            STATE.write_url()  # the form reruns alone: its network and images reach the link
             estimate = jobs.check_limits(spec, limit) if jobs is not None else None
         except TrainingRefused as exc:  # too large, or too long for this server
-            problem = str(exc)
+            problem = refused_text(exc)
         except ValueError as exc:  # settings that make no network
-            problem = f"Cannot train this network: {exc}"
+            problem = _("Cannot train this network: {reason}").format(reason=exc)
         if problem is not None:
             st.error(problem, icon=":material/block:")
         elif estimate is not None:
-            st.caption(f"**{count_params(spec):,} parameters**, about **{duration_text(estimate)}"
-                       f"** of training on this server (an estimate: longer while other "
-                       "trainings run, plus any wait in the queue).")
+            params = count_params(spec)
+            st.caption(ngettext(
+                "**{n} parameter**, about **{duration}** of training on this server (an "
+                "estimate: longer while other trainings run, plus any wait in the queue).",
+                "**{n} parameters**, about **{duration}** of training on this server (an "
+                "estimate: longer while other trainings run, plus any wait in the queue).",
+                params).format(n=f"{params:,}", duration=duration_words(estimate)))
             steps = optimizer_steps(spec, limit)
             st.caption(ngettext("{steps:,} optimizer step in all ({batches:,} batch per epoch).",
                                 "{steps:,} optimizer steps in all ({batches:,} batches per "
@@ -442,10 +546,10 @@ def train_form(runs_dir: str) -> None:
             for reason in small_training_reasons(spec, limit):
                 st.warning(_("Expect a low accuracy. {reason}").format(reason=reason),
                            icon=":material/warning:")
-        submitted = st.button("Train", type="primary", key=P + "train_submit",
+        submitted = st.button(_("Train"), type="primary", key=P + "train_submit",
                               icon=":material/model_training:",
                               disabled=problem is not None or jobs is None)
-        st.caption(ONE_JOB_HELP)
+        st.caption(_(ONE_JOB_HELP))
     if submitted and problem is None and jobs is not None:
         start_training(jobs, spec, limit)
 
@@ -461,67 +565,78 @@ def show_notices() -> None:
 
 def job_status(status: JobStatus, jobs: JobRegistry, runs_dir: str) -> None:
     """Progress bar, times, curves and the buttons of one job."""
-    st.markdown(f"**{status.title}**, {images_text(status.train_limit)} training images: "
-                f"**{status.state}**")
+    st.markdown(_("**{title}**, {images} training images: **{state}**").format(
+        title=spec_title(status.spec), images=images_text(status.train_limit),
+        state=state_name(status.state)))
     if status.owners > 1:
-        st.caption(f"Shared with {students(status.owners - 1)} who started the same "
-                   "training: identical settings train once.")
+        st.caption(ngettext(
+            "Shared with {n} other student who started the same training: identical settings "
+            "train once.", "Shared with {n} other students who started the same training: "
+            "identical settings train once.", status.owners - 1).format(n=status.owners - 1))
     if status.state == "queued":
-        estimate = (f" Training itself should take about {duration_text(status.estimate_s)}."
-                    if status.estimate_s else "")
-        st.info(f"Waiting in the queue: position {status.queue_position} "
-                f"(this server trains {jobs.max_concurrent} network"
-                f"{'s' if jobs.max_concurrent != 1 else ''} at a time).{estimate}")
+        estimate = (" " + _("Training itself should take about {duration}.").format(
+            duration=duration_words(status.estimate_s)) if status.estimate_s else "")
+        st.info(ngettext(
+            "Waiting in the queue: position {position} (this server trains {n} network at a "
+            "time).", "Waiting in the queue: position {position} (this server trains {n} "
+            "networks at a time).", jobs.max_concurrent).format(
+                position=status.queue_position, n=jobs.max_concurrent) + estimate)
     if status.state == "running" and not status.batches:
-        progress_text = "Starting: the worker process loads TensorFlow and MNIST…"
+        progress_text = _("Starting: the worker process loads TensorFlow and MNIST…")
     elif status.state == "queued":
-        progress_text = f"Epoch {status.initial_epoch}/{status.epochs} (waiting)"
+        progress_text = _("Epoch {epoch}/{epochs} (waiting)").format(
+            epoch=status.initial_epoch, epochs=status.epochs)
     else:
-        batch_text = f" · batch {status.batch}/{status.batches}" if status.batches else ""
-        progress_text = f"Epoch {max(status.epoch, 0)}/{status.epochs}{batch_text}"
+        batch_text = (" · " + _("batch {batch}/{batches}").format(
+            batch=status.batch, batches=status.batches) if status.batches else "")
+        progress_text = _("Epoch {epoch}/{epochs}").format(
+            epoch=max(status.epoch, 0), epochs=status.epochs) + batch_text
     st.progress(status.progress, text=progress_text)
-    parts = [f"Elapsed {duration(status.elapsed_s)}"] if status.elapsed_s else []
+    parts = ([_("Elapsed {duration}").format(duration=duration(status.elapsed_s))]
+             if status.elapsed_s else [])
     if status.state == "running":
-        parts.append(f"about {duration(status.eta_s)} left" if status.eta_s is not None
-                     else "estimating the time left…")
+        parts.append(_("about {duration} left").format(duration=duration(status.eta_s))
+                     if status.eta_s is not None else _("estimating the time left…"))
         if status.loss is not None:
-            parts.append(f"loss {status.loss:.4f}, accuracy {status.accuracy or 0:.2%} "
-                         "(this epoch so far)")
+            parts.append(_("loss {loss}, accuracy {accuracy} (this epoch so far)").format(
+                loss=f"{status.loss:.4f}", accuracy=f"{status.accuracy or 0:.2%}"))
     if parts:
         st.caption(" · ".join(parts))
     trace = record_trace(status)
     if status.history or trace:
-        st.plotly_chart(figs.training_curves_figure(status.history, live=trace),
-                        config=figs.plot_config(), key=P + "job_curves")
+        charts.show(figs.training_curves_figure(status.history, live=trace),
+                    "digits-training-progress", key=P + "job_curves")
     if status.state in ACTIVE_STATES:
-        st.button("Cancel training", key=P + "cancel", on_click=cancel_job,
+        st.button(_("Cancel training"), key=P + "cancel", on_click=cancel_job,
                   args=(runs_dir, status.job_id), icon=":material/cancel:")
-        st.caption("Cancel leaves this training: it stops, unless other students started "
-                   "the same one (then it keeps running for them).")
+        st.caption(_("Cancel leaves this training: it stops, unless other students started "
+                     "the same one (then it keeps running for them)."))
     elif status.state == "done":
         acc = f"{status.test_accuracy:.2%}" if status.test_accuracy is not None else "–"
-        st.success(f"Finished: test accuracy {acc}. The network is now in the list at the top "
-                   "of the page.")
+        st.success(_("Finished: test accuracy {accuracy}. The network is now in the list at "
+                     "the top of the page.").format(accuracy=acc))
         hint = low_accuracy_hint(status.spec, status.train_limit, status.test_accuracy)
         if hint:
             st.info(hint, icon=":material/lightbulb:")
-        if st.button("Use this network for prediction", key=P + "use_trained"):
+        if st.button(_("Use this network for prediction"), key=P + "use_trained"):
             st.session_state[P + "model_pending"] = str(status.run_dir)
             st.rerun()
     elif status.state == "failed":
-        st.error(f"Training failed: {one_line(status.error) or 'unknown error'}")
+        st.error(_("Training failed: {error}").format(
+            error=one_line(status.error) or _("unknown error")))
     elif status.state == "interrupted":
-        st.warning(status.error or "The server restarted while this network was training.")
+        st.warning(interrupted_text(status.error) if status.error
+                   else _("The server restarted while this network was training."))
         cols = st.columns([1, 1, 3])
-        cols[0].button("Resume", key=P + "resume", on_click=resume_job,
+        cols[0].button(_("Resume"), key=P + "resume", on_click=resume_job,
                        args=(runs_dir, status.job_id), type="primary",
                        icon=":material/play_arrow:")
-        cols[1].button("Dismiss", key=P + "dismiss", on_click=dismiss_job,
+        cols[1].button(_("Dismiss"), key=P + "dismiss", on_click=dismiss_job,
                        args=(runs_dir, status.job_id), icon=":material/close:")
-        st.caption("Resume continues from the last finished epoch; Dismiss forgets this "
-                   "training (it cannot be resumed afterwards).")
+        st.caption(_("Resume continues from the last finished epoch; Dismiss forgets this "
+                     "training (it cannot be resumed afterwards)."))
     else:
-        st.warning("Training was cancelled.")
+        st.warning(_("Training was cancelled."))
 
 
 def interrupted_jobs(jobs: list[JobStatus], runs_dir: str, own: str | None) -> None:
@@ -530,12 +645,12 @@ def interrupted_jobs(jobs: list[JobStatus], runs_dir: str, own: str | None) -> N
     waiting = [j for j in jobs if j.state == "interrupted" and j.job_id != own]
     if not waiting:
         return
-    st.markdown("**Trainings interrupted by a server restart**: Resume continues one from "
-                "its last finished epoch, as your training.")
+    st.markdown(_("**Trainings interrupted by a server restart**: Resume continues one from "
+                  "its last finished epoch, as your training."))
     for j in waiting:
         text, button = st.columns([5, 1], vertical_alignment="center")
-        text.warning(f"{job_name(j)}: {one_line(j.error)}")
-        button.button("Resume", key=f"{P}resume_{j.job_id}", on_click=resume_job,
+        text.warning(f"{job_name(j)}: {interrupted_text(j.error)}")
+        button.button(_("Resume"), key=f"{P}resume_{j.job_id}", on_click=resume_job,
                       args=(runs_dir, j.job_id), icon=":material/play_arrow:")
 
 
@@ -545,11 +660,13 @@ def queue_table(jobs: JobRegistry, runs_dir: str, own: str | None) -> None:
     if not listed:
         return
     interrupted_jobs(listed, runs_dir, own)
-    with st.expander(f"All training jobs on this server ({len(listed)})"):
-        st.dataframe([{"network": j.title, "images": j.train_limit or 60_000, "state": j.state,
-                       "students": j.owners, "queue": j.queue_position,
-                       "progress": f"{j.progress:.0%}", "test accuracy": j.test_accuracy,
-                       "note": one_line(j.error)} for j in listed],
+    with st.expander(_("All training jobs on this server ({n})").format(n=len(listed))):
+        st.dataframe([{_("network"): spec_title(j.spec), _("images"): j.train_limit or 60_000,
+                       _("state"): state_name(j.state), _("students"): j.owners,
+                       _("queue"): j.queue_position, _("progress"): f"{j.progress:.0%}",
+                       _("test accuracy"): j.test_accuracy, _("note"): interrupted_text(j.error)
+                       if j.state == "interrupted" else one_line(j.error)}
+                      for j in listed],
                      hide_index=True, width="stretch")
 
 
@@ -562,10 +679,11 @@ def training_progress(runs_dir: str, polling: bool) -> None:
         show_notices()
         job_id, status = current_job(jobs)
         if job_id is None:
-            st.caption("No training started from this browser session yet.")
+            st.caption(_("No training started from this browser session yet."))
         elif status is None:
-            st.warning("The training job of this session is no longer known to the server (it "
-                       "was restarted). Finished networks are still in the list at the top.")
+            st.warning(_("The training job of this session is no longer known to the server "
+                         "(it was restarted). Finished networks are still in the list at the "
+                         "top."))
             state[P + "job_id"] = None
         else:
             job_status(status, jobs, runs_dir)
@@ -578,12 +696,12 @@ def training_progress(runs_dir: str, polling: bool) -> None:
 
 def training_panel(runs_dir: Path) -> None:
     """Section 5 below its intro: presets, the form, this session's live job, the queue."""
-    with st.expander("The course's networks"):
+    with st.expander(_("The course's networks")):
         presets_table()
     train_form(str(runs_dir))
     jobs = job_registry(runs_dir, quiet=True)  # the form has said why already
     if jobs is None:
         return
-    _, status = current_job(jobs)
+    _job, status = current_job(jobs)
     active = status is not None and status.state in ACTIVE_STATES
     st.fragment(run_every=POLL_S if active else None)(training_progress)(str(runs_dir), active)

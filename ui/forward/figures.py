@@ -9,8 +9,12 @@ import plotly.graph_objects as go
 
 from ui.common.figures import plain_figure
 from ui.common.format import short
+from ui.common.i18n import _
 from ui.common.style import (
     TEMPLATE_SPEC,
+    THEME_BACKGROUND,
+    THEME_MUTED,
+    THEME_TEXT,
     rgba,
     sign_color,
 )
@@ -18,15 +22,20 @@ from ui.common.style import (
 _NODES = MappingProxyType(
     {"x1": (0.0, 1.0), "x2": (0.0, 0.0), "N1": (1.0, 1.0), "N2": (1.0, 0.0), "Y": (2.0, 0.5)})
 # (source, destination, where along the edge its label sits) for w1..w6
+# (w5 sits nearer N1: the label of Y takes the space above Y)
 _EDGES = (("x1", "N1", 0.5), ("x2", "N1", 0.28), ("x1", "N2", 0.28), ("x2", "N2", 0.5),
-          ("N1", "Y", 0.5), ("N2", "Y", 0.5))
+          ("N1", "Y", 0.3), ("N2", "Y", 0.5))
+# Every label sits above or below its node, anchored inside the x range, so the diagram fits a
+# phone's 390 px as well as a wide screen (labels beside the nodes were cut off on both sides).
+_X_RANGE = (-0.3, 2.3)
+_LABEL_GAP = 30  # px from a node's centre to its label (the node's radius is 27 px)
 
 
 def _node_text(name: str, pre: str, post: str, activation: str) -> str:
     """'N1 = 2.154' for linear, 'N1 = 2.154 → relu → 2.154' otherwise (numbers as text)."""
     if activation == "linear":
         return f"<b>{name}</b> = {post}"
-    return f"<b>{name}</b> = {pre} → {activation} → <b>{post}</b>"
+    return f"<b>{name}</b> = {pre}<br>→ {activation} → <b>{post}</b>"
 
 
 def network_diagram(
@@ -67,7 +76,7 @@ def network_diagram(
         lx, ly = x0 + at * (x1 - x0), y0 + at * (y1 - y0)
         annotations.append({"x": lx, "y": ly, "text": f"w{i + 1} = {num(w[i], 4)}",
                             "showarrow": False, "font": {"color": color, "size": 13},
-                            "bgcolor": "rgba(255,255,255,0.9)"})
+                            "bgcolor": THEME_BACKGROUND})
         hover_x.append(lx)
         hover_y.append(ly)
         hover_color.append(color)
@@ -88,46 +97,53 @@ def network_diagram(
     for name in names:
         if name in befores:
             node_hover.append(
-                f"{name} before activation = {num(befores[name], 10)}<br>"
+                _("{neuron} before activation = {value}").format(
+                    neuron=name, value=num(befores[name], 10)) + "<br>"
                 f"{activations[name]}({num(befores[name], 8)}) = {num(values[name], 10)}"
             )
         else:
-            node_hover.append(f"input {name} = {num(values[name], 10)}")
+            node_hover.append(_("input {name} = {value}").format(
+                name=name, value=num(values[name], 10)))
     data.append({
         "type": "scatter", "x": [_NODES[n][0] for n in names],
         "y": [_NODES[n][1] for n in names], "mode": "markers+text",
-        "text": [f"<b>{n}</b>" for n in names], "textfont": {"size": 15, "color": "#212529"},
+        "text": [f"<b>{n}</b>" for n in names], "textfont": {"size": 15, "color": THEME_TEXT},
         "hovertext": node_hover, "hoverinfo": "text", "showlegend": False,
         "marker": {
-            "size": 54, "line": {"color": "#343a40", "width": 2},
+            "size": 54, "line": {"color": THEME_MUTED, "width": 2},
             # pale fill so the bold name stays readable; the colour deepens with |value|
             "color": [rgba(sign_color(values[n]), 0.15 + 0.55 * abs(values[n]) / biggest_value)
                       for n in names],
         },
     })
     for name, (x, y) in _NODES.items():
-        if name in ("x1", "x2"):
-            annotations.append({"x": x, "y": y, "xshift": -34, "xanchor": "right",
-                                "showarrow": False, "text": f"<b>{name}</b> = {num(values[name])}",
-                                "font": {"size": 14}})
+        below = name in ("x2", "N2")
+        label = {"x": x, "y": y, "yshift": -_LABEL_GAP if below else _LABEL_GAP,
+                 "yanchor": "top" if below else "bottom", "showarrow": False,
+                 "font": {"size": 14, "color": THEME_TEXT}}
+        if name in ("x1", "x2"):  # from the left edge, so a long number is never cut off
+            label.update(x=_X_RANGE[0] + 0.02, xanchor="left",
+                         text=f"<b>{name}</b> = {num(values[name])}")
         else:
             activation = output if name == "Y" else hidden
-            annotations.append({"x": x, "y": y, "yshift": -40 if name == "N2" else 40,
-                                "showarrow": False,
-                                "text": _node_text(name, num(befores[name]), num(values[name]),
-                                                   activation),
-                                "font": {"size": 14}})
+            label["text"] = _node_text(name, num(befores[name]), num(values[name]), activation)
+            if name == "Y":  # up to the right edge, over the edge from N1 on the page's colour
+                label.update(x=_X_RANGE[1] - 0.02, xanchor="right", align="right",
+                             bgcolor=THEME_BACKGROUND)
+        annotations.append(label)
     if target is not None:
-        lines = [f"target = {num(target)}"]
+        lines = [_("target = {value}").format(value=num(target))]
         if loss is not None:
             lines.append(f"{loss_name} = {num(loss)}")
-        annotations.append({"x": 2.0, "y": 0.5, "xshift": 36, "xanchor": "left",
-                            "text": "<br>".join(lines), "showarrow": False, "font": {"size": 14},
-                            "align": "left", "bordercolor": "#adb5bd", "borderpad": 4,
-                            "bgcolor": "#f8f9fa"})
+        annotations.append({"x": 1.0, "y": 0.0, "xref": "paper", "yref": "paper",
+                            "xanchor": "right", "yanchor": "bottom",
+                            "text": "<br>".join(lines), "showarrow": False,
+                            "font": {"size": 14, "color": THEME_TEXT}, "align": "left",
+                            "bordercolor": "#adb5bd", "borderpad": 4,
+                            "bgcolor": THEME_BACKGROUND})
     return plain_figure(data, {
-        "template": TEMPLATE_SPEC, "height": 400, "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
-        "xaxis": {"visible": False, "range": [-0.55, 2.75], "fixedrange": True},
-        "yaxis": {"visible": False, "range": [-0.3, 1.3], "fixedrange": True},
-        "hovermode": "closest", "plot_bgcolor": "white", "annotations": annotations,
+        "template": TEMPLATE_SPEC, "height": 420, "margin": {"l": 6, "r": 6, "t": 6, "b": 6},
+        "xaxis": {"visible": False, "range": list(_X_RANGE), "fixedrange": True},
+        "yaxis": {"visible": False, "range": [-0.42, 1.42], "fixedrange": True},
+        "hovermode": "closest", "annotations": annotations,
     })

@@ -22,9 +22,10 @@ from nn_core.cnn.summary import (
     summary_records,
     total_params,
 )
+from ui.common import charts, widgets
 from ui.common import figures as common_figures
-from ui.common import widgets
 from ui.common.format import short, tex
+from ui.common.i18n import _, catalog, ngettext
 from ui.forward.state import (
     DTYPE,
     INPUT_RANGE,
@@ -48,25 +49,27 @@ def controls() -> None:
     """Three columns: inputs, target and loss; the hidden layer; the output layer."""
     col_in, col_hidden, col_out = st.columns(3, gap="large")
     with col_in:
-        st.subheader("Inputs and target")
+        st.subheader(_("Inputs and target"))
         widgets.slider_number("x1", P + "x1", *INPUT_RANGE, 0.1)
         widgets.slider_number("x2", P + "x2", *INPUT_RANGE, 0.1)
-        widgets.slider_number("target", P + "target", *INPUT_RANGE, 0.01,
-                              help="The value the network should output (y_real in the lesson).")
-        loss_name = widgets.persistent(st.selectbox, "Loss", P + "loss", options=ONE_OUTPUT_LOSSES)
-        st.caption(LOSSES[loss_name].summary)
+        widgets.slider_number(_("target"), P + "target", *INPUT_RANGE, 0.01,
+                              help=_("The value the network should output (y_real in the "
+                                     "lesson)."))
+        loss_name = widgets.persistent(st.selectbox, _("Loss function"), P + "loss",
+                                       options=ONE_OUTPUT_LOSSES)
+        st.caption(_(LOSSES[loss_name].summary))
     with col_hidden:
-        st.subheader("Hidden layer: N1, N2")
-        hidden = widgets.persistent(st.selectbox, "Hidden activation", P + "hidden",
+        st.subheader(_("Hidden layer: N1, N2"))
+        hidden = widgets.persistent(st.selectbox, _("Hidden activation"), P + "hidden",
                                     options=ELEMENTWISE_ACTIVATIONS)
-        st.caption(ACTIVATIONS[hidden].summary)
+        st.caption(_(ACTIVATIONS[hidden].summary))
         for name in WEIGHT_NAMES[:4]:
             widgets.slider_number(name, P + name, *WEIGHT_RANGE, 0.01)
     with col_out:
-        st.subheader("Output layer: Y")
-        output = widgets.persistent(st.selectbox, "Output activation", P + "output",
+        st.subheader(_("Output layer: Y"))
+        output = widgets.persistent(st.selectbox, _("Output activation"), P + "output",
                                     options=ELEMENTWISE_ACTIVATIONS)
-        st.caption(ACTIVATIONS[output].summary)
+        st.caption(_(ACTIVATIONS[output].summary))
         for name in WEIGHT_NAMES[4:]:
             widgets.slider_number(name, P + name, *WEIGHT_RANGE, 0.01)
 
@@ -74,33 +77,35 @@ def controls() -> None:
 def metrics(s: dict[str, Any], f: ForwardResult, exact: ForwardResult, loss: float) -> None:
     """N1, N2, Y, target and loss as Keras prints them, and the lesson's exact numbers."""
     m = st.columns(5)
-    hid_note = "" if s["hidden"] == "linear" else f" after {s['hidden']}"
-    m[0].metric(f"N1{hid_note}", num(f.n1), help=f"before the activation: {num(f.n1_in)}")
-    m[1].metric(f"N2{hid_note}", num(f.n2), help=f"before the activation: {num(f.n2_in)}")
-    out_note = "" if s["output"] == "linear" else f" after {s['output']}"
-    m[2].metric(f"Y{out_note}", num(f.y), help=f"before the activation: {num(f.y_in)}")
-    m[3].metric("target", num(float(s["target"])))
-    m[4].metric(f"loss ({s['loss']})", num(loss))
-    st.caption(
-        f"Values are {DTYPE}, exactly as Keras computes with its default precision, written as "
-        f"it prints them. In exact arithmetic (to 7 digits), as the lesson works it by hand, the "
-        f"same network gives N1 = {short(exact.n1, 7)}, N2 = {short(exact.n2, 7)}, "
-        f"Y = {short(exact.y, 7)}."
-    )
+    def label(name: str, activation: str) -> str:
+        return name if activation == "linear" else _("{neuron} after {activation}").format(
+            neuron=name, activation=activation)
+
+    before = _("before the activation: {value}")
+    m[0].metric(label("N1", s["hidden"]), num(f.n1), help=before.format(value=num(f.n1_in)))
+    m[1].metric(label("N2", s["hidden"]), num(f.n2), help=before.format(value=num(f.n2_in)))
+    m[2].metric(label("Y", s["output"]), num(f.y), help=before.format(value=num(f.y_in)))
+    m[3].metric(_("target"), num(float(s["target"])))
+    m[4].metric(_("loss ({name})").format(name=s["loss"]), num(loss))
+    st.caption(_(
+        "Values are {dtype}, exactly as Keras computes with its default precision, written as "
+        "it prints them. In exact arithmetic (to 7 digits), as the lesson works it by hand, the "
+        "same network gives N1 = {n1}, N2 = {n2}, Y = {y}."
+    ).format(dtype=DTYPE, n1=short(exact.n1, 7), n2=short(exact.n2, 7), y=short(exact.y, 7)))
     if LOSSES[s["loss"]].kind == "binary" and s["output"] not in ("sigmoid", "hard_sigmoid"):
-        st.info(f"{s['loss']} expects a probability in (0, 1) and a 0/1 target: try the sigmoid "
-                "output activation.")
+        st.info(_("{loss} expects a probability in (0, 1) and a 0/1 target: try the sigmoid "
+                  "output activation.").format(loss=s["loss"]))
 
 
 def step_panel(s: dict[str, Any]) -> None:
     """Learning rate, step and reset buttons; the last step's losses and the loss history."""
     lr_col, step_col, reset_col = st.columns([2, 1, 1], vertical_alignment="bottom")
     with lr_col:
-        widgets.persistent(st.number_input, "Learning rate lr", P + "lr", min_value=0.0,
+        widgets.persistent(st.number_input, _("Learning rate lr"), P + "lr", min_value=0.0,
                            step=0.001, format="%.6g")
-    step_col.button("One training step", type="primary", on_click=on_train_step, key=P + "step",
-                    width="stretch")
-    reset_col.button("Reset to the lesson's example", on_click=on_reset, key=P + "reset",
+    step_col.button(_("One training step"), type="primary", on_click=on_train_step,
+                    key=P + "step", width="stretch")
+    reset_col.button(_("Reset to the lesson's example"), on_click=on_reset, key=P + "reset",
                      width="stretch")
     if st.session_state[P + "step_error"]:
         st.error(st.session_state[P + "step_error"])
@@ -109,38 +114,40 @@ def step_panel(s: dict[str, Any]) -> None:
     if last is None or not history or st.session_state.get(P + "history_of") != signature(s):
         return
     a, b, c = st.columns([1, 1, 2])
-    a.metric("loss before the step", num(last["before"]))
-    b.metric("loss after the step", num(last["after"]),
+    a.metric(_("loss before the step"), num(last["before"]))
+    b.metric(_("loss after the step"), num(last["after"]),
              delta=num(last["after"] - last["before"]), delta_color="inverse")
     if last["after"] > last["before"]:
-        st.warning(
-            f"The loss went up: with lr = {short(last['lr'])} the step overshot the minimum "
-            "along the steepest weights. Try a smaller learning rate, say a tenth of it."
-        )
-    c.plotly_chart(
-        common_figures.loss_step_figure({"loss": np.array(history)}, log_y=False, height=220,
-                                 title=f"{len(history) - 1} training step(s)"),
-        key=P + "history_chart", config={"displayModeBar": False},
+        st.warning(_(
+            "The loss went up: with lr = {lr} the step overshot the minimum along the steepest "
+            "weights. Try a smaller learning rate, say a tenth of it."
+        ).format(lr=short(last["lr"])))
+    charts.show(
+        common_figures.loss_step_figure({_("loss"): np.array(history)}, log_y=False, height=220,
+                                 title=ngettext("{n} training step", "{n} training steps",
+                                                len(history) - 1).format(n=len(history) - 1)),
+        "forward-training-steps", where=c, key=P + "history_chart",
     )
 
 
 def direction(gradient: float) -> str:
     """Which way a gradient step moves a weight: against the gradient's sign."""
     if gradient > 0:
-        return "↓ decrease"
+        return "↓ " + _("decrease")
     if gradient < 0:
-        return "↑ increase"
-    return "· stays"
+        return "↑ " + _("increase")
+    return "· " + _("stays")
 
 
 def gradient_table(s: dict[str, Any], grads: np.ndarray, stepped: np.ndarray) -> pd.DataFrame:
     """Each weight, its gradient dL/dw (6,), the way a step moves it and its value after it."""
     return pd.DataFrame({
-        "weight": list(WEIGHT_NAMES),
-        "value": [num(v) for v in weights_of(s)],
+        _("weight"): list(WEIGHT_NAMES),
+        _("value"): [num(v) for v in weights_of(s)],
         "∂L/∂w": [num(float(g)) for g in grads],
-        "a step moves it": [direction(float(g)) for g in grads],
-        f"after one step (lr {short(float(s['lr']))})": [num(float(v)) for v in stepped],
+        _("a step moves it"): [direction(float(g)) for g in grads],
+        _("after one step (lr {lr})").format(lr=short(float(s["lr"]))):
+            [num(float(v)) for v in stepped],
     })
 
 
@@ -200,8 +207,8 @@ def weight_matrix_table(matrix: WeightMatrix, values: dict[str, float]) -> pd.Da
     cell the weight's name and current value ("w3 = -0.56")."""
     return pd.DataFrame([[f"{name} = {num(values[name])}" for name in row]
                          for row in matrix.labels],
-                        index=[f"from {r}" for r in matrix.rows],
-                        columns=[f"to {c}" for c in matrix.columns])
+                        index=[_("from {neuron}").format(neuron=r) for r in matrix.rows],
+                        columns=[_("to {neuron}").format(neuron=c) for c in matrix.columns])
 
 
 def get_weights_text(s: dict[str, Any]) -> str:
@@ -215,21 +222,22 @@ def get_weights_text(s: dict[str, Any]) -> str:
 def parameters_section(s: dict[str, Any]) -> None:
     """model.summary() of the 2-2-1 network (4 + 2 = 6 weights) and where w1..w6 sit in
     Keras's weight arrays, with their current values."""
-    rows = network_summary_rows(s["hidden"], s["output"])
-    st.dataframe(pd.DataFrame(summary_records(rows)), hide_index=True, width="stretch",
+    rows = network_summary_rows(s["hidden"], s["output"], catalog())
+    st.dataframe(pd.DataFrame(summary_records(rows, catalog())), hide_index=True, width="stretch",
                  key=P + "summary")
-    st.markdown(f"**Total params: {total_params(rows)}** ({' + '.join(str(r.params) for r in rows)}"
-                "), no biases: the lesson's layers are Dense(..., use_bias=False).")
-    st.write("Keras keeps each Dense layer's weights as one kernel of shape (inputs, units): a "
-             "row per input, a column per unit. w1 and w2 both feed N1, so they form N1's "
-             "column, not a row: Keras computes x @ kernel.")
+    st.markdown(_("**Total params: {total}** ({terms}), no biases: the lesson's layers are "
+                  "Dense(..., use_bias=False).").format(
+        total=total_params(rows), terms=" + ".join(str(r.params) for r in rows)))
+    st.write(_("Keras keeps each Dense layer's weights as one kernel of shape (inputs, units): a "
+               "row per input, a column per unit. w1 and w2 both feed N1, so they form N1's "
+               "column, not a row: Keras computes x @ kernel."))
     values = dict(zip(WEIGHT_NAMES, rounded(weights_of(s)), strict=True))
     columns = st.columns([3, 2])
-    for column, matrix in zip(columns, keras_weight_layout(), strict=True):
+    for column, matrix in zip(columns, keras_weight_layout(catalog()), strict=True):
         with column:
             st.markdown(f"**{matrix.layer}**")
             st.dataframe(weight_matrix_table(matrix, values), width="stretch",
                          key=P + "layout_" + "_".join(matrix.columns).lower())
     # Markdown, not st.code: the page's one st.code block is its Keras script, at the end.
-    st.markdown("`model.get_weights()` prints them in that layout:\n\n```python\n"
+    st.markdown(_("`model.get_weights()` prints them in that layout:") + "\n\n```python\n"
                 + get_weights_text(s) + "\n```")

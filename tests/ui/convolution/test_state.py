@@ -48,6 +48,9 @@ def test_kernel_choices_titles_and_weights() -> None:
 
 def test_numbers_and_literals() -> None:
     assert state.num(2.7098040580749512) == "2.7098" and state.num(-0.0) == "0"
+    pixel = float(np.float32(222 / 255))  # the lesson's precision; the Keras code's 6 digits
+    assert (state.num(pixel), state.keras_digits(pixel)) == ("0.8706", "0.870588")
+    assert state.keras_digits(2.7098040580749512) == "2.7098"
     assert state.literal(float(np.float32(1 / 9))) == "0.11111111"
     assert state.MAP_SHAPE == (26, 26) and state.POOLED_SHAPE == (13, 13)
     assert state.COLOR_MAP_SHAPE == (14, 14)
@@ -76,8 +79,8 @@ def test_keras_script_prints_what_the_page_shows() -> None:
         full = feature_map(image, kernel, bias32, activation=activation)
         pooled = pool_windows(full, 2, kind, window).value
         expected += [f"feature map at ({position[0]}, {position[1]}): "
-                     f"{state.num(float(full[position]))}",
-                     f"pooled at ({window[0]}, {window[1]}): {state.num(pooled)}"]
+                     f"{state.keras_digits(float(full[position]))}",
+                     f"pooled at ({window[0]}, {window[1]}): {state.keras_digits(pooled)}"]
         script = state.keras_script(image, index, kernel, bias32, activation, position, kind,
                                     window)
         scripts.append(script)

@@ -1,0 +1,244 @@
+"""The live class's cost (issue 14): 30 students following a teacher on one server, at the
+websocket level (``benchmarks.streamlit_client``), as the classroom load test drives sessions.
+
+Each student session does what a browser does in a room: it joins with the room's code and a
+nickname, and runs the poll fragment every time the server asks (``auto_rerun``: a
+``rerun_script`` with the fragment's id, every NN_PLAYGROUND_FOLLOW_POLL_S seconds); a full
+rerun the server starts on its own (the fragment's ``st.rerun(scope="app")``) is read like any
+other. Measured on /forward, in one run of one server:
+
+* follow latency: the teacher sets w5 (its exact-number entry) every MOVE_S seconds; for each
+  student, the time from the teacher's message to the first ``w5 (exact)`` element the
+  student's page receives with the new value; p50 / p95 / max over students × moves;
+* server CPU (process tree, /proc) per second in four phases: the class following an idle
+  teacher (the polls alone); following the teacher's moves (the latency window); the same 30
+  students exploring on their own in the room ('Follow the teacher' off: each moves w5 itself
+  every MOVE_S seconds on average, so the phases have the same number of page reruns); and
+  exploring after leaving the room (the app without the live class); the ratios.
+
+Usage: python benchmarks/bench_classroom.py [--students 30] [--moves 10] [--move-s 3]
+[--replicas 2] (N servers on one runs folder behind nginx, as docker-compose.yml runs them: the
+teacher and the students land on different replicas and meet in the shared room store).
+Figures only, no assertions; the server's log goes to artifacts/bench_classroom.log.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
+from streamlit.proto.Element_pb2 import Element  # noqa: E402
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
+
+from benchmarks.streamlit_client import Server, Session, tree_cpu_seconds  # noqa: E402
+
+W5 = "w5 (exact)"
+TIMEOUT_S = 120.0
+
+
+class Student(Session):
+    """A browser tab in a room: answers the server's auto-rerun (poll) requests, records when
+    its page first shows each value of w5."""
+
+    def __init__(self, ws_url: str, page: str) -> None:
+        super().__init__(ws_url, page)
+        self.polls: dict[str, asyncio.Task[None]] = {}
+        self.seen_w5: dict[float, float] = {}  # value -> perf_counter when first shown
+        self.poll_count = 0
+
+    def _handle(self, msg: ForwardMsg) -> None:
+        kind = msg.WhichOneof("type")
+        if kind == "new_session" and not msg.metadata.run.fragment_ids:
+            self._stop_polls()  # the frontend's rule: a full run drops the old timers
+        elif kind == "auto_rerun":
+            fid, interval = msg.auto_rerun.fragment_id, msg.auto_rerun.interval
+            if fid not in self.polls:
+                self.polls[fid] = asyncio.get_running_loop().create_task(self._poll(fid,
+                                                                                   interval))
+        elif kind == "stop_auto_rerun":
+            self._stop_polls()
+        super()._handle(msg)
+
+    def _stop_polls(self) -> None:
+        for task in self.polls.values():
+            task.cancel()
+        self.polls.clear()
+
+    def _element(self, element: Element) -> None:
+        super()._element(element)
+        if element.WhichOneof("type") == "number_input" and element.number_input.label == W5:
+            ni = element.number_input
+            value = ni.value if ni.HasField("value") else ni.default
+            self.seen_w5.setdefault(round(float(value), 6), time.perf_counter())
+
+    async def _poll(self, fragment_id: str, interval: float) -> None:
+        """What the frontend's timer does: a fragment rerun every ``interval`` seconds."""
+        while True:
+            await asyncio.sleep(interval)
+            if self._ws is None:
+                return
+            msg: BackMsg = self.back_msg()
+            msg.rerun_script.fragment_id = fragment_id
+            msg.rerun_script.is_auto_rerun = True
+            try:
+                await self._ws.send(msg.SerializeToString())
+            except Exception:
+                return
+            self.poll_count += 1
+
+    async def close(self) -> None:
+        for task in self.polls.values():
+            task.cancel()
+        await super().close()
+
+
+async def settle(seconds: float) -> None:
+    await asyncio.sleep(seconds)
+
+
+async def open_page(session: Session, page: str) -> None:
+    """Switch the session to ``page`` as the sidebar's link does (a rerun by page name)."""
+    session.page, session.page_script_hash = page, ""
+    result = await session.load(timeout=TIMEOUT_S)
+    if not result.ok:
+        raise RuntimeError(f"{page}: {result.status} {result.exceptions[:1]}")
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    runs = Path(tempfile.mkdtemp(prefix="bench-classroom-"))
+    log = ROOT / "artifacts" / "bench_classroom.log"
+    if args.replicas == 1:
+        stack = Server(ROOT, runs, log)
+    else:  # N replicas on one runs folder behind nginx: students and teacher spread over them
+        from deploy.proxy import Replicas
+
+        stack = Replicas(args.replicas, ROOT / "artifacts" / "bench_classroom", runs)
+    with stack as server:
+        servers = [server] if args.replicas == 1 else server.servers
+
+        def cpu() -> float:
+            return sum(tree_cpu_seconds(s.pid) for s in servers)
+
+        teacher = Session(server.ws_url, "")
+        await teacher.connect()
+        await teacher.load(timeout=TIMEOUT_S)
+        await teacher.click("Open a room", timeout=TIMEOUT_S)
+        code = next(e.markdown.body for e in teacher._elements
+                    if e.WhichOneof("type") == "markdown" and "You teach room" in e.markdown.body
+                    ).split("**")[1]
+        await open_page(teacher, "forward")
+        print(f"room {code} ({args.replicas} replica(s)); {args.students} students joining …",
+              flush=True)
+
+        students = [Student(server.ws_url, "") for _ in range(args.students)]
+        for i, s in enumerate(students):
+            await s.connect()
+            await s.load(timeout=TIMEOUT_S)
+            s.find("Room code", "text_input").value = code
+            s.find("Your nickname", "text_input").value = f"student{i}"
+            r = await s.click("Join the class", timeout=TIMEOUT_S)
+            if not r.ok or W5 not in {w.label for w in s.widgets.values()}:
+                raise RuntimeError(f"student {i} did not join and follow: {r.status} "
+                                   f"{r.exceptions[:1]}")
+        await settle(3.0)
+        cpu0, t0 = cpu(), time.perf_counter()
+        await settle(args.idle_s)  # Phase 0: the class follows, the teacher does not move
+        idle_cpu = (cpu() - cpu0) / (time.perf_counter() - t0)
+
+        # Phase 1: follow. The teacher moves w5 every move_s seconds.
+        latencies: list[float] = []
+        missed = 0
+        cpu0, t0 = cpu(), time.perf_counter()
+        for m in range(args.moves):
+            value = round(-1.9 + 0.35 * m, 2)
+            teacher.find(W5, "number_input").value = value
+            sent = time.perf_counter()
+            await teacher.rerun(timeout=TIMEOUT_S)
+            await asyncio.sleep(args.move_s - (time.perf_counter() - sent))
+            for s in students:
+                seen = s.seen_w5.get(round(value, 6))
+                if seen is None or seen < sent:
+                    missed += 1
+                else:
+                    latencies.append(seen - sent)
+        follow_cpu = (cpu() - cpu0) / (time.perf_counter() - t0)
+
+        # Phase 2: the same students explore on their own, moving w5 themselves as often:
+        # in the room ('Follow the teacher' off), then after leaving it (the app without the
+        # live class).
+        rng = random.Random(14)
+        duration = args.moves * args.move_s
+        explore_latencies: list[float] = []
+
+        async def explore(s: Student) -> None:
+            end = time.perf_counter() + duration
+            await asyncio.sleep(rng.uniform(0, args.move_s))
+            while time.perf_counter() < end:
+                s.find(W5, "number_input").value = round(rng.uniform(-2, 2), 2)
+                r = await s.rerun(timeout=TIMEOUT_S)
+                explore_latencies.append(r.latency_s)
+                await asyncio.sleep(rng.uniform(0.5, 1.5) * args.move_s)
+
+        async def explore_phase(label: str) -> float:
+            await settle(3.0)
+            cpu0, t0 = cpu(), time.perf_counter()
+            await asyncio.gather(*(explore(s) for s in students))
+            cores = (cpu() - cpu0) / (time.perf_counter() - t0)
+            print(f"  {label}: {cores:.2f} cores", flush=True)
+            return cores
+
+        polls = sum(s.poll_count for s in students)
+        for s in students:
+            s.find("Follow the teacher", "checkbox").value = False
+            await s.rerun(timeout=TIMEOUT_S)
+        explore_cpu = await explore_phase("exploring in the room")
+        for s in students:
+            await s.click("Leave the room", timeout=TIMEOUT_S)
+        alone_cpu = await explore_phase("exploring, no room")
+        for s in [teacher, *students]:
+            await s.close()
+
+    def pct(values: list[float], q: float) -> float:
+        return statistics.quantiles(values, n=100, method="inclusive")[q - 1] \
+            if len(values) > 1 else float("nan")
+
+    print(f"\nfollow latency, teacher's w5 -> each student's page ({len(latencies)} of "
+          f"{len(latencies) + missed} seen within {args.move_s:g} s):")
+    if latencies:
+        print(f"  p50 {pct(latencies, 50) * 1000:.0f} ms   p95 {pct(latencies, 95) * 1000:.0f} ms"
+              f"   max {max(latencies) * 1000:.0f} ms")
+    print(f"exploring students' own reruns: p50 {pct(explore_latencies, 50) * 1000:.0f} ms, "
+          f"p95 {pct(explore_latencies, 95) * 1000:.0f} ms ({len(explore_latencies)} reruns)")
+    print(f"server CPU (cores): idle class following {idle_cpu:.2f}; following the teacher "
+          f"{follow_cpu:.2f}; exploring in the room {explore_cpu:.2f}; exploring without a room "
+          f"{alone_cpu:.2f}")
+    print(f"ratio following / exploring in the room {follow_cpu / explore_cpu:.2f}, "
+          f"following / exploring without a room {follow_cpu / alone_cpu:.2f}")
+    print(f"poll fragment reruns sent while following: {polls} "
+          f"({polls / (args.idle_s + duration + 3):.0f}/s)")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--students", type=int, default=30)
+    parser.add_argument("--moves", type=int, default=10)
+    parser.add_argument("--move-s", type=float, default=3.0)
+    parser.add_argument("--idle-s", type=float, default=10.0)
+    parser.add_argument("--replicas", type=int, default=1,
+                        help="app replicas behind nginx (deploy/proxy.py), sharing the rooms")
+    asyncio.run(main_async(parser.parse_args(argv)))
+
+
+if __name__ == "__main__":
+    main()

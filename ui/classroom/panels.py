@@ -1,0 +1,536 @@
+"""The live class in every page: the sidebar's room box, 'follow the teacher', and the hooks that
+publish the teacher's moves and report the students' work to the room.
+
+A session's part in a room is kept in Session State under ``ROOM``: ``{"code", "role":
+"teacher" | "student", "secret" (teacher) | "member", "nickname" (student)}``. ``app.py`` calls
+``before_page`` before the page runs: it draws the room box, and for a student who follows it
+puts the teacher's page (``st.switch_page``) and settings (the page's settings table,
+``ui.common.state.PageState``, from the query text the teacher's page writes) into Session
+State before the page draws its widgets. A small fragment in the sidebar polls the room
+(``st.fragment(run_every=POLL_S)``: one ``stat`` of the room's file while nothing changed) and
+reruns the whole app only when the teacher changed something the student shows.
+
+The teacher's moves reach the room from ``PageState.write_url`` (every page calls it after its
+controls: ``publish``), the students' work from ``ui.common.lesson.task_panel``
+(``report_task``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+import time
+from collections.abc import Mapping
+from functools import cache
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from nn_core.training.runs import default_runs_dir
+from ui.classroom.store import MAX_NICKNAME, RoomError, RoomStore
+from ui.common.format import plain
+from ui.common.i18n import _
+from ui.common.state import PageState, decode_params, encode_params
+
+ROOM = "_room"  # Session State: the session's room (see the module's docstring)
+FOLLOW = "_room_follow"  # a student follows the teacher (True) or explores (False)
+SEEN = "_room_seen"  # the room's version and what of it this session applied
+PUBLISHED = "_room_published"  # the teacher's last published (page, params)
+REPORTED = "_room_reported"  # the student's last report
+ENDED = "_room_ended"  # the code of the room that ended under this session
+JOIN_CODE = "_room_join_code"
+JOIN_NICK = "_room_join_nick"
+MINUTES = "_room_minutes"
+NOTICE = "_room_notice"  # [(kind, text)] said once at the next run
+GOTO = "_room_goto"  # (page, params) of a pinned state the student chose to open
+POLL_S = float(os.environ.get("NN_PLAYGROUND_FOLLOW_POLL_S", "0.5"))
+EXPLORE_POLL_S = 4 * POLL_S
+
+# The lesson pages a room can follow: url path -> the module of its settings table and tasks.
+PAGE_MODULES = {"forward": "ui.forward.state", "curves": "ui.curves.state",
+                "descent": "ui.descent.state", "digits": "ui.digits.state",
+                "convolution": "ui.convolution.state"}
+PREFIXES = {"fwd_": "forward", "curves_": "curves", "gd_": "descent", "digit_": "digits",
+            "conv_": "convolution"}
+
+
+@st.cache_resource(show_spinner=False)
+def _store(root: str) -> RoomStore:
+    return RoomStore(root)
+
+
+def store() -> RoomStore:
+    """The process-wide room store on the runs folder's ``rooms`` (shared by replicas)."""
+    return _store(str(default_runs_dir() / "rooms"))
+
+
+@cache
+def page_module(url_path: str) -> ModuleType:
+    """The ``ui.<page>.state`` module of a lesson page (its STATE and TASKS)."""
+    return importlib.import_module(PAGE_MODULES[url_path])
+
+
+def page_of(page: PageState) -> str | None:
+    """The url path of the page a settings table belongs to (None for another table)."""
+    return PREFIXES.get(page.prefix)
+
+
+def error_text(exc: RoomError) -> str:
+    """What a refused room operation tells the user, in their language."""
+    f = exc.fields
+    messages = {
+        "bad_code": _("A room code has {length} letters and digits, as on the teacher's "
+                      "screen.").format(length=f.get("length", 5)),
+        "unknown": _("No open room has the code {code}: check the code on the teacher's "
+                     "screen.").format(code=f.get("code", "")),
+        "expired": _("The room {code} has expired: its time is over and its data is "
+                     "deleted.").format(code=f.get("code", "")),
+        "full": _("This room is full ({limit} students): ask your teacher to open a second "
+                  "room.").format(limit=f.get("limit")),
+        "too_many_rooms": _("This server already has {limit} open rooms, its limit: close "
+                            "an old room or try again later.").format(limit=f.get("limit")),
+        "flood": _("Too many joins in the last minute (at most {limit}): wait a moment and "
+                   "try again.").format(limit=f.get("limit")),
+        "nickname_empty": _("Type a nickname to join."),
+        "nickname_long": _("A nickname has at most {limit} characters.").format(
+            limit=f.get("limit", MAX_NICKNAME)),
+        "nickname_taken": _("Someone in this room already uses the nickname {nickname}: "
+                            "choose another.").format(nickname=plain(f.get("nickname", ""), 30)),
+        "not_teacher": _("Only the room's teacher can do this: the teacher's controls open "
+                         "from the teacher's own link."),
+        "not_member": _("You are no longer in this room: join it again with its code."),
+        "drawings_full": _("You have sent {limit} drawings, the most a student can send to "
+                           "the class.").format(limit=f.get("limit")),
+        "bad_drawing": _("This drawing cannot be sent."),
+        "bad_duration": _("Choose one of the offered room lengths."),
+        "bad_state": _("This page's state is too large to share with the class."),
+    }
+    return messages.get(exc.kind, _("The room refused this: {kind}").format(kind=exc.kind))
+
+
+def current() -> dict[str, Any] | None:
+    """The session's room, or None."""
+    return st.session_state.get(ROOM)
+
+
+def _say(kind: str, text: str) -> None:
+    st.session_state.setdefault(NOTICE, []).append((kind, text))
+
+
+def _end(code: str) -> None:
+    """The room ended under this session (closed, expired, or the student was removed)."""
+    for key in (ROOM, SEEN, PUBLISHED, REPORTED):
+        st.session_state.pop(key, None)
+    st.session_state[ENDED] = code
+
+
+# ------------------------------------------------------------------------------- actions
+def open_room() -> None:
+    """Button callback: the session opens a room and becomes its teacher."""
+    try:
+        opened = store().open(float(st.session_state.get(MINUTES) or store().limits.minutes[0]))
+    except RoomError as exc:
+        _say("error", error_text(exc))
+        return
+    st.session_state[ROOM] = {"code": opened.code, "role": "teacher", "secret": opened.secret}
+    st.session_state.pop(ENDED, None)
+    st.session_state.pop(PUBLISHED, None)
+
+
+def join_room() -> None:
+    """Button callback: join the room of the typed code under the typed nickname."""
+    code_text = st.session_state.get(JOIN_CODE, "")
+    nickname = st.session_state.get(JOIN_NICK, "")
+    try:
+        rooms = store()
+        room = rooms.room(code_text)
+        member = rooms.join(room.code, nickname)
+        record = rooms.member(room.code, member)
+    except RoomError as exc:
+        _say("error", error_text(exc))
+        return
+    st.session_state[ROOM] = {"code": room.code, "role": "student", "member": member,
+                              "nickname": record["nickname"]}
+    st.session_state[FOLLOW] = True
+    st.session_state.pop(SEEN, None)
+    st.session_state.pop(ENDED, None)
+
+
+def leave_room() -> None:
+    """Button callback: a student leaves (their record and drawings go)."""
+    room = current()
+    if room is None:
+        return
+    if room["role"] == "student":
+        with contextlib.suppress(RoomError):
+            store().leave(room["code"], room["member"])
+    for key in (ROOM, SEEN, PUBLISHED, REPORTED):
+        st.session_state.pop(key, None)
+
+
+def follow_changed() -> None:
+    """Toggle callback: back to 'follow' applies the teacher's state at once."""
+    st.session_state.pop(SEEN, None)
+
+
+def teacher_from_url() -> None:
+    """``?room=CODE&key=SECRET`` (the teacher's link) makes this session the room's teacher;
+    the key leaves the address bar at once, so a projected screen never shows it."""
+    params = st.query_params
+    code, key = params.get("room"), params.get("key")
+    if code is None or key is None:
+        return
+    del st.query_params["key"]
+    try:
+        rooms = store()
+        room = rooms.room(code)
+        ok = rooms.is_teacher(room.code, key)
+    except RoomError as exc:
+        _say("error", error_text(exc))
+        return
+    if not ok:
+        _say("error", error_text(RoomError("not_teacher")))
+        return
+    st.session_state[ROOM] = {"code": room.code, "role": "teacher", "secret": key}
+    st.session_state.pop(ENDED, None)
+
+
+# ------------------------------------------------------------------------------- sidebar
+def room_box() -> None:
+    """The sidebar's 'Live class' box: join or open a room; in a room, its code, follow and
+    leave (students) or the dashboard's link (teachers)."""
+    room = current()
+    with st.sidebar.expander(_("Live class"), icon=":material/groups:", expanded=room is not None
+                             or "join" in st.query_params):
+        for kind, text in st.session_state.pop(NOTICE, []):
+            getattr(st, kind)(text)
+        if st.session_state.get(ENDED) and room is None:
+            st.warning(_("The room {code} has ended: the teacher closed it or its time ran "
+                         "out, and its data is deleted.").format(code=st.session_state[ENDED]))
+        if room is None:
+            _join_or_open()
+        elif room["role"] == "student":
+            st.markdown(_("In room **{code}** as {nickname}").format(
+                code=room["code"], nickname=plain(room["nickname"], MAX_NICKNAME)))
+            st.toggle(_("Follow the teacher"), key=FOLLOW, on_change=follow_changed,
+                      help=_("On: your page shows the teacher's page and settings. Off: explore "
+                             "on your own; switch it on again to catch up."))
+            st.button(_("Leave the room"), key="_room_leave", on_click=leave_room,
+                      icon=":material/logout:")
+        else:
+            st.markdown(_("You teach room **{code}**").format(code=room["code"]))
+            st.page_link("lessons/classroom.py", label=_("Open the class dashboard"),
+                         icon=":material/monitoring:")
+
+
+def _join_or_open() -> None:
+    if JOIN_CODE not in st.session_state and "join" in st.query_params:
+        st.session_state[JOIN_CODE] = str(st.query_params["join"])[:20]
+    st.text_input(_("Room code"), key=JOIN_CODE, max_chars=20, placeholder="ABCDE")
+    st.text_input(_("Your nickname"), key=JOIN_NICK, max_chars=4 * MAX_NICKNAME,
+                  help=_("No account: your teacher sees this name. At most {n} "
+                         "characters.").format(n=MAX_NICKNAME))
+    st.button(_("Join the class"), key="_room_join", on_click=join_room,
+              icon=":material/login:", type="primary")
+    st.divider()
+    minutes = store().limits.minutes
+    # labels made now, in this run's language (a format_func that looked the language up when
+    # called would label the options of a run in another language after a language switch)
+    labels = {m: _("{m} minutes").format(m=f"{m:g}") for m in minutes}
+    st.selectbox(_("Teacher: a room for"), minutes, key=MINUTES,
+                 index=min(1, len(minutes) - 1), format_func=labels.get)
+    st.button(_("Open a room"), key="_room_open", on_click=open_room,
+              icon=":material/co_present:")
+
+
+# ------------------------------------------------------------------------------- follow
+def _watched(room_version: int, room: Any, following: bool) -> tuple:
+    """What of the room a student shows: everything while following, else task, pacing,
+    snapshot and names (a teacher's slider move does not rerun an exploring student)."""
+    if following:
+        return (room_version,)
+    return (room.task and tuple(room.task.values()), room.pace and room.page,
+            repr(room.pinned), room.hide_names)
+
+
+def _poll_body() -> None:
+    room = current()
+    if room is None:
+        return
+    rooms = store()
+    seen = st.session_state.get(SEEN) or {}
+    stamp = rooms.stamp(room["code"])
+    if stamp is not None and stamp == seen.get("stamp") and time.time() < seen.get("expires", 0):
+        return  # nothing changed since this session drew its page, and the room is not over
+    try:
+        state = rooms.room(room["code"])
+    except RoomError:
+        st.rerun(scope="app")  # ended: the app says so
+        return
+    following = bool(st.session_state.get(FOLLOW))
+    if _watched(state.version, state, following) != seen.get("watched"):
+        st.rerun(scope="app")
+    seen["stamp"] = stamp
+
+
+@st.fragment(run_every=POLL_S)
+def _poll() -> None:
+    """Every POLL_S seconds while following: rerun the app when the teacher moved."""
+    _poll_body()
+
+
+@st.fragment(run_every=EXPLORE_POLL_S)
+def _poll_slowly() -> None:
+    """Every EXPLORE_POLL_S seconds while exploring: the task, pacing, a pinned snapshot or
+    the room's end are not worth a poll every half second."""
+    _poll_body()
+
+
+def _open_page(url_path: str, pages: Mapping[str, Any], current_path: str) -> bool:
+    """Switch to the lesson page ``url_path`` unless already there; False when it is unknown
+    to this app."""
+    if url_path == current_path or url_path not in pages:
+        return False
+    st.switch_page(pages[url_path])
+    return True
+
+
+def apply_params(url_path: str, params: Mapping[str, str]) -> None:
+    """The teacher's settings (query text) into this session's settings of ``url_path``."""
+    from ui.common.lesson import open_from_url
+    from ui.common.widgets import bump_editor
+
+    module = page_module(url_path)
+    open_from_url(module.STATE, module.TASKS)  # the page's own first-visit set-up, first
+    values, _problems = decode_params(dict(params), module.STATE.url_spec)
+    for name, value in values.items():
+        key = module.STATE.key(name)
+        st.session_state[key] = value
+        bump_editor(key)
+
+
+def _apply_task(task: Mapping[str, str] | None, current_path: str) -> None:
+    """The room's task on its page (or none): like a lesson link's task."""
+    if current_path not in PAGE_MODULES:
+        return
+    from ui.common.lesson import open_from_url
+
+    module = page_module(current_path)
+    wanted = task["id"] if task and task.get("page") == current_path else None
+    if wanted is not None and wanted not in {t.id for t in module.TASKS}:
+        wanted = None
+    open_from_url(module.STATE, module.TASKS)
+    lesson = module.STATE.lesson
+    if lesson["task"] != wanted:
+        module.STATE.set_lesson({**lesson, "task": wanted})
+
+
+def follow(pages: Mapping[str, Any], current_path: str) -> None:
+    """A student's part before the page runs: the room's task, the teacher's page and
+    settings while following, pacing, the pinned snapshot; then the poll."""
+    room = current()
+    try:
+        state = store().room(room["code"])
+        store().member(room["code"], room["member"])
+    except RoomError:
+        _end(room["code"])
+        st.rerun()
+        return
+    following = bool(st.session_state.get(FOLLOW))
+    seen = st.session_state.get(SEEN) or {}
+    if following and state.page and (seen.get("applied") != state.version
+                                     or current_path != state.page):
+        if _open_page(state.page, pages, current_path):
+            return
+        if state.page in PAGE_MODULES:
+            apply_params(state.page, state.params)
+    elif state.pace and state.page and current_path != state.page:
+        _say("info", _("Your teacher keeps the class on this page."))
+        if _open_page(state.page, pages, current_path):
+            return
+    goto = st.session_state.pop(GOTO, None)
+    if goto is not None and goto[0] in PAGE_MODULES:
+        apply_params(*goto)
+        if _open_page(goto[0], pages, current_path):
+            return
+    _apply_task(state.task, current_path)
+    st.session_state[SEEN] = {"applied": state.version if following else seen.get("applied"),
+                              "watched": _watched(state.version, state, following),
+                              "stamp": store().stamp(room["code"]), "expires": state.expires}
+    with st.sidebar:
+        (_poll if following else _poll_slowly)()
+    pinned_box(state.pinned, state.hide_names, pages, current_path)
+
+
+def pinned_box(pinned: Mapping[str, Any] | None, hide_names: bool, pages: Mapping[str, Any],
+               current_path: str) -> None:
+    """The snapshot the teacher pinned, above the page: a drawing with what the network read,
+    or a student's page state with a button that opens it."""
+    if not pinned:
+        return
+    who = _("a classmate") if hide_names else plain(pinned.get("nickname", ""), MAX_NICKNAME)
+    with st.container(border=True, key="room_pinned"):
+        if pinned["kind"] == "drawing":
+            d = pinned["drawing"]
+            from ui.classroom.store import decode_image
+
+            left, right = st.columns([1, 4])
+            left.image(decode_image(d["image"]), width=112, clamp=True)
+            right.markdown("📌 " + _("Pinned by your teacher: a drawing by {who}").format(who=who))
+            meant = d.get("meant")
+            right.write(_("The network read {digit} ({p}).").format(
+                digit=d["predicted"], p=f"{d['confidence']:.0%}")
+                + ("" if meant is None else " " + _("{who} meant {meant}.").format(
+                    who=who, meant=meant)))
+        else:
+            st.markdown("📌 " + _("Pinned by your teacher: the page of {who}").format(who=who))
+            if pinned.get("detail"):
+                st.caption(plain(pinned["detail"], 300))
+            page = pinned.get("page")
+            if page in PAGE_MODULES and pinned.get("params"):
+                changed = changed_settings(page, pinned["params"])
+                st.caption(", ".join(f"{plain(k, 20)} = {plain(v, 40)}"
+                                     for k, v in list(changed.items())[:12])
+                           or _("The page's own settings, unchanged."))
+                st.button(_("Open this state"), key="room_open_pinned",
+                          icon=":material/open_in_new:", on_click=_open_pinned,
+                          args=(page, dict(pinned["params"])),
+                          help=_("Your page takes these settings; you stop following the "
+                                 "teacher until you switch 'Follow the teacher' on again."))
+
+
+def changed_settings(url_path: str, params: Mapping[str, str]) -> dict[str, str]:
+    """The settings (query text) that differ from the page's defaults: what a snapshot
+    shows of a student's page."""
+    page = page_module(url_path).STATE
+    defaults = encode_params({n: s.fresh_default() for n, s in page.settings.items()
+                              if n in page.url_spec}, page.url_spec)
+    return {k: v for k, v in params.items() if defaults.get(k) != v}
+
+
+def _open_pinned(page: str, params: dict[str, str]) -> None:
+    """Button callback: explore the pinned state (follow goes off, the page opens next run)."""
+    st.session_state[FOLLOW] = False
+    st.session_state[GOTO] = (page, params)
+
+
+def before_page(pages: Mapping[str, Any], current_path: str) -> None:
+    """Called by ``app.py`` before the page runs: the teacher's link, the room box, and for a
+    student the room's state (follow, pacing, task, pinned snapshot)."""
+    teacher_from_url()
+    room = current()
+    if room is not None and room["role"] == "teacher":
+        try:
+            store().room(room["code"])
+        except RoomError:
+            _end(room["code"])
+        else:  # a control's new value is already in Session State: the class need not wait
+            if current_path in PAGE_MODULES:  # for the page to draw up to its write_url
+                with contextlib.suppress(KeyError):  # (not set up yet: its first visit)
+                    publish(page_module(current_path).STATE)
+    room_box()
+    room = current()
+    if room is not None and room["role"] == "student":
+        follow(pages, current_path)
+
+
+# ------------------------------------------------------------------------------- hooks
+def publish(page: PageState) -> None:
+    """The teacher's page and settings to the room, when they changed (called from
+    ``PageState.write_url``, which every page calls after drawing its controls)."""
+    room = current()
+    url_path = page_of(page)
+    if room is None or room["role"] != "teacher" or url_path is None:
+        return
+    params = encode_params(page.values(page.url_spec), page.url_spec)
+    if st.session_state.get(PUBLISHED) == (url_path, params):
+        return
+    try:
+        store().publish(room["code"], room["secret"], url_path, params)
+    except RoomError:
+        return  # the room ended: the next run says so
+    st.session_state[PUBLISHED] = (url_path, params)
+
+
+def summary_numbers(url_path: str, task_id: str | None, settings: Mapping[str, Any],
+                    values: Mapping[str, Any]) -> dict[str, float]:
+    """The numbers of an attempt the dashboard summarises for a task (the learning rate that
+    diverged, the weights that solved the forward task, the confidence for a 7)."""
+    try:
+        if url_path == "forward" and task_id == "target":
+            return {"w5": float(settings["w5"]), "w6": float(settings["w6"])}
+        if url_path == "forward" and task_id == "overshoot":
+            return {"lr": float(values["lr"])}
+        if url_path == "descent" and task_id in ("diverge", "reach"):
+            rates = [float(lr) for name, lr in values["runs"]
+                     if task_id == "reach" or name == "sgd"]
+            return {"lr": max(rates)} if rates else {}
+        if url_path == "digits" and values.get("probabilities") is not None:
+            return {"p7": float(np.asarray(values["probabilities"])[7])}
+    except (KeyError, TypeError, ValueError, IndexError):
+        pass
+    return {}
+
+
+def report_task(page: PageState, task: Any, solved: bool, detail: str,
+                values: Mapping[str, Any]) -> None:
+    """A student's page and task check to the room, when they changed (called from
+    ``ui.common.lesson.task_panel``); on the digit page also the 'send to the class' box."""
+    room = current()
+    url_path = page_of(page)
+    if room is None or room["role"] != "student" or url_path is None:
+        return
+    task_id = getattr(task, "id", None)
+    params = encode_params(page.values(page.url_spec), page.url_spec)
+    summary = summary_numbers(url_path, task_id, page.values(), values)
+    report = (url_path, task_id, bool(solved), str(detail), tuple(sorted(summary.items())),
+              tuple(sorted(params.items())))
+    if st.session_state.get(REPORTED) != report:
+        try:
+            store().report(room["code"], room["member"], url_path, task_id, bool(solved),
+                           str(detail), summary, params)
+            st.session_state[REPORTED] = report
+        except RoomError:
+            pass  # the room ended: the next poll says so
+    if url_path == "digits":
+        send_drawing_box(values.get("probabilities"))
+
+
+def _send_drawing(probabilities: list[float]) -> None:
+    room = current()
+    drawing = page_module("digits").STATE["drawing"] or {}
+    image = drawing.get("image")
+    if room is None or image is None:
+        return
+    p = np.asarray(probabilities, float)
+    meant = st.session_state.get("_room_meant")
+    try:
+        n = store().add_drawing(room["code"], room["member"], image, int(np.argmax(p)),
+                                float(p.max()), None if meant is None else int(meant))
+    except RoomError as exc:
+        st.session_state["_room_sent"] = ("error", error_text(exc))
+        return
+    st.session_state["_room_sent"] = ("success", _("Sent to the class gallery ({n} of "
+                                                   "{limit}).").format(
+        n=n, limit=store().limits.max_drawings))
+
+
+def send_drawing_box(probabilities: Any) -> None:
+    """'Send this drawing to the class gallery', with the digit the student meant."""
+    digits = page_module("digits").STATE  # the drawing the page reads, and from where
+    drawing = digits["drawing"] or {}
+    if probabilities is None or drawing.get("image") is None or digits["source"] != "canvas":
+        return
+    with st.container(border=True, key="room_send"):
+        left, right = st.columns([1, 1], vertical_alignment="bottom")
+        left.selectbox(_("The digit I meant"), list(range(10)), key="_room_meant", index=None,
+                       placeholder=_("choose"))
+        right.button(_("Send to the class"), key="_room_send", icon=":material/send:",
+                     on_click=_send_drawing, args=(np.asarray(probabilities).tolist(),))
+        sent = st.session_state.pop("_room_sent", None)
+        if sent:
+            getattr(st, sent[0])(sent[1])
+
