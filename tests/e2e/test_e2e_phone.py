@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, CDPSession, Page, expect
+from playwright.sync_api import Error as PlaywrightError
 
 from tests.e2e.e2e_support import App
 
@@ -128,7 +129,17 @@ def test_the_surface_turns_by_finger_only_when_asked(app: App,
     page.get_by_text("Turn the surface with a finger").tap()
     expect(toggle).to_be_checked()
     app.wait_idle(page)
-    surface.scroll_into_view_if_needed()
+    # The chart is mounted anew with its new config: wait for its WebGL canvas, then find it
+    # again if Streamlit swaps the element while it scrolls (a rerun's final paint).
+    expect(surface.locator(".gl-container").first).to_be_attached()
+    for attempt in range(3):
+        try:
+            surface.scroll_into_view_if_needed(timeout=10_000)
+            break
+        except PlaywrightError:
+            if attempt == 2:
+                raise
+            app.wait_idle(page)
     box = surface.bounding_box()
     centre = [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2]
     page.wait_for_function(f"() => ({on_canvas})({centre})")  # now the finger turns it
