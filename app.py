@@ -62,7 +62,14 @@ navigation = st.navigation(
 )
 language_switch()  # in the sidebar of every page, below the navigation
 # --- The live class (issue 14)
-from ui.classroom.panels import before_page  # noqa: E402
+from ui.classroom.panels import before_page, publish, report_task  # noqa: E402
+from ui.common.lesson import TASK_LISTENERS  # noqa: E402
+from ui.common.state import URL_LISTENERS  # noqa: E402
+
+if publish not in URL_LISTENERS:  # once per process: app.py runs on every rerun
+    URL_LISTENERS.append(publish)
+if report_task not in TASK_LISTENERS:
+    TASK_LISTENERS.append(report_task)
 
 before_page({p.url_path: p for p in (FORWARD, CURVES, DESCENT, DIGITS, CONVOLUTION)},
             navigation.url_path)

@@ -440,7 +440,8 @@ def before_page(pages: Mapping[str, Any], current_path: str) -> None:
 # ------------------------------------------------------------------------------- hooks
 def publish(page: PageState) -> None:
     """The teacher's page and settings to the room, when they changed (called from
-    ``PageState.write_url``, which every page calls after drawing its controls)."""
+    ``PageState.write_url``, which every page calls after drawing its controls: app.py
+    registers it in ``ui.common.state.URL_LISTENERS``)."""
     room = current()
     url_path = page_of(page)
     if room is None or room["role"] != "teacher" or url_path is None:
@@ -478,7 +479,8 @@ def summary_numbers(url_path: str, task_id: str | None, settings: Mapping[str, A
 def report_task(page: PageState, task: Any, solved: bool, detail: str,
                 values: Mapping[str, Any]) -> None:
     """A student's page and task check to the room, when they changed (called from
-    ``ui.common.lesson.task_panel``); on the digit page also the 'send to the class' box."""
+    ``ui.common.lesson.task_panel``: app.py registers it in ``TASK_LISTENERS``); on the digit
+    page also the 'send to the class' box."""
     room = current()
     url_path = page_of(page)
     if room is None or room["role"] != "student" or url_path is None:

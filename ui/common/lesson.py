@@ -26,6 +26,12 @@ Check = Callable[[Mapping[str, Any]], tuple[bool, str]]
 URL_SAFE = ",:;|"  # left as they are in a link: the codecs' separators read better unescaped
 
 
+# Called with (page, task, solved, detail, values) each time ``task_panel`` checks a task (task
+# None: the page has none). ``app.py`` registers the live class's ``report_task``, so
+# the students' work reaches the room's dashboard; this shared module knows no such feature.
+TASK_LISTENERS: list[Callable[[PageState, Task | None, bool, str, Mapping[str, Any]], None]] = []
+
+
 @dataclass(frozen=True)
 class Task:
     """One task a lesson link can set: ``text`` is marked with ``N_`` where it is declared and
@@ -108,10 +114,9 @@ def task_panel(page: PageState, tasks: Sequence[Task], values: Mapping[str, Any]
     message once solved, else the task and what is still missing."""
     task_id = page.lesson["task"]
     task = next((t for t in tasks if t.id == task_id), None)
-    from ui.classroom.panels import report_task  # the live class: the students' work reaches
-
     if task is None:
-        report_task(page, None, False, "", values)  # the room's dashboard (nothing outside one)
+        for listener in TASK_LISTENERS:
+            listener(page, None, False, "", values)
         return
     try:
         solved, detail = task.check(values)
@@ -123,4 +128,5 @@ def task_panel(page: PageState, tasks: Sequence[Task], values: Mapping[str, Any]
             st.success(_("Solved! {detail}").format(detail=detail), icon=":material/task_alt:")
         else:
             st.info(_("Not yet: {detail}").format(detail=detail), icon=":material/pending:")
-    report_task(page, task, solved, detail, values)
+    for listener in TASK_LISTENERS:
+        listener(page, task, solved, detail, values)

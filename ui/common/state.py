@@ -352,9 +352,14 @@ class PageState:
         wanted = keep_language_in_url(self.link_params())
         if st.query_params.to_dict() != wanted:
             st.query_params.from_dict(wanted)
-        from ui.classroom.panels import publish  # the live class: a teacher's moves reach
+        for listener in URL_LISTENERS:  # e.g. the live class: a teacher's moves reach the room
+            listener(self)
 
-        publish(self)  # the room's students (nothing outside a room)
+
+# Called with the page after each ``write_url`` (every page calls it once its controls are
+# drawn). ``app.py`` registers the features that follow a page's settings (the live class's
+# ``publish``), so this shared module knows none of them.
+URL_LISTENERS: list[Callable[[PageState], None]] = []
 
 
 # Session State keys of a lesson link: per page (prefix + LESSON), and the full keys of every
