@@ -75,8 +75,8 @@ class Student(Session):
             task.cancel()
         self.polls.clear()
 
-    def _element(self, element: Element) -> None:
-        super()._element(element)
+    def _element(self, element: Element, fragment_id: str = "") -> None:
+        super()._element(element, fragment_id)
         if element.WhichOneof("type") == "number_input" and element.number_input.label == W5:
             ni = element.number_input
             value = ni.value if ni.HasField("value") else ni.default

@@ -240,6 +240,28 @@ def main() -> None:
               f"{sums['old'] / sums['new']:6.1f}   {sums['old_send']:8.2f} "
               f"{sums['new_send']:8.2f} {sums['old_send'] / sums['new_send']:6.1f}   "
               f"{sums['old'] + sums['old_send']:6.1f}/{sums['new'] + sums['new_send']:6.1f}")
+    engines(args.budget)
+
+
+def engines(budget: float) -> None:
+    """plotly's JSON engines on the new figures: the standard library's json (what plotly used
+    before orjson was installed) against orjson (its default once installed), same JSON?"""
+    print(f"\nsend with plotly's json engine vs orjson (now the default: "
+          f"{pio.json.config.default_engine!r}), median ms")
+    total = {"json": 0.0, "orjson": 0.0}
+    for label, page, name, fargs, kwargs in cases():
+        fig = plotly.tools.return_figure_from_figure_or_data(
+            getattr(NEW[page], name)(*fargs, **kwargs), True)
+        ms = {e: median_ms(partial(pio.to_json, fig, validate=False, engine=e), budget)
+              for e in total}
+        same = json.loads(pio.to_json(fig, engine="json")) == json.loads(
+            pio.to_json(fig, engine="orjson"))
+        for e in total:
+            total[e] += ms[e]
+        print(f"{label:<38} {ms['json']:8.2f} {ms['orjson']:8.2f} "
+              f"{ms['json'] / ms['orjson']:6.1f}  {'same' if same else 'DIFF'}")
+    print(f"{'all':<38} {total['json']:8.2f} {total['orjson']:8.2f} "
+          f"{total['json'] / total['orjson']:6.1f}")
 
 
 if __name__ == "__main__":

@@ -57,6 +57,8 @@ VALUE_KINDS = ("slider", "number_input", "selectbox", "radio", "multiselect", "c
                "text_input", "text_area", "color_picker")
 TRIGGER_KINDS = ("button",)
 FINISHED = ForwardMsg.ScriptFinishedStatus
+# a whole page's run or one fragment's (a widget inside an st.fragment reruns only that part)
+SUCCESS = ("FINISHED_SUCCESSFULLY", "FINISHED_FRAGMENT_RUN_SUCCESSFULLY")
 
 
 # ------------------------------------------------------------------------------ the server
@@ -233,6 +235,9 @@ class Widget:
     label: str
     proto: Any
     value: Any = None
+    # the st.fragment that drew it ("" outside any): the browser reruns only that fragment
+    # when the widget changes (a rerun_script with this fragment_id), so the client does too
+    fragment_id: str = ""
 
     @property
     def options(self) -> list[str]:
@@ -331,7 +336,7 @@ class RerunResult:
 
     @property
     def ok(self) -> bool:
-        return self.status == "FINISHED_SUCCESSFULLY" and not self.exceptions
+        return self.status in SUCCESS and not self.exceptions
 
 
 class Session:
@@ -357,6 +362,8 @@ class Session:
         self._messages = 0
         self._exceptions: list[str] = []
         self._elements: list[Element] = []
+        self._run_fragments: set[str] = set()  # the fragments the current run reruns (a
+        # fragment run's new_session names them; none: the whole page)
         self.closed_reason: str | None = None
 
     # -- connection
@@ -412,21 +419,24 @@ class Session:
         """Give the widget ``label`` a new value, as a user does; returns the rerun."""
         w = self.find(label, kind)
         w.value = list(value) if isinstance(value, tuple) else value
-        return await self._rerun(timeout=timeout)
+        return await self._rerun(fragment_id=w.fragment_id, timeout=timeout)
 
     async def click(self, label: str, timeout: float = 120.0) -> RerunResult:
         """Click the button ``label``."""
         w = self.find(label, "button")
-        return await self._rerun(trigger=w.id, timeout=timeout)
+        return await self._rerun(trigger=w.id, fragment_id=w.fragment_id, timeout=timeout)
 
     async def rerun(self, timeout: float = 120.0) -> RerunResult:
         """Rerun with the current widget values (what pressing R does)."""
         return await self._rerun(timeout=timeout)
 
-    def back_msg(self, *, page_name: str = "", trigger: str | None = None) -> BackMsg:
-        """The rerun_script BackMsg the frontend sends now."""
+    def back_msg(self, *, page_name: str = "", trigger: str | None = None,
+                 fragment_id: str = "") -> BackMsg:
+        """The rerun_script BackMsg the frontend sends now (``fragment_id``: rerun only that
+        fragment, as the frontend asks when a widget drawn inside it changes)."""
         msg = BackMsg()
         cs = msg.rerun_script
+        cs.fragment_id = fragment_id
         cs.query_string = self.query_string
         cs.page_script_hash = self.page_script_hash
         cs.page_name = page_name or self.page
@@ -443,12 +453,13 @@ class Session:
         return msg
 
     async def _rerun(self, *, page_name: str = "", trigger: str | None = None,
-                     timeout: float) -> RerunResult:
+                     fragment_id: str = "", timeout: float) -> RerunResult:
         if self._ws is None:
             raise RuntimeError("not connected")
         if self._waiter is not None and not self._waiter.done():
             raise RuntimeError("a rerun is already in flight")
-        data = self.back_msg(page_name=page_name, trigger=trigger).SerializeToString()
+        data = self.back_msg(page_name=page_name, trigger=trigger,
+                             fragment_id=fragment_id).SerializeToString()
         loop = asyncio.get_running_loop()
         self._waiter = loop.create_future()
         self._bytes, self._messages = 0, 0
@@ -500,6 +511,7 @@ class Session:
             self._cache[msg.hash] = (msg, self._runs)
         if kind == "new_session":
             ns = msg.new_session
+            self._run_fragments = set(msg.metadata.run.fragment_ids)
             self.page_script_hash = ns.page_script_hash or self.page_script_hash
             self.session_id = ns.initialize.session_id or self.session_id
             if ns.config.max_cached_message_age:
@@ -511,11 +523,11 @@ class Session:
         elif kind == "page_not_found":
             self._exceptions.append(f"page not found: {msg.page_not_found.page_name!r}")
         elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
-            self._element(msg.delta.new_element)
+            self._element(msg.delta.new_element, msg.delta.fragment_id)
         elif kind == "script_finished":
             self._finished(msg.script_finished)
 
-    def _element(self, element: Element) -> None:
+    def _element(self, element: Element, fragment_id: str = "") -> None:
         self._elements.append(element)
         kind = element.WhichOneof("type")
         if kind == "exception":
@@ -536,7 +548,7 @@ class Session:
             value = known.value
         else:
             value = _default_value(kind, proto)
-        self.widgets[wid] = Widget(wid, kind, proto.label, proto, value)
+        self.widgets[wid] = Widget(wid, kind, proto.label, proto, value, fragment_id)
 
     def _finished(self, status: int) -> None:
         name = FINISHED.Name(status)
@@ -547,6 +559,12 @@ class Session:
             age = self.max_cached_message_age
             for h in [h for h, (_, run) in self._cache.items() if self._runs - run > age]:
                 del self._cache[h]
+        elif status == FINISHED.FINISHED_FRAGMENT_RUN_SUCCESSFULLY:
+            # a fragment's run redraws only that fragment: forget only its widgets not drawn
+            frags = self._run_fragments
+            for wid in [w for w, x in self.widgets.items()
+                        if w not in self._seen_ids and x.fragment_id in frags]:
+                del self.widgets[wid]
         if status == FINISHED.FINISHED_EARLY_FOR_RERUN:
             return  # a newer run follows; wait for its end
         if self._waiter is not None and not self._waiter.done():

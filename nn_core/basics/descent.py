@@ -8,6 +8,7 @@ nn_core.basics.optimizers; this module only uses them.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -97,34 +98,73 @@ def error_surface(inputs: ArrayLike, targets: ArrayLike, loss: str = "mse",
     return axis, axis.copy(), Z
 
 
+class Walk:
+    """Every run of ``runs`` from ``start``, stepped together as far as asked so far.
+
+    ``trajectories(steps)`` equals ``trajectories(runs, start, inputs, targets, loss, steps)``
+    bit for bit, but a walk keeps its weights and optimizer state: asking for more steps
+    continues from the last one computed, and fewer steps are a slice. The descent page keeps
+    one walk per data set and runs (process-wide), so a student who moves "Steps" from 5,000
+    to 7,500 costs 2,500 updates, and back to 5,000 none. Thread-safe: the server's sessions
+    share walks.
+    """
+
+    def __init__(self, runs: Sequence[Run], start: ArrayLike, inputs: ArrayLike,
+                 targets: ArrayLike, loss: str = "mse") -> None:
+        self._X, self._y, self._fn = _problem(inputs, targets, loss)
+        w0 = _point(start, "start")
+        if np.abs(w0).max() > DIVERGENCE_LIMIT:
+            raise ValueError(f"start must lie within ±{DIVERGENCE_LIMIT:g}, got {w0.tolist()}")
+        self.runs = list(runs)
+        self._stepper = Stepper(self.runs, 0)
+        self._W = np.tile(w0, (len(self.runs), 1))  # (k, 2), the weights after the last step
+        self._path = self._W[None].copy()  # (steps computed + 1, k, 2)
+        self._T, self._pair = np.tile(self._y, (len(self.runs), 1)), elementwise_loss(loss)
+        self._lock = threading.Lock()
+
+    @property
+    def computed(self) -> int:
+        """How many steps are computed so far."""
+        return len(self._path) - 1
+
+    def _extend(self, steps: int) -> None:
+        done = self.computed
+        if steps <= done:
+            return
+        path = np.empty((steps + 1, *self._W.shape))
+        path[:done + 1] = self._path
+        self._stepper.extend(steps)
+        W, X, T, pair, stepper = self._W, self._X, self._T, self._pair, self._stepper
+        with np.errstate(all="ignore"):  # a diverging run overflows quietly; it is cut below
+            for i in range(done, steps):
+                stepper.step(i, W, _gradients(W, X, T, pair))
+                path[i + 1] = W
+        self._path = path
+
+    def trajectories(self, steps: int = 1000) -> list[Trajectory]:
+        """Every run's path for its first ``steps`` steps, cut before a divergence."""
+        if not isinstance(steps, int | np.integer) or not 0 <= steps <= MAX_STEPS:
+            raise ValueError(f"steps must be an integer from 0 to {MAX_STEPS}, got {steps!r}")
+        with self._lock:
+            self._extend(int(steps))
+            path = self._path[:steps + 1]  # (steps + 1, runs, 2)
+        with np.errstate(all="ignore"):
+            losses = _mean_loss(path, self._X, self._y, self._fn)  # (steps + 1, runs)
+            bad = ~np.isfinite(path).all(-1) | (np.abs(path) > DIVERGENCE_LIMIT).any(-1)
+            bad |= ~np.isfinite(losses)
+        out = []
+        for j, run in enumerate(self.runs):
+            stop = int(np.argmax(bad[:, j])) if bad[:, j].any() else None
+            end = steps + 1 if stop is None else stop
+            out.append(Trajectory(run.optimizer, path[:end, j].copy(), losses[:end, j].copy(),
+                                  stop is not None, stop, self._stepper.settings[j]))
+        return out
+
+
 def trajectories(runs: Sequence[Run], start: ArrayLike, inputs: ArrayLike, targets: ArrayLike,
                  loss: str = "mse", steps: int = 1000) -> list[Trajectory]:
     """Every run of ``runs`` from ``start`` for ``steps`` full-batch steps, computed together."""
-    X, y, fn = _problem(inputs, targets, loss)
-    w0 = _point(start, "start")
-    if np.abs(w0).max() > DIVERGENCE_LIMIT:
-        raise ValueError(f"start must lie within ±{DIVERGENCE_LIMIT:g}, got {w0.tolist()}")
-    if not isinstance(steps, int | np.integer) or not 0 <= steps <= MAX_STEPS:
-        raise ValueError(f"steps must be an integer from 0 to {MAX_STEPS}, got {steps!r}")
-    stepper = Stepper(runs, steps)
-    W = np.tile(w0, (len(runs), 1))
-    path = np.empty((steps + 1, *W.shape))
-    path[0] = W
-    T, pair = np.tile(y, (len(runs), 1)), elementwise_loss(loss)
-    with np.errstate(all="ignore"):  # a diverging run overflows quietly; it is cut below
-        for i in range(steps):
-            stepper.step(i, W, _gradients(W, X, T, pair))
-            path[i + 1] = W
-        losses = _mean_loss(path, X, y, fn)  # (steps + 1, runs)
-        bad = ~np.isfinite(path).all(-1) | (np.abs(path) > DIVERGENCE_LIMIT).any(-1)
-        bad |= ~np.isfinite(losses)
-    out = []
-    for j, run in enumerate(runs):
-        stop = int(np.argmax(bad[:, j])) if bad[:, j].any() else None
-        end = steps + 1 if stop is None else stop
-        out.append(Trajectory(run.optimizer, path[:end, j].copy(), losses[:end, j].copy(),
-                              stop is not None, stop, stepper.settings[j]))
-    return out
+    return Walk(runs, start, inputs, targets, loss).trajectories(steps)
 
 
 def trajectory(optimizer: str, start: ArrayLike, inputs: ArrayLike, targets: ArrayLike,

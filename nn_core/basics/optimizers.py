@@ -163,13 +163,20 @@ class Stepper:
         coef = [_coefficients(r.optimizer, h) for r, h in zip(runs, self.settings, strict=True)]
         keys = _coefficients("", {})
         c = {key: np.array([ci[key] for ci in coef]).reshape(-1, 1) for key in keys}
-        t = np.arange(1, steps + 1)[:, None, None]  # Adam's bias correction; 1 elsewhere (b = 0)
-        lr = np.array([h["learning_rate"] for h in self.settings]).reshape(-1, 1)
-        self.lr_t = lr * np.sqrt(1.0 - c["b2"] ** t) / (1.0 - c["b1"] ** t)  # (steps, runs, 1)
+        self._lr = np.array([h["learning_rate"] for h in self.settings]).reshape(-1, 1)
+        self.c = c
+        self.extend(steps)
         shape = (len(runs), dim)
         self.state = {"v": np.zeros(shape) + c["v0"], "m": np.zeros(shape), "u": np.zeros(shape)}
         self.used = {k for k, key in (("v", "c_v"), ("m", "c_m"), ("u", "c_u")) if c[key].any()}
-        self.c = c
+
+    def extend(self, steps: int) -> None:
+        """Allow ``steps`` updates in all: the learning rate of every step, lr_t (steps, k, 1),
+        holds Adam's bias correction (1 for the others), a closed form in the step number, so
+        a run can go on past the steps it was made for (``descent.Walk``)."""
+        c = self.c
+        t = np.arange(1, steps + 1)[:, None, None]  # Adam's bias correction; 1 elsewhere (b = 0)
+        self.lr_t = self._lr * np.sqrt(1.0 - c["b2"] ** t) / (1.0 - c["b1"] ** t)
 
     def step(self, i: int, w: np.ndarray, g: np.ndarray) -> None:
         """Update i (0-based) of every run: weights w (k, dim) from their gradients g (k, dim)."""

@@ -70,3 +70,32 @@ def test_client_opens_forward_moves_w1_and_sees_the_rerun(server: Server) -> Non
     run_async(asyncio.wait_for(forward_scenario(server.ws_url), 180))
     assert tree_rss_bytes(server.pid) > 0
 
+
+
+async def descent_step_scenario(ws_url: str) -> None:
+    """The step slider sits inside the walk's st.fragment: the client, like the browser, asks
+    for that fragment's rerun only; the page around it is not redrawn and its widgets stay."""
+    async with Session(ws_url, "descent") as s:
+        first = await s.load()
+        assert first.ok, (first.status, first.exceptions)
+        step = s.find("Step (drag to walk along the paths)", "slider")
+        steps = s.find("Steps", "number_input")
+        assert step.fragment_id, "the step slider is drawn inside the walk's fragment"
+        assert not steps.fragment_id, "the number of steps is drawn outside it"
+        title = [e for e in first.elements if e.WhichOneof("type") == "heading"]
+        assert title, "a full run draws the page's title"
+
+        half = max(1, int(step.value[0]) // 2)
+        moved = await s.set(step.label, [half], "slider")
+        assert moved.status == "FINISHED_FRAGMENT_RUN_SUCCESSFULLY", moved.status
+        assert moved.ok, moved.exceptions
+        assert not [e for e in moved.elements if e.WhichOneof("type") == "heading"], (
+            "a fragment's run does not redraw the title")
+        assert moved.bytes < first.bytes
+        # the widgets outside the fragment are still known, with their values
+        assert s.find("Steps", "number_input").value == steps.value
+        assert s.find(step.label, "slider").value == [half]
+
+
+def test_client_reruns_only_the_fragment_a_widget_sits_in(server: Server) -> None:
+    run_async(asyncio.wait_for(descent_step_scenario(server.ws_url), 180))

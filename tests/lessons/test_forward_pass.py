@@ -15,7 +15,7 @@ from nn_core import course
 from nn_core.basics.keras_code import forward_script, training_step_script
 from nn_core.basics.network import Network, format_keras
 from nn_core.cnn.summary import network_summary_rows, summary_records, total_params
-from tests.support import ROOT
+from tests.support import ROOT, open_sections
 from ui.common.format import approx
 
 PAGE = str(ROOT / "lessons" / "forward_pass.py")
@@ -48,6 +48,7 @@ def at() -> AppTest:
     """The page with its "exact" toggle on: every number as Keras prints it in float32."""
     app = AppTest.from_file(PAGE, default_timeout=TIMEOUT).run()
     app.toggle(key="fwd_exact__w").set_value(True).run()
+    open_sections(app)  # the Keras code and the parameter tables
     assert not app.exception
     return app
 

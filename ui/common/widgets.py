@@ -91,6 +91,15 @@ def persistent(widget: Callable[..., Any], label: str, key: str, default: Any = 
     return st.session_state[key]
 
 
+def lazy_expander(label: str, key: str, **kwargs: Any) -> Any:
+    """``st.expander`` that reruns when it is opened or closed; its ``.open`` says whether to
+    build what is inside. A page fills it only while it is open, so the sections a student
+    has not opened (the Keras code, the parameter tables) cost the server nothing on every move
+    of a slider: on /forward they were a fifth of a rerun's CPU (py-spy under
+    benchmarks/loadtest.py). ``key`` keeps it open across reruns."""
+    return st.expander(label, key=key, on_change="rerun", **kwargs)
+
+
 def clip(value: float, low: float, high: float) -> float:
     """``value`` clamped into [low, high] (a slider can only show values in its range)."""
     return float(min(max(value, low), high))
@@ -117,9 +126,11 @@ def slider_number(
     st.session_state[slider_key] = clip(value, low, high)
     st.session_state[number_key] = value
     left, right = st.columns([3, 2], vertical_alignment="bottom")
+    # value= repeats what the key holds: without it st.slider copies the whole Session State
+    # (filtered_state) to guess whether it is a range, on every run of every slider
     left.slider(label, min_value=float(low), max_value=float(high), step=float(step),
-                key=slider_key, on_change=_copy_back, args=(slider_key, key), help=help,
-                **locked)
+                value=st.session_state[slider_key], key=slider_key, on_change=_copy_back,
+                args=(slider_key, key), help=help, **locked)
     right.number_input(_("{label} (exact)").format(label=label), step=float(step),
                        format=number_format,
                        key=number_key, on_change=_copy_back, args=(number_key, key),

@@ -63,7 +63,7 @@ def curves_figure(
         name = (_("{neuron} on {curve}").format(neuron=marker.label, curve=marker.curve)
                 if marker.label else marker.curve)
         data.append({
-            "type": "scatter", "x": [marker.x], "y": [marker.y], "mode": "markers",
+            "type": "scatter", "x": [float(marker.x)], "y": [float(marker.y)], "mode": "markers",
             "showlegend": False, "legendgroup": marker.curve,
             "marker": {"size": 10, "color": color_for(order.get(marker.curve, 0)),
                        "line": {"color": "white", "width": 1.5}},

@@ -16,12 +16,12 @@ import streamlit as st
 from nn_core import course
 from nn_core.basics.descent import (
     Trajectory,
+    Walk,
     error_surface,
     lr_thresholds,
     mse_minimum,
     steps_needed,
     steps_to_reach,
-    trajectories,
 )
 from nn_core.basics.losses import REGRESSION_LOSSES
 from nn_core.basics.optimizers import OPTIMIZERS, Run
@@ -234,12 +234,20 @@ def cached_surface(inputs: tuple, targets: tuple, loss: str) -> tuple[np.ndarray
                          RESOLUTION)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+# 16 walks of 12 paths of 20,000 steps hold at most 16 x 3.8 MB of weights.
+@st.cache_resource(max_entries=16, show_spinner=False)
+def shared_walk(runs: tuple, start: tuple, inputs: tuple, targets: tuple, loss: str) -> Walk:
+    """The server's walk of these runs on this data set, shared by every session: a new
+    number of steps continues it or slices it (``nn_core.basics.descent.Walk``)."""
+    return Walk([Run(name, lr) for name, lr in runs], start, np.array(inputs),
+                np.array(targets), loss)
+
+
 def cached_paths(runs: tuple, start: tuple, inputs: tuple, targets: tuple, loss: str,
                  steps: int) -> list[Trajectory]:
-    """nn_core.basics.descent.trajectories for every shown optimizer, stepping together."""
-    return trajectories([Run(name, lr) for name, lr in runs], start, np.array(inputs),
-                        np.array(targets), loss, steps)
+    """nn_core.basics.descent.trajectories for every shown optimizer, stepping together
+    (equal bit for bit), from the shared walk: only steps never computed cost updates."""
+    return shared_walk(runs, start, inputs, targets, loss).trajectories(steps)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

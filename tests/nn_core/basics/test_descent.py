@@ -8,6 +8,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nn_core import course as d
 from nn_core.basics import descent
@@ -173,3 +175,35 @@ def test_steps_needed_stops_early_with_the_full_paths_answer():
 def test_bad_input_raises_value_error(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def _same_paths(a: list[descent.Trajectory], b: list[descent.Trajectory]) -> None:
+    assert len(a) == len(b)
+    for p, q in zip(a, b, strict=True):
+        np.testing.assert_array_equal(p.weights, q.weights)
+        np.testing.assert_array_equal(p.losses, q.losses)
+        assert (p.diverged, p.diverged_at, p.settings) == (q.diverged, q.diverged_at, q.settings)
+
+
+WALK_RUNS = [Run("adam", 0.05), Run("sgd", 0.9), Run("rmsprop", 0.01), Run("nesterov", 0.1),
+             Run("adadelta", 1.0), Run("sgd", 3.0)]  # sgd 3.0 diverges on X3
+
+
+@settings(max_examples=25, deadline=None)
+@given(first=st.integers(0, 400), then=st.integers(0, 400))
+def test_a_walk_extended_or_sliced_is_the_walk_computed_at_once(first: int, then: int) -> None:
+    """The descent page's process-wide walks: any order of requests gives, bit for bit, the
+    paths computed from scratch for that many steps (divergence included)."""
+    walk = descent.Walk(WALK_RUNS, (0.9, 1.1), X3, Y3, "mse")
+    walk.trajectories(first)
+    assert walk.computed == first
+    _same_paths(walk.trajectories(then), trajectories(WALK_RUNS, (0.9, 1.1), X3, Y3, "mse", then))
+    assert walk.computed == max(first, then)
+    assert trajectories(WALK_RUNS, (0.9, 1.1), X3, Y3, "mse", 60)[-1].diverged
+
+
+def test_a_walk_refuses_bad_steps() -> None:
+    walk = descent.Walk([Run("adam", 0.001)], START, X, Y)
+    for bad in (-1, 1.5, descent.MAX_STEPS + 1):
+        with pytest.raises(ValueError, match="steps must be an integer"):
+            walk.trajectories(bad)
