@@ -68,15 +68,18 @@ panels.color_section()
 st.header(_("6. Hand-set kernels and learned filters"))
 panels.learned_section(learned)
 
-with st.expander(_("Keras code that reproduces these numbers")):
-    code = state.keras_script(image, index, kernel, bias32, activation, (row, col), kind,
-                              position)
-    st.code(code, language="python")
-    downloads.code_downloads(code, "convolution", _("How a convolution computes"),
-                             key=state.P + "code")
-    st.caption(_("Runs as is with the playground's requirements, at Keras's default float32; "
-                 "it prints the feature map's value at the kernel's position and the pooled "
-                 "value shown above (digit for digit with “Exact numbers” on)."))
+code_box = widgets.lazy_expander(_("Keras code that reproduces these numbers"),
+                                 state.P + "code_open")
+if code_box.open:
+    with code_box:
+        code = state.keras_script(image, index, kernel, bias32, activation, (row, col), kind,
+                                  position)
+        st.code(code, language="python")
+        downloads.code_downloads(code, "convolution", _("How a convolution computes"),
+                                 key=state.P + "code")
+        st.caption(_("Runs as is with the playground's requirements, at Keras's default float32; "
+                     "it prints the feature map's value at the kernel's position and the pooled "
+                     "value shown above (digit for digit with “Exact numbers” on)."))
 
 state.STATE.write_url()
 lesson.teacher_panel(state.STATE, state.TASKS)

@@ -81,21 +81,23 @@ lesson.task_panel(state.STATE, state.TASKS, {
     "reg_target": reg_target, "reg_prediction": reg_pred, "label": label,
     "probabilities": None if view is None else view.probabilities})
 
-with st.expander(_("Keras code that prints these numbers")):
-    code = curves_script(chosen, marks, (reg_target, reg_pred, reg_names),
-                         (bin_target, bin_pred, bin_names), gettext=_)
-    st.code(code, language="python")
-    downloads.code_downloads(code, "activations_and_losses", _("Activation and loss curves"),
-                             key=state.P + "code")
-    st.caption(_("float64, so with “Exact numbers” on the loss tables match to the last "
-                 "digit (the activation table rounds to float32, as Keras prints by default); "
-                 "derivatives by TensorFlow's GradientTape."))
-    if view is not None:
-        st.markdown(_("**The ten outputs**: softmax and the categorical losses."))
-        softmax_code = state.softmax_script(view.logits, view.label)
-        st.code(softmax_code, language="python")
-        downloads.code_downloads(softmax_code, "softmax_and_categorical_losses",
-                                 _("Softmax and the categorical losses"),
-                                 key=state.P + "softmax_code")
+code_box = widgets.lazy_expander(_("Keras code that prints these numbers"), state.P + "code_open")
+if code_box.open:
+    with code_box:
+        code = curves_script(chosen, marks, (reg_target, reg_pred, reg_names),
+                             (bin_target, bin_pred, bin_names), gettext=_)
+        st.code(code, language="python")
+        downloads.code_downloads(code, "activations_and_losses", _("Activation and loss curves"),
+                                 key=state.P + "code")
+        st.caption(_("float64, so with “Exact numbers” on the loss tables match to the last "
+                     "digit (the activation table rounds to float32, as Keras prints by default); "
+                     "derivatives by TensorFlow's GradientTape."))
+        if view is not None:
+            st.markdown(_("**The ten outputs**: softmax and the categorical losses."))
+            softmax_code = state.softmax_script(view.logits, view.label)
+            st.code(softmax_code, language="python")
+            downloads.code_downloads(softmax_code, "softmax_and_categorical_losses",
+                                     _("Softmax and the categorical losses"),
+                                     key=state.P + "softmax_code")
 
 lesson.teacher_panel(state.STATE, state.TASKS)

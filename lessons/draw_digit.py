@@ -13,7 +13,7 @@ import streamlit as st
 
 from nn_core.cnn.keras_code import model_script
 from nn_core.training import runs
-from ui.common import downloads, lesson
+from ui.common import downloads, lesson, widgets
 from ui.common.i18n import _
 from ui.digits import panels, state, training
 
@@ -45,11 +45,13 @@ st.write(_("Training runs in its own process on the server, so this page (and ev
 training.training_panel(runs_dir)
 
 if model is not None:
-    with st.expander(_("Keras code of this network")):
-        code = model_script(model.spec, gettext=_)
-        st.code(code, language="python")
-        downloads.code_downloads(code, "mnist_network", _("A convolutional network for MNIST"),
-                                 key=state.P + "code")
+    code_box = widgets.lazy_expander(_("Keras code of this network"), state.P + "code_open")
+    if code_box.open:
+        with code_box:
+            code = model_script(model.spec, gettext=_)
+            st.code(code, language="python")
+            downloads.code_downloads(code, "mnist_network", _("A convolutional network for MNIST"),
+                                     key=state.P + "code")
 
 state.STATE.write_url()
 lesson.teacher_panel(state.STATE, state.TASKS)

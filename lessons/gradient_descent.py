@@ -90,17 +90,20 @@ def walk() -> None:
 walk()
 st.markdown(panels.regimes_text(one, two, loss_name, len(data[1])))
 
-with st.expander(_("Keras code that draws the same paths")):
-    if runs:
-        code = descent_script(inputs, data[1], loss_name, start, steps, paths, labels,
-                              gettext=_)
-        st.code(code, language="python")
-        downloads.code_downloads(code, "gradient_descent",
-                                 _("Gradient descent over the error surface"),
-                                 key=state.P + "code")
-        st.caption(_("Each epoch is one full-batch step, so the weights after `steps` epochs "
-                     "are the end of the path above (diverged runs end in inf or nan in Keras)."))
-    else:
-        st.write(_("Tick an optimizer to get its Keras code."))
+code_box = widgets.lazy_expander(_("Keras code that draws the same paths"), state.P + "code_open")
+if code_box.open:
+    with code_box:
+        if runs:
+            code = descent_script(inputs, data[1], loss_name, start, steps, paths, labels,
+                                  gettext=_)
+            st.code(code, language="python")
+            downloads.code_downloads(code, "gradient_descent",
+                                     _("Gradient descent over the error surface"),
+                                     key=state.P + "code")
+            st.caption(_("Each epoch is one full-batch step, so the weights after `steps` "
+                         "epochs are the end of the path above (diverged runs end in inf or nan "
+                         "in Keras)."))
+        else:
+            st.write(_("Tick an optimizer to get its Keras code."))
 
 lesson.teacher_panel(state.STATE, state.TASKS)

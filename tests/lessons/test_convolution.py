@@ -25,7 +25,7 @@ from nn_core.cnn.convolution import (
 )
 from nn_core.cnn.digits import load_mnist
 from nn_core.training.runs import DEFAULT_MODEL_DIR, load_run
-from tests.support import ROOT
+from tests.support import ROOT, open_sections
 from ui.common.format import approx
 from ui.convolution.state import keras_digits, keras_script
 
@@ -70,7 +70,7 @@ def products_frame(at: AppTest) -> pd.DataFrame:
 
 @pytest.fixture
 def at() -> AppTest:
-    app = AppTest.from_file(PAGE, default_timeout=TIMEOUT).run()
+    app = open_sections(AppTest.from_file(PAGE, default_timeout=TIMEOUT).run())
     assert not app.exception
     return app
 

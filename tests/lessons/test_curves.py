@@ -17,7 +17,7 @@ from nn_core.basics.classification import activation_latex, classification_view,
 from nn_core.basics.keras_code import curves_script
 from nn_core.basics.losses import LOSSES, loss_gradient, loss_value
 from nn_core.basics.network import Network, format_keras
-from tests.support import ROOT
+from tests.support import ROOT, open_sections
 from ui.common.format import approx, fixed
 from ui.curves import state as curves_state
 
@@ -36,7 +36,7 @@ def loss_tables(at: AppTest) -> list:
 
 @pytest.fixture
 def at() -> AppTest:
-    app = AppTest.from_file(PAGE, default_timeout=TIMEOUT).run()
+    app = open_sections(AppTest.from_file(PAGE, default_timeout=TIMEOUT).run())
     assert not app.exception
     return app
 

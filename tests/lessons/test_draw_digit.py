@@ -26,7 +26,7 @@ from nn_core.cnn.summary import COLUMNS, summary_records, summary_rows, total_pa
 from nn_core.training.jobs import duration_text, estimate_seconds
 from nn_core.training.runs import DEFAULT_MODEL_DIR
 from tests.nn_core.training.helpers import TINY, fake_run
-from tests.support import ROOT
+from tests.support import ROOT, open_sections
 from ui.digits import state as digit_state
 
 PAGE = ROOT / "lessons" / "draw_digit.py"
@@ -63,9 +63,9 @@ def runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 def new_app() -> AppTest:
-    """The page, run once."""
+    """The page, run, with its Keras code open."""
     at = AppTest.from_file(str(PAGE), default_timeout=TIMEOUT)
-    at.run()
+    open_sections(at.run())
     assert not at.exception
     return at
 

@@ -11,7 +11,7 @@ from nn_core import course
 from nn_core.basics.descent import steps_to_reach, trajectories, trajectory
 from nn_core.basics.keras_code import descent_script
 from nn_core.basics.optimizers import Run
-from tests.support import ROOT
+from tests.support import ROOT, open_sections
 from ui.common.format import approx
 
 PAGE = str(ROOT / "lessons" / "gradient_descent.py")
@@ -41,7 +41,7 @@ def final_weights(at: AppTest, row: int) -> tuple[float, float]:
 
 @pytest.fixture
 def at() -> AppTest:
-    app = AppTest.from_file(PAGE, default_timeout=TIMEOUT).run()
+    app = open_sections(AppTest.from_file(PAGE, default_timeout=TIMEOUT).run())
     assert not app.exception and not app.error
     return app
 

@@ -12,7 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from nn_core.cnn.convolution import feature_map, get_kernel
-from tests.support import ROOT
+from tests.support import ROOT, open_sections
 from ui.common.state import decode_params
 from ui.convolution import state as convolution_state
 from ui.curves import state as curves_state
@@ -135,10 +135,18 @@ def test_each_pages_task_reports_success_once_solved(page: str, task: str,
 
 
 def test_the_teacher_panel_writes_a_link_with_the_chosen_lesson() -> None:
-    at = _open("gradient_descent", {"loss": "mae"})
-    at.multiselect(key="gd_teach_lock").set_value(["loss", "runs"]).run()
-    at.multiselect(key="gd_teach_hide").set_value(["data"]).run()
-    at.selectbox(key="gd_teach_task").set_value("diverge").run()
+    at = open_sections(_open("gradient_descent", {"loss": "mae"}))
+    at.multiselect(key="gd_teach_lock__w").set_value(["loss", "runs"]).run()
+    at.multiselect(key="gd_teach_hide__w").set_value(["data"]).run()
+    at.selectbox(key="gd_teach_task__w").set_value("diverge").run()
     link = at.code[-1].value
     assert "?" in link and "loss=mae" in link and "lock=loss,runs" in link
     assert "hide=data" in link and "task=diverge" in link
+    # closing the panel and opening it again keeps the teacher's choices
+    at.session_state["gd_teach_open"] = False
+    at.run()
+    assert not any(w.key == "gd_teach_lock__w" for w in at.multiselect)
+    at.session_state["gd_teach_open"] = True
+    at.run()
+    assert at.multiselect(key="gd_teach_lock__w").value == ["loss", "runs"]
+    assert at.code[-1].value == link

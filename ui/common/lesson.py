@@ -19,6 +19,7 @@ import streamlit as st
 
 from ui.common.i18n import _
 from ui.common.state import PageState
+from ui.common.widgets import lazy_expander, persistent
 
 # A task's check: the page's computed values -> (solved, what the students see: why it is
 # solved, or what is still missing), in the session's language.
@@ -78,18 +79,23 @@ def teacher_panel(page: PageState, tasks: Sequence[Task]) -> None:
         return
     names = list(page.url_spec)
     p = page.prefix + "teach_"
-    with st.expander(_("Prepare a lesson link (teacher tools)"), icon=":material/school:"):
+    # Built only while open (most students never open it); the choices outlive closing it.
+    box = lazy_expander(_("Prepare a lesson link (teacher tools)"), p + "open",
+                        icon=":material/school:")
+    if not box.open:
+        return
+    with box:
         st.caption(_("Set the page up as the students should find it, then choose what they "
                      "may not change. The link keeps every setting as it is now."))
         labels = {n: setting_label(page, n) for n in names}  # in this run's language
-        lock = st.multiselect(_("Fix these controls (shown, but disabled)"), names,
-                              key=p + "lock", format_func=labels.get)
-        hide = st.multiselect(_("Hide these controls"), [n for n in names if n not in lock],
-                              key=p + "hide", format_func=labels.get)
+        lock = persistent(st.multiselect, _("Fix these controls (shown, but disabled)"),
+                          p + "lock", [], options=names, format_func=labels.get)
+        hide = persistent(st.multiselect, _("Hide these controls"), p + "hide", [],
+                          options=[n for n in names if n not in lock], format_func=labels.get)
         by_id = {t.id: t for t in tasks}
-        task = st.selectbox(_("Task for the students"), [None, *by_id], key=p + "task",
-                            format_func=lambda t: _("No task") if t is None
-                            else _(by_id[t].text))
+        task = persistent(st.selectbox, _("Task for the students"), p + "task", None,
+                          options=[None, *by_id], format_func=lambda t: _("No task")
+                          if t is None else _(by_id[t].text))
         st.code(page_url(page, {"lock": lock, "hide": hide, "task": task}), language=None,
                 wrap_lines=True)
         st.caption(_("Copy the link (the button at its right) and hand it out: it opens this "
