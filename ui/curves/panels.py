@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from nn_core.basics.activations import (
@@ -32,7 +33,7 @@ from nn_core.basics.losses import (
 from ui.common import charts, widgets
 from ui.common.figures import robust_range
 from ui.common.format import short
-from ui.common.i18n import _
+from ui.common.i18n import _, current_language
 from ui.curves.figures import CurveMarker, curves_figure
 from ui.curves.state import (
     CLASSES,
@@ -40,6 +41,7 @@ from ui.curves.state import (
     LOGIT_COLUMNS,
     POINTS,
     P,
+    exact_shown,
     num32,
     num64,
     on_confident,
@@ -68,32 +70,43 @@ def activation_controls() -> tuple[list[str], tuple[float, float], tuple[float, 
     return chosen, x_range, y_range, show_marks
 
 
+# Built once per server for each set of inputs (the language and the exact toggle included: the
+# texts are in the figures), and shared by every session and rerun: a student who changes one
+# section of the page reuses the others' figures (each figure also keeps its encoded spec,
+# ui.common.figures.PlainFigure).
+@st.cache_resource(max_entries=64, show_spinner=False)
+def activation_figures(chosen: tuple[str, ...], x_range: tuple[float, float],
+                       y_range: tuple[float, float], marks: tuple[tuple[str, float], ...],
+                       language: str, exact: bool) -> tuple[go.Figure, go.Figure]:
+    """f(x) and f'(x) of each chosen activation over ``POINTS`` x values, the forward page's
+    neurons (``marks``: (name, x) pairs) marked where they fall inside the x range."""
+    xs = np.linspace(*x_range, POINTS)
+    values = {name: activate(name, xs) for name in chosen}
+    slopes = {name: activation_derivative(name, xs) for name in chosen}
+    shown = {k: v for k, v in marks if x_range[0] <= v <= x_range[1]}
+    write = writer32(exact)
+    guides = {f"{k} = {write(v)}": v for k, v in shown.items()}
+    fx_marks = [CurveMarker(n, k, v, float(activate(n, [v])[0]))
+                for n in chosen for k, v in shown.items()]
+    dfx_marks = [CurveMarker(n, k, v, float(activation_derivative(n, [v])[0]))
+                 for n in chosen for k, v in shown.items()]
+    return (curves_figure(xs, values, markers=fx_marks, guides=guides, title="f(x)",
+                          y_title="f(x)", y_range=y_range, fmt=write),
+            curves_figure(xs, slopes, markers=dfx_marks, guides=guides,
+                          title=_("derivative f'(x)"), y_title="f'(x)",
+                          y_range=robust_range(slopes, 0.0, 100.0), fmt=write))
+
+
 def activation_section(chosen: list[str], x_range: tuple[float, float],
                        y_range: tuple[float, float], marks: dict[str, float],
                        hidden: str, output: str) -> None:
     """f(x) and f'(x) of each chosen activation, the forward page's neurons marked (``marks``
     empty: none), their values in a table, and what each activation is good for."""
-    xs = np.linspace(*x_range, POINTS)
-    values = {name: activate(name, xs) for name in chosen}
-    slopes = {name: activation_derivative(name, xs) for name in chosen}
-    shown = {k: v for k, v in marks.items() if x_range[0] <= v <= x_range[1]}
-    guides = {f"{k} = {num32(v)}": v for k, v in shown.items()}
-    fx_marks = [CurveMarker(n, k, v, float(activate(n, [v])[0]))
-                for n in chosen for k, v in shown.items()]
-    dfx_marks = [CurveMarker(n, k, v, float(activation_derivative(n, [v])[0]))
-                 for n in chosen for k, v in shown.items()]
     left, right = st.columns(2)
-    charts.show(
-        curves_figure(xs, values, markers=fx_marks, guides=guides, title="f(x)",
-                      y_title="f(x)", y_range=y_range, fmt=writer32()),
-        "activations", where=left, key=P + "activations_figure",
-    )
-    charts.show(
-        curves_figure(xs, slopes, markers=dfx_marks, guides=guides,
-                      title=_("derivative f'(x)"), y_title="f'(x)",
-                      y_range=robust_range(slopes, 0.0, 100.0), fmt=writer32()),
-        "activation-derivatives", where=right, key=P + "derivatives_figure",
-    )
+    fx, dfx = activation_figures(tuple(chosen), tuple(x_range), tuple(y_range),
+                                 tuple(marks.items()), current_language(), exact_shown())
+    charts.show(fx, "activations", where=left, key=P + "activations_figure")
+    charts.show(dfx, "activation-derivatives", where=right, key=P + "derivatives_figure")
     formulas(chosen, activation_latex)
     outside = [f"{k} = {num32(v)}" for k, v in marks.items()
                if not x_range[0] <= v <= x_range[1]]
@@ -206,6 +219,31 @@ def loss_table(names: list[str], target: float, prediction: float) -> pd.DataFra
     })
 
 
+@st.cache_resource(max_entries=64, show_spinner=False)
+def loss_figures(kind: str, names: tuple[str, ...], target: float,
+                 x_range: tuple[float, float], prediction: float, language: str,
+                 exact: bool) -> tuple[go.Figure, go.Figure]:
+    """The losses and their derivatives over ``POINTS`` predictions, the chosen prediction
+    marked (cached like ``activation_figures``)."""
+    xs = np.linspace(*x_range, POINTS)
+    values, grads = loss_curves(list(names), target, xs)
+    at_values, at_grads = loss_curves(list(names), target, np.array([prediction]))
+    write = writer64(exact)
+    guides = ({_("target {value}").format(value=write(target)): target}
+              if kind == "regression" else {})
+    guides[_("prediction {value}").format(value=write(prediction))] = prediction
+    out = []
+    for curves, at, what in ((values, at_values, _("loss")),
+                             (grads, at_grads, _("d loss / d prediction"))):
+        markers = [CurveMarker(n, "", prediction, float(at[n][0])) for n in names]
+        out.append(curves_figure(xs, curves, markers=markers, guides=guides,
+                                 title=_("{what}, target {value}").format(
+                                     what=what, value=write(target)),
+                                 x_title=_("prediction"), y_title=what,
+                                 y_range=robust_range(curves), fmt=write))
+    return out[0], out[1]
+
+
 def loss_section(kind: str, names: list[str], target: float, x_range: tuple[float, float],
                  prediction: float) -> None:
     """Loss curves, their gradients and the table at one prediction."""
@@ -215,26 +253,13 @@ def loss_section(kind: str, names: list[str], target: float, x_range: tuple[floa
     if not names:
         st.info(_("Pick at least one loss to draw."))
         return
-    xs = np.linspace(*x_range, POINTS)
-    values, grads = loss_curves(names, target, xs)
-    at_values, at_grads = loss_curves(names, target, np.array([prediction]))
-    guides = ({_("target {value}").format(value=num64(target)): target}
-              if kind == "regression" else {})
-    guides[_("prediction {value}").format(value=num64(prediction))] = prediction
     left, right = st.columns(2)
-    for column, curves, at, key, what in (
-            (left, values, at_values, "loss", _("loss")),
-            (right, grads, at_grads, "d loss / d prediction", _("d loss / d prediction"))):
-        markers = [CurveMarker(n, "", prediction, float(at[n][0])) for n in names]
-        charts.show(
-            curves_figure(xs, curves, markers=markers, guides=guides,
-                          title=_("{what}, target {value}").format(
-                              what=what, value=num64(target)),
-                          x_title=_("prediction"),
-                          y_title=what, y_range=robust_range(curves), fmt=writer64()),
-            f"{kind}-{'loss' if key == 'loss' else 'loss-derivative'}", where=column,
-            key=f"{P}{kind}_{key}",
-        )
+    figures = loss_figures(kind, tuple(names), float(target), tuple(x_range), float(prediction),
+                           current_language(), exact_shown())
+    for column, figure, key in zip((left, right), figures, ("loss", "d loss / d prediction"),
+                                   strict=True):
+        charts.show(figure, f"{kind}-{'loss' if key == 'loss' else 'loss-derivative'}",
+                    where=column, key=f"{P}{kind}_{key}")
     formulas(names, loss_latex, per_row=1)  # the losses' formulas are long: one a line
     st.dataframe(loss_table(names, target, prediction), hide_index=True, width="stretch",
                  key=f"{P}{kind}_table")

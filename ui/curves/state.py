@@ -98,15 +98,15 @@ def num64(value: float) -> str:
     return writer64()(value)
 
 
-def writer32() -> Callable[[float], str]:
-    """``num32`` with the toggle read once, for a figure's hover texts (a curve of 401 points
-    read it 401 times: a quarter of the page's server time under load)."""
-    return format_keras if exact_shown() else approx
+def writer32(exact: bool | None = None) -> Callable[[float], str]:
+    """``num32`` for the toggle ``exact`` (None: as it is now), read once: a figure writes the
+    hover texts of hundreds of points (read per point, a quarter of the page's server time)."""
+    return format_keras if (exact_shown() if exact is None else exact) else approx
 
 
-def writer64() -> Callable[[float], str]:
-    """``num64`` with the toggle read once (see ``writer32``)."""
-    return fixed if exact_shown() else approx
+def writer64(exact: bool | None = None) -> Callable[[float], str]:
+    """``num64`` for the toggle ``exact`` (None: as it is now), read once (see ``writer32``)."""
+    return fixed if (exact_shown() if exact is None else exact) else approx
 
 
 def logits_table(logits) -> pd.DataFrame:
