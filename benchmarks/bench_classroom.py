@@ -5,7 +5,8 @@ Each student session does what a browser does in a room: it joins with the room'
 nickname, and runs the poll fragment every time the server asks (``auto_rerun``: a
 ``rerun_script`` with the fragment's id, every NN_PLAYGROUND_FOLLOW_POLL_S seconds); a full
 rerun the server starts on its own (the fragment's ``st.rerun(scope="app")``) is read like any
-other. Measured on /forward, in one run of one server:
+other. Every control is moved as the browser moves it (a control inside a page's st.fragment
+reruns that fragment). Measured on /forward, in one run of one server:
 
 * follow latency: the teacher sets w5 (its exact-number entry) every MOVE_S seconds; for each
   student, the time from the teacher's message to the first ``w5 (exact)`` element the
@@ -162,9 +163,8 @@ async def main_async(args: argparse.Namespace) -> None:
         cpu0, t0 = cpu(), time.perf_counter()
         for m in range(args.moves):
             value = round(-1.9 + 0.35 * m, 2)
-            teacher.find(W5, "number_input").value = value
-            sent = time.perf_counter()
-            await teacher.rerun(timeout=TIMEOUT_S)
+            sent = time.perf_counter()  # as the browser sends it: the page fragment's rerun
+            await teacher.set(W5, value, "number_input", timeout=TIMEOUT_S)
             await asyncio.sleep(args.move_s - (time.perf_counter() - sent))
             for s in students:
                 seen = s.seen_w5.get(round(value, 6))
@@ -185,8 +185,8 @@ async def main_async(args: argparse.Namespace) -> None:
             end = time.perf_counter() + duration
             await asyncio.sleep(rng.uniform(0, args.move_s))
             while time.perf_counter() < end:
-                s.find(W5, "number_input").value = round(rng.uniform(-2, 2), 2)
-                r = await s.rerun(timeout=TIMEOUT_S)
+                r = await s.set(W5, round(rng.uniform(-2, 2), 2), "number_input",
+                                timeout=TIMEOUT_S)
                 explore_latencies.append(r.latency_s)
                 await asyncio.sleep(rng.uniform(0.5, 1.5) * args.move_s)
 
