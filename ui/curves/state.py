@@ -32,7 +32,10 @@ from ui.common.state import (
 from ui.common.widgets import bump_editor
 from ui.forward import state as forward
 
-POINTS = 401  # samples per curve
+# Samples per drawn curve: every 0.1 over the default x range (-10, 10), smooth on screen; tables
+# and marked points are computed at their own x. 401 sent 107-130 KB a rerun (each point
+# carries its hover text), 201 about half (benchmarks/loadtest.py --pages curves).
+POINTS = 201
 CLASSES = 10  # the digits 0-9: Dense(10, softmax) at the end of lessons 000-001's networks
 # Illustrative logits of the last Dense layer for a 4 that looks a little like a 9 (and a 7)
 DEFAULT_LOGITS: tuple[float, ...] = (-1.2, 0.4, -0.3, 0.8, 3.1, -0.5, 0.2, 1.1, -0.9, 2.4)
