@@ -36,17 +36,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.loadtest import (
-    LOAD_TIMEOUT_S,
-    RERUN_TIMEOUT_S,
-    SCENARIOS,
-    SETTLE_S,
-    LevelResult,
-    Window,
-    fmt,
-    student,
-)
-from benchmarks.streamlit_client import ROOT, tree_cpu_seconds, tree_rss_bytes
+from benchmarks.loadtest import SCENARIOS, LevelResult, fmt, run_level
+from benchmarks.streamlit_client import ROOT, tree_cpu_seconds
 from deploy.proxy import Replicas
 
 LOG_DIR = ROOT / "artifacts" / "bench_scale"
@@ -92,41 +83,15 @@ def cpu_of(replicas: Replicas) -> tuple[list[float], float]:
 async def run_load(replicas: Replicas, page: str, n: int, duration: float,
                    think: tuple[float, float], seed: int
                    ) -> tuple[LevelResult, list[float], float, float]:
-    """loadtest.run_level through the proxy: N students, ramp up, ``duration`` s measured."""
-    result = LevelResult(f"{replicas.n} replicas", page, n, duration)
-    window, all_loaded = Window(), asyncio.Event()
-    ramp_step = min(0.2, 10.0 / n)
-    ramp_s = ramp_step * n
-    deadline = time.monotonic() + ramp_s + LOAD_TIMEOUT_S + SETTLE_S + duration + 30
-    tasks = [asyncio.create_task(student(i, replicas.ws_url, page, n, ramp_step, think, seed,
-                                         window, all_loaded, result, deadline))
-             for i in range(n)]
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(all_loaded.wait(), ramp_s + LOAD_TIMEOUT_S)
-    await asyncio.sleep(SETTLE_S)
-    pids = [s.pid for s in replicas.servers]
-    cpu0, nginx0 = cpu_of(replicas)
-    client0, host0, t0 = time.process_time(), host_busy_seconds(), time.monotonic()
-    window.started = True
-    peak = sum(tree_rss_bytes(p) for p in pids)
-    while time.monotonic() - t0 < duration:
-        await asyncio.sleep(min(0.5, max(0.0, duration - (time.monotonic() - t0))))
-        peak = max(peak, sum(tree_rss_bytes(p) for p in pids))
-    window.ended = True
-    elapsed = time.monotonic() - t0
-    cpu1, nginx1 = cpu_of(replicas)
-    host_busy = host_busy_seconds() - host0
-    result.client_cpu_s = time.process_time() - client0
-    result.duration_s = elapsed
-    result.rss_peak = peak
-    result.loadavg = os.getloadavg()[0]
+    """loadtest.run_level through the proxy: the level, and over its window each replica's
+    CPU seconds, nginx's and the whole host's busy seconds."""
+    result = await run_level(None, f"{replicas.n} replicas", page, n, duration, think, seed,
+                             ws_url=replicas.ws_url, pids=[s.pid for s in replicas.servers],
+                             probe=lambda: (*cpu_of(replicas), host_busy_seconds()))
+    assert result.probed is not None
+    (cpu0, nginx0, host0), (cpu1, nginx1, host1) = result.probed
     per_replica = [b - a for a, b in zip(cpu0, cpu1, strict=True)]
-    result.server_cpu_s = sum(per_replica)
-    _, pending = await asyncio.wait(tasks, timeout=RERUN_TIMEOUT_S + 10)
-    for task in pending:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
-    return result, per_replica, nginx1 - nginx0, host_busy
+    return result, per_replica, nginx1 - nginx0, host1 - host0
 
 
 def spread(replicas: Replicas, sessions: int) -> list[int]:

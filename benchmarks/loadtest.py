@@ -46,7 +46,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -156,6 +156,7 @@ class LevelResult:
     rss_peak: int = 0
     rss_before: int = 0
     loadavg: float = 0.0
+    probed: tuple[Any, Any] | None = None  # run_level's probe at the window's start and end
 
     @property
     def reruns(self) -> int:
@@ -230,30 +231,49 @@ async def student(i: int, ws_url: str, page: str, n: int, ramp_step: float, thin
         await session.close()
 
 
-async def run_level(server: Server, target: str, page: str, n: int, duration: float,
-                    think: tuple[float, float], seed: int) -> LevelResult:
-    """N sessions on ``page``: ramp up, measure ``duration`` seconds, drain, close."""
+async def run_level(server: Server | None, target: str, page: str, n: int, duration: float,
+                    think: tuple[float, float], seed: int, *, ws_url: str = "",
+                    pids: Sequence[int] = (), probe: Callable[[], Any] | None = None,
+                    ) -> LevelResult:
+    """N sessions on ``page``: ramp up, measure ``duration`` seconds, drain, close.
+
+    The sessions talk to ``server`` (or to ``ws_url``, e.g. a proxy); the server CPU and
+    memory are those of ``server`` (or of the process trees ``pids``, e.g. the replicas
+    behind it). ``probe`` is called when the measured window opens and when it closes; the
+    two values land in ``result.probed`` (bench_scale: each replica's and nginx's CPU)."""
+    ws_url = ws_url or server.ws_url
+    pids = list(pids) or [server.pid]
+
+    def rss() -> int:
+        return sum(tree_rss_bytes(pid) for pid in pids)
+
+    def cpu() -> float:
+        return sum(tree_cpu_seconds(pid) for pid in pids)
+
     result = LevelResult(target, page, n, duration)
-    result.rss_before = tree_rss_bytes(server.pid)
+    result.rss_before = rss()
     window, all_loaded = Window(), asyncio.Event()
     ramp_step = min(0.2, 10.0 / n)
     ramp_s = ramp_step * n
     deadline = time.monotonic() + ramp_s + LOAD_TIMEOUT_S + SETTLE_S + duration + 30
-    tasks = [asyncio.create_task(student(i, server.ws_url, page, n, ramp_step, think, seed,
+    tasks = [asyncio.create_task(student(i, ws_url, page, n, ramp_step, think, seed,
                                          window, all_loaded, result, deadline))
              for i in range(n)]
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(all_loaded.wait(), ramp_s + LOAD_TIMEOUT_S)
     await asyncio.sleep(SETTLE_S)
-    cpu0, client0, t0 = tree_cpu_seconds(server.pid), time.process_time(), time.monotonic()
+    probed = probe() if probe else None
+    cpu0, client0, t0 = cpu(), time.process_time(), time.monotonic()
     window.started = True
-    peak = tree_rss_bytes(server.pid)
+    peak = rss()
     while time.monotonic() - t0 < duration:
         await asyncio.sleep(min(0.5, max(0.0, duration - (time.monotonic() - t0))))
-        peak = max(peak, tree_rss_bytes(server.pid))
+        peak = max(peak, rss())
     window.ended = True
     elapsed = time.monotonic() - t0
-    result.server_cpu_s = tree_cpu_seconds(server.pid) - cpu0
+    result.server_cpu_s = cpu() - cpu0
+    if probe:
+        result.probed = (probed, probe())
     result.client_cpu_s = time.process_time() - client0
     result.duration_s = elapsed
     result.rss_peak = peak

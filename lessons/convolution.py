@@ -74,9 +74,8 @@ if code_box.open:
     with code_box:
         code = state.keras_script(image, index, kernel, bias32, activation, (row, col), kind,
                                   position)
-        st.code(code, language="python")
-        downloads.code_downloads(code, "convolution", _("How a convolution computes"),
-                                 key=state.P + "code")
+        downloads.show_code(code, "convolution", _("How a convolution computes"),
+                             key=state.P + "code")
         st.caption(_("Runs as is with the playground's requirements, at Keras's default float32; "
                      "it prints the feature map's value at the kernel's position and the pooled "
                      "value shown above (digit for digit with “Exact numbers” on)."))

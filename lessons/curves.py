@@ -86,18 +86,16 @@ if code_box.open:
     with code_box:
         code = curves_script(chosen, marks, (reg_target, reg_pred, reg_names),
                              (bin_target, bin_pred, bin_names), gettext=_)
-        st.code(code, language="python")
-        downloads.code_downloads(code, "activations_and_losses", _("Activation and loss curves"),
-                                 key=state.P + "code")
+        downloads.show_code(code, "activations_and_losses", _("Activation and loss curves"),
+                             key=state.P + "code")
         st.caption(_("float64, so with “Exact numbers” on the loss tables match to the last "
                      "digit (the activation table rounds to float32, as Keras prints by default); "
                      "derivatives by TensorFlow's GradientTape."))
         if view is not None:
             st.markdown(_("**The ten outputs**: softmax and the categorical losses."))
             softmax_code = state.softmax_script(view.logits, view.label)
-            st.code(softmax_code, language="python")
-            downloads.code_downloads(softmax_code, "softmax_and_categorical_losses",
-                                     _("Softmax and the categorical losses"),
-                                     key=state.P + "softmax_code")
+            downloads.show_code(softmax_code, "softmax_and_categorical_losses",
+                                 _("Softmax and the categorical losses"),
+                                 key=state.P + "softmax_code")
 
 lesson.teacher_panel(state.STATE, state.TASKS)

@@ -49,9 +49,8 @@ if model is not None:
     if code_box.open:
         with code_box:
             code = model_script(model.spec, gettext=_)
-            st.code(code, language="python")
-            downloads.code_downloads(code, "mnist_network", _("A convolutional network for MNIST"),
-                                     key=state.P + "code")
+            downloads.show_code(code, "mnist_network", _("A convolutional network for MNIST"),
+                                 key=state.P + "code")
 
 state.STATE.write_url()
 lesson.teacher_panel(state.STATE, state.TASKS)

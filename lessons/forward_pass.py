@@ -98,9 +98,8 @@ def lesson_page() -> None:
         with code_box:
             code = (forward_script(net, gettext=_)
                     + training_step_script(s["loss"], s["target"], s["lr"], gettext=_))
-            st.code(code, language="python")
-            downloads.code_downloads(code, "forward_pass", _("Forward pass of a 2-2-1 network"),
-                                     key=state.P + "code")
+            downloads.show_code(code, "forward_pass", _("Forward pass of a 2-2-1 network"),
+                                 key=state.P + "code")
             st.caption(_("Runs as is with the playground's requirements, at Keras's default "
                          "float32; it prints the Y and loss shown above and the weights after one "
                          "training step."))

@@ -96,10 +96,9 @@ if code_box.open:
         if runs:
             code = descent_script(inputs, data[1], loss_name, start, steps, paths, labels,
                                   gettext=_)
-            st.code(code, language="python")
-            downloads.code_downloads(code, "gradient_descent",
-                                     _("Gradient descent over the error surface"),
-                                     key=state.P + "code")
+            downloads.show_code(code, "gradient_descent",
+                                 _("Gradient descent over the error surface"),
+                                 key=state.P + "code")
             st.caption(_("Each epoch is one full-batch step, so the weights after `steps` "
                          "epochs are the end of the path above (diverged runs end in inf or nan "
                          "in Keras)."))

@@ -53,6 +53,12 @@ def code_downloads(code: str, name: str, title: str, key: str) -> None:
                           icon=":material/download:")
 
 
+def show_code(code: str, name: str, title: str, key: str) -> None:
+    """A page's Keras code (``st.code``) and its two downloads under it (``code_downloads``)."""
+    st.code(code, language="python")
+    code_downloads(code, name, title, key)
+
+
 def _reader(path: Path) -> Callable[[], bytes]:
     """A zero-argument callable for st.download_button: the file's bytes, read on click."""
     return lambda: path.read_bytes()

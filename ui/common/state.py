@@ -277,6 +277,15 @@ class PageState:
     def __getitem__(self, name: str) -> Any:
         return st.session_state[self.key(name)]
 
+    def get(self, name: str, default: Any = None) -> Any:
+        """A setting's value, or ``default`` outside a session or before the page set its
+        settings up (number writers that figure builders also call from tests)."""
+        key = self.key(name)  # an undeclared name is a bug: KeyError
+        try:
+            return st.session_state[key]
+        except Exception:  # no session, or not initialised yet
+            return default
+
     def __setitem__(self, name: str, value: Any) -> None:
         """Set a setting, unless a lesson link fixed it (then callbacks leave it as it is)."""
         if not is_locked(self.key(name)):

@@ -186,10 +186,7 @@ def as_dtype(values: Any) -> np.ndarray:
 
 def exact_shown() -> bool:
     """Whether the page's "exact numbers" toggle is on (False outside a session)."""
-    try:
-        return bool(STATE["exact"])
-    except Exception:  # no session, or the page has not set its settings up yet
-        return False
+    return bool(STATE.get("exact", False))
 
 
 def keras_digits(value: float) -> str:

@@ -83,10 +83,7 @@ P = STATE.prefix
 
 def exact_shown() -> bool:
     """Whether the page's "exact numbers" toggle is on (False outside a session)."""
-    try:
-        return bool(STATE["exact"])
-    except Exception:  # no session, or the page has not set its settings up yet
-        return False
+    return bool(STATE.get("exact", False))
 
 
 def num32(value: float) -> str:

@@ -60,10 +60,7 @@ def exact(value: float) -> str:
 
 def exact_shown() -> bool:
     """Whether the page's "exact (as Keras prints)" toggle is on (False outside a session)."""
-    try:
-        return bool(STATE["exact"])
-    except Exception:  # no session, or the page has not set its settings up yet
-        return False
+    return bool(STATE.get("exact", False))
 
 
 def loss_after(net: Network, stepped: np.ndarray) -> float:
