@@ -35,15 +35,29 @@ widgets.persistent(st.toggle, _("Exact numbers (as the Keras code prints them)")
                           "(1.8262999), 7 decimals of float64 for the losses and softmax."))
 
 st.header(_("Activation functions"))
-chosen, x_range, y_range, show_marks = panels.activation_controls()
-if x_range[0] >= x_range[1] or y_range[0] >= y_range[1]:
-    st.error(_("Each range needs a lower end below its upper end."))
-    st.stop()
-if not chosen:
-    st.info(_("Pick at least one activation to draw."))
+
+
+def activation_part() -> None:
+    """The activation controls and curves; the link follows their settings."""
+    chosen, x_range, y_range, show_marks = panels.activation_controls()
+    state.STATE.write_url()
+    if x_range[0] >= x_range[1] or y_range[0] >= y_range[1]:
+        st.error(_("Each range needs a lower end below its upper end."))
+    elif not chosen:
+        st.info(_("Pick at least one activation to draw."))
+    else:
+        panels.activation_section(chosen, x_range, y_range, marks if show_marks else {},
+                                  fwd_hidden, fwd_output)
+
+
+# The activation part is a fragment: a new activation or range (what students move most here)
+# reruns its curves and the link, not the loss and softmax sections (benchmarks/loadtest.py).
+# While the Keras code at the bottom is open it prints the chosen activations too, so then the
+# part runs with the page.
+if st.session_state.get(state.P + "code_open"):
+    activation_part()
 else:
-    panels.activation_section(chosen, x_range, y_range, marks if show_marks else {}, fwd_hidden,
-                              fwd_output)
+    st.fragment(activation_part)()
 
 st.header(_("Losses"))
 st.subheader(_("Regression: a real-valued target"))
@@ -84,7 +98,7 @@ lesson.task_panel(state.STATE, state.TASKS, {
 code_box = widgets.lazy_expander(_("Keras code that prints these numbers"), state.P + "code_open")
 if code_box.open:
     with code_box:
-        code = curves_script(chosen, marks, (reg_target, reg_pred, reg_names),
+        code = curves_script(state.STATE["activations"], marks, (reg_target, reg_pred, reg_names),
                              (bin_target, bin_pred, bin_names), gettext=_)
         downloads.show_code(code, "activations_and_losses", _("Activation and loss curves"),
                              key=state.P + "code")

@@ -127,6 +127,11 @@ class Walk:
         """How many steps are computed so far."""
         return len(self._path) - 1
 
+    @property
+    def nbytes(self) -> int:
+        """The memory the walk's arrays hold: the path and the per-step learning rates."""
+        return int(self._path.nbytes + self._stepper.lr_t.nbytes)
+
     def _extend(self, steps: int) -> None:
         done = self.computed
         if steps <= done:

@@ -43,6 +43,18 @@ def _copy_back(widget_key: str, key: str, then: Callable[[], Any] | None = None)
         then()
 
 
+def _sync(widget_key: str, value: Any) -> None:
+    """Give the widget under ``widget_key`` the setting's value, unless it already shows it:
+    a value set through Session State is sent to the browser again on every run (py-spy
+    under benchmarks/loadtest.py: /forward's nine slider-and-number pairs)."""
+    state = st.session_state
+    if widget_key in state:
+        shown = state[widget_key]
+        if type(shown) is type(value) and shown == value:
+            return
+    state[widget_key] = value
+
+
 def sanitize_choice(value: Any, options: Sequence[Any]) -> Any:
     """A stored choice still among ``options``, else the first option (None if there is none)."""
     return value if value in options else (options[0] if options else None)
@@ -85,7 +97,7 @@ def persistent(widget: Callable[..., Any], label: str, key: str, default: Any = 
         st.session_state.setdefault(widget_key, st.session_state[key])
         st.session_state[key] = widget(label, key=widget_key, **kwargs)
         return st.session_state[key]
-    st.session_state[widget_key] = st.session_state[key]
+    _sync(widget_key, st.session_state[key])
     then = kwargs.pop("on_change", None)  # the page's own callback runs after the copy-back
     widget(label, key=widget_key, on_change=_copy_back, args=(widget_key, key, then), **kwargs)
     return st.session_state[key]
@@ -103,6 +115,9 @@ def lazy_expander(label: str, key: str, **kwargs: Any) -> Any:
 def clip(value: float, low: float, high: float) -> float:
     """``value`` clamped into [low, high] (a slider can only show values in its range)."""
     return float(min(max(value, low), high))
+
+
+NUMBER_WIDTH = 104  # px: "-0.123456" and the +/- buttons, beside a slider that takes the rest
 
 
 def slider_number(
@@ -123,18 +138,20 @@ def slider_number(
     if locked:
         help = fixed_note()
     slider_key, number_key = key + "__slider", key + "__number"
-    st.session_state[slider_key] = clip(value, low, high)
-    st.session_state[number_key] = value
-    left, right = st.columns([3, 2], vertical_alignment="bottom")
+    _sync(slider_key, clip(value, low, high))
+    _sync(number_key, value)
+    # one horizontal container, not st.columns (a row and two column blocks): two messages
+    # fewer per pair on every run (/forward sent 99 a move, 27 of them for its nine pairs)
+    row = st.container(horizontal=True, wrap=False, vertical_alignment="bottom", gap="small")
     # value= repeats what the key holds: without it st.slider copies the whole Session State
     # (filtered_state) to guess whether it is a range, on every run of every slider
-    left.slider(label, min_value=float(low), max_value=float(high), step=float(step),
-                value=st.session_state[slider_key], key=slider_key, on_change=_copy_back,
-                args=(slider_key, key), help=help, **locked)
-    right.number_input(_("{label} (exact)").format(label=label), step=float(step),
-                       format=number_format,
-                       key=number_key, on_change=_copy_back, args=(number_key, key),
-                       label_visibility="collapsed", **locked)
+    row.slider(label, min_value=float(low), max_value=float(high), step=float(step),
+               value=st.session_state[slider_key], key=slider_key, on_change=_copy_back,
+               args=(slider_key, key), help=help, **locked)
+    row.number_input(_("{label} (exact)").format(label=label), step=float(step),
+                     format=number_format, width=NUMBER_WIDTH,
+                     key=number_key, on_change=_copy_back, args=(number_key, key),
+                     label_visibility="collapsed", **locked)
     return value
 
 

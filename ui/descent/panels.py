@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from nn_core import course
@@ -147,8 +148,10 @@ def path_warnings(labels: list[str], paths: list[Trajectory], two: float, loss: 
 
 
 def results_table(labels: list[str], paths: list[Trajectory], step: int, steps: int,
-                  minimum: np.ndarray) -> pd.DataFrame:
-    """One row per path: weights and loss at ``step``, final weights, steps to the minimum."""
+                  minimum: np.ndarray) -> pa.Table:
+    """One row per path: weights and loss at ``step``, final weights, steps to the minimum.
+    Arrow, all strings: what Streamlit sends, without a pandas frame to convert on every step
+    of the walk."""
     rows = []
     for label, p in zip(labels, paths, strict=True):
         gone = step >= len(p.weights)  # a diverged path has no weights from its last step on
@@ -169,7 +172,7 @@ def results_table(labels: list[str], paths: list[Trajectory], step: int, steps: 
                 _("never") if arrived is None else str(arrived),
             _("settings"): ", ".join(f"{k}={short(v)}" for k, v in p.settings.items()),
         })
-    return pd.DataFrame(rows)
+    return pa.Table.from_pylist(rows)
 
 
 def regimes_text(one: float, two: float, loss: str, n: int) -> str:

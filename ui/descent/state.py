@@ -6,7 +6,9 @@ step count comes from ``nn_core.basics.descent``, cached per input with ``st.cac
 
 from __future__ import annotations
 
+import collections
 import math
+import threading
 
 import numpy as np
 import pandas as pd
@@ -234,23 +236,48 @@ def cached_surface(inputs: tuple, targets: tuple, loss: str) -> tuple[np.ndarray
                          RESOLUTION)
 
 
-# 16 walks of 12 paths of 20,000 steps hold at most 16 x 3.8 MB of weights.
-@st.cache_resource(max_entries=16, show_spinner=False)
+WALK_CACHE_BYTES = 64 * 2**20  # the walks kept for the whole server (~130 typical ones)
+_walks: collections.OrderedDict[tuple, Walk] = collections.OrderedDict()  # oldest use first
+_walks_lock = threading.Lock()
+
+
 def shared_walk(runs: tuple, start: tuple, inputs: tuple, targets: tuple, loss: str) -> Walk:
     """The server's walk of these runs on this data set, shared by every session: a new
-    number of steps continues it or slices it (``nn_core.basics.descent.Walk``)."""
-    return Walk([Run(name, lr) for name, lr in runs], start, np.array(inputs),
-                np.array(targets), loss)
+    number of steps continues it or slices it (``nn_core.basics.descent.Walk``).
+
+    Kept by the memory they hold, not by count: a typical walk (2 paths, 10,000 steps) holds
+    0.5 MB and the largest (12 paths, 20,000 steps) 5.8 MB, so a count that bounded memory
+    kept 16 walks, fewer than the conditioning slider's 20 positions, and a class moving it
+    recomputed walks of 10,000 steps (a quarter of /descent's CPU under the load test)."""
+    key = (runs, start, inputs, targets, loss)
+    with _walks_lock:
+        walk = _walks.get(key)
+        if walk is None:
+            walk = _walks[key] = Walk([Run(name, lr) for name, lr in runs], start,
+                                      np.array(inputs), np.array(targets), loss)
+        _walks.move_to_end(key)
+        return walk
+
+
+def _trim_walks() -> None:
+    """Forget the least recently used walks beyond WALK_CACHE_BYTES (the newest stays)."""
+    with _walks_lock:
+        total = sum(w.nbytes for w in _walks.values())
+        while total > WALK_CACHE_BYTES and len(_walks) > 1:
+            total -= _walks.popitem(last=False)[1].nbytes
 
 
 def cached_paths(runs: tuple, start: tuple, inputs: tuple, targets: tuple, loss: str,
                  steps: int) -> list[Trajectory]:
     """nn_core.basics.descent.trajectories for every shown optimizer, stepping together
     (equal bit for bit), from the shared walk: only steps never computed cost updates."""
-    return shared_walk(runs, start, inputs, targets, loss).trajectories(steps)
+    paths = shared_walk(runs, start, inputs, targets, loss).trajectories(steps)
+    _trim_walks()  # the walk may have grown
+    return paths
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+# An int per data set: 256 of them cost nothing, and each miss is ~4,000 Adam steps (80 ms)
+@st.cache_data(max_entries=256, show_spinner=False)
 def course_steps(start: tuple, inputs: tuple, targets: tuple, loss: str,
                  minimum: tuple) -> int | None:
     """Steps the course's Adam(0.001) needs to get within TOLERANCE of ``minimum``."""
