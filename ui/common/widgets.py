@@ -141,7 +141,7 @@ def slider_number(
     _sync(slider_key, clip(value, low, high))
     _sync(number_key, value)
     # one horizontal container, not st.columns (a row and two column blocks): two messages
-    # fewer per pair on every run (/forward sent 99 a move, 27 of them for its nine pairs)
+    # fewer per pair on every run (/forward sent 99 messages a move, 27 of them these blocks)
     row = st.container(horizontal=True, wrap=False, vertical_alignment="bottom", gap="small")
     # value= repeats what the key holds: without it st.slider copies the whole Session State
     # (filtered_state) to guess whether it is a range, on every run of every slider
