@@ -4,28 +4,37 @@ Images are heatmaps with row 0 at the top and square pixels, as the digit page d
 rectangle marks where the kernel (or the pooling window) sits. Weights and feature maps use a
 diverging scale centred on 0 (blue positive, orange negative, as on the forward page), so a
 negative response looks different from a positive one.
+
+Every builder writes a plain plotly spec (``ui.common.figures.plain_figure``): with plotly's
+per-property validation (``go.Heatmap``, ``update_layout``, ``add_shape``, ``make_subplots``
+on every call) the page's first run took ~0.9 s of server CPU, 47% of it in the layout updates
+and 42% in validation (py-spy, 8 loads of /convolution). The subplot grids (domains and title
+annotations) still come from ``make_subplots``, once per grid and titles (``_grid``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ui.common.figures import colorscale, plain_figure
 from ui.common.format import short
 from ui.common.i18n import N_, _
-from ui.common.style import NEGATIVE, POSITIVE, TEMPLATE, THEME_TEXT
+from ui.common.style import NEGATIVE, POSITIVE, TEMPLATE_SPEC, THEME_TEXT
 from ui.digits.figures import mosaic
 
 INK_COLORSCALE = "gray_r"  # MNIST as printed: white paper, black ink
-DIVERGING = ((0.0, NEGATIVE), (0.5, "#f8f9fa"), (1.0, POSITIVE))  # orange - white - blue
+DIVERGING = [[0.0, NEGATIVE], [0.5, "#f8f9fa"], [1.0, POSITIVE]]  # orange - white - blue
 MARK = "#e03131"  # the kernel's (or window's) outline: the playground's red
 WINNER = "#fab005"
 CHANNEL_SCALES = ("Reds", "Greens", "Blues")
 CHANNEL_NAMES = (N_("red"), N_("green"), N_("blue"))
 _MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
+_GRID_MARGIN = {"l": 10, "r": 10, "t": 30, "b": 10}  # a grid's titles sit lower than a title
 
 
 def _limit(values: np.ndarray) -> float:
@@ -35,26 +44,54 @@ def _limit(values: np.ndarray) -> float:
     return float(np.max(np.abs(finite))) if finite.size and np.any(finite) else 1.0
 
 
-def _square(fig: go.Figure, title: str, height: int) -> go.Figure:
+@lru_cache(maxsize=64)
+def _grid(rows: int, cols: int, titles: tuple[str, ...], horizontal_spacing: float,
+          vertical_spacing: float | None) -> dict:
+    """The layout ``make_subplots`` makes for a rows×cols grid with these titles: its axes
+    (``xaxis``, ``yaxis2``, …: anchor and domain) and the titles' annotations. Built once per
+    grid and titles (a language has its own titles); copy before changing."""
+    kwargs = {} if vertical_spacing is None else {"vertical_spacing": vertical_spacing}
+    layout = make_subplots(rows=rows, cols=cols, subplot_titles=list(titles),
+                           horizontal_spacing=horizontal_spacing, **kwargs).to_dict()["layout"]
+    layout.pop("template", None)
+    return layout
+
+
+def _cell_axes(row: int, col: int, cols: int) -> dict:
+    """The axes a trace in grid cell (row, col) (both from 1) refers to, as add_trace sets
+    them: {"xaxis": "x", "yaxis": "y"} for the first cell, "x2"/"y2" for the second, …"""
+    n = (row - 1) * cols + col
+    suffix = "" if n == 1 else str(n)
+    return {"xaxis": "x" + suffix, "yaxis": "y" + suffix}
+
+
+def _square(data: list[dict], title: str, height: int, layout: dict | None = None,
+            margin: dict | None = None) -> go.Figure:
     """Square pixels, row 0 at the top, no axes (each subplot's y tied to its own x); a title
-    and a fixed height."""
-    fig.update_xaxes(visible=False, constrain="domain")
-    for name in [n for n in fig.layout if n.startswith("yaxis")]:
-        if fig.layout[name].range is None:
-            fig.layout[name].autorange = "reversed"
-        fig.layout[name].update(visible=False, scaleanchor="x" + name[len("yaxis"):],
-                                scaleratio=1, constrain="domain")
-    fig.update_layout(template=TEMPLATE, title={"text": title, "font": {"size": 14}},
-                      height=height, margin=dict(_MARGIN), plot_bgcolor="rgba(0,0,0,0)",
-                      paper_bgcolor="rgba(0,0,0,0)")
-    return fig
+    and a fixed height. ``layout``: the figure's own layout so far (a grid's axes, shapes,
+    annotations, axis ranges); a y axis without a range is reversed."""
+    layout = {key: (dict(value) if isinstance(value, dict) else value)
+              for key, value in (layout or {}).items()}
+    layout.setdefault("xaxis", {})
+    layout.setdefault("yaxis", {})
+    for name in [n for n in layout if n.startswith("xaxis")]:
+        layout[name].update(visible=False, constrain="domain")
+    for name in [n for n in layout if n.startswith("yaxis")]:
+        axis = layout[name]
+        if axis.get("range") is None:
+            axis["autorange"] = "reversed"
+        axis.update(visible=False, scaleanchor="x" + name[len("yaxis"):], scaleratio=1,
+                    constrain="domain")
+    layout.update(template=TEMPLATE_SPEC, title={"text": title, "font": {"size": 14}},
+                  height=height, margin=dict(margin or _MARGIN), plot_bgcolor="rgba(0,0,0,0)",
+                  paper_bgcolor="rgba(0,0,0,0)")
+    return plain_figure(data, layout)
 
 
-def _outline(fig: go.Figure, row: int, col: int, size: int, color: str = MARK,
-             **where: int) -> None:
+def _outline(row: int, col: int, size: int, color: str = MARK) -> dict:
     """A rectangle around the size×size pixels whose top-left one is (row, col)."""
-    fig.add_shape(type="rect", x0=col - 0.5, x1=col + size - 0.5, y0=row - 0.5,
-                  y1=row + size - 0.5, line={"color": color, "width": 3}, **where)
+    return {"type": "rect", "x0": col - 0.5, "x1": col + size - 0.5, "y0": row - 0.5,
+            "y1": row + size - 0.5, "line": {"color": color, "width": 3}}
 
 
 HOVER = ".6g"  # the d3 format of a hovered value unless the page passes its own ("hover")
@@ -75,13 +112,12 @@ def image_figure(image: np.ndarray, row: int, col: int, size: int = 3,
     image = np.asarray(image, np.float64)
     if image.ndim != 2:
         raise ValueError(f"expected a grey image (H, W), got shape {image.shape}")
-    fig = go.Figure(go.Heatmap(z=image, zmin=0, zmax=1, colorscale=INK_COLORSCALE,
-                               showscale=False,
-                               hovertemplate=_("row {row}, col {col}: {value}").format(
-                                   row="%{y}", col="%{x}", value="%{z:.4f}")
-                               + "<extra></extra>"))
-    _outline(fig, row, col, size)
-    return _square(fig, _("Input image (28×28)") if title is None else title, height)
+    trace = {"type": "heatmap", "z": image, "zmin": 0, "zmax": 1,
+             "colorscale": colorscale(INK_COLORSCALE), "showscale": False,
+             "hovertemplate": _("row {row}, col {col}: {value}").format(
+                 row="%{y}", col="%{x}", value="%{z:.4f}") + "<extra></extra>"}
+    return _square([trace], _("Input image (28×28)") if title is None else title, height,
+                   {"shapes": [_outline(row, col, size)]})
 
 
 def _text(values: np.ndarray, digits: int = 3) -> list[list[str]]:
@@ -99,22 +135,19 @@ def step_figure(patch: np.ndarray, kernel: np.ndarray, products: np.ndarray,
     arrays = [np.asarray(a, np.float64) for a in (patch, kernel, products)]
     if not arrays[0].shape == arrays[1].shape == arrays[2].shape or arrays[0].ndim != 2:
         raise ValueError("patch, kernel and products must be (k, k) arrays of one shape")
-    fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.06,
-                        subplot_titles=(_("patch (pixels)"), "× " + _("kernel (weights)"),
-                                        "= " + _("products")))
+    titles = (_("patch (pixels)"), "× " + _("kernel (weights)"), "= " + _("products"))
+    data = []
     for i, (values, what) in enumerate(zip(arrays, (_("pixel"), _("weight"), _("product")),
                                            strict=True)):
         ink = i == 0
         limit = _limit(values)
-        fig.add_trace(go.Heatmap(
-            z=values, text=_text(values), texttemplate="%{text}", textfont={"size": 13},
-            colorscale=INK_COLORSCALE if ink else list(DIVERGING), zmin=0 if ink else -limit,
-            zmax=1 if ink else limit, showscale=False,
-            hovertemplate=_cell_hover(hover, what)),
-            row=1, col=i + 1)
-    fig = _square(fig, "", height)
-    fig.update_layout(margin={"l": 10, "r": 10, "t": 30, "b": 10})
-    return fig
+        data.append({
+            "type": "heatmap", "z": values, "text": _text(values), "texttemplate": "%{text}",
+            "textfont": {"size": 13},
+            "colorscale": colorscale(INK_COLORSCALE) if ink else DIVERGING,
+            "zmin": 0 if ink else -limit, "zmax": 1 if ink else limit, "showscale": False,
+            "hovertemplate": _cell_hover(hover, what), **_cell_axes(1, i + 1, 3)})
+    return _square(data, "", height, _grid(1, 3, titles, 0.06, None), _GRID_MARGIN)
 
 
 def map_figure(values: np.ndarray, title: str, mark: tuple[int, int] | None = None,
@@ -127,17 +160,17 @@ def map_figure(values: np.ndarray, title: str, mark: tuple[int, int] | None = No
     if values.ndim != 2:
         raise ValueError(f"expected a map (h, w), got shape {values.shape}")
     limit = _limit(values) if limit is None else float(limit) or 1.0
-    fig = go.Figure(go.Heatmap(
-        z=values, colorscale=list(DIVERGING), zmin=-limit, zmax=limit, hoverongaps=False,
-        colorbar={"thickness": 10, "len": 0.8},
-        hovertemplate=_cell_hover(hover)))
-    fig.update_xaxes(range=[-0.5, values.shape[1] - 0.5])
-    fig.update_yaxes(range=[values.shape[0] - 0.5, -0.5])
-    fig.add_shape(type="rect", x0=-0.5, x1=values.shape[1] - 0.5, y0=-0.5,
-                  y1=values.shape[0] - 0.5, line={"color": "#adb5bd", "width": 1, "dash": "dot"})
+    h, w = values.shape
+    trace = {"type": "heatmap", "z": values, "colorscale": DIVERGING, "zmin": -limit,
+             "zmax": limit, "hoverongaps": False, "colorbar": {"thickness": 10, "len": 0.8},
+             "hovertemplate": _cell_hover(hover)}
+    shapes = [{"type": "rect", "x0": -0.5, "x1": w - 0.5, "y0": -0.5, "y1": h - 0.5,
+               "line": {"color": "#adb5bd", "width": 1, "dash": "dot"}}]
     if mark is not None:
-        _outline(fig, mark[0], mark[1], size)
-    return _square(fig, title, height)
+        shapes.append(_outline(mark[0], mark[1], size))
+    return _square([trace], title, height, {
+        "xaxis": {"range": [-0.5, w - 0.5]}, "yaxis": {"range": [h - 0.5, -0.5]},
+        "shapes": shapes})
 
 
 def block_figure(block: np.ndarray, winner: tuple[int, int] | None, title: str,
@@ -146,13 +179,11 @@ def block_figure(block: np.ndarray, winner: tuple[int, int] | None, title: str,
     ``hover``); the max (``winner``) outlined."""
     block = np.asarray(block, np.float64)
     limit = _limit(block)
-    fig = go.Figure(go.Heatmap(
-        z=block, text=_text(block, 4), texttemplate="%{text}", textfont={"size": 15},
-        colorscale=list(DIVERGING), zmin=-limit, zmax=limit, showscale=False,
-        hovertemplate=_cell_hover(hover)))
-    if winner is not None:
-        _outline(fig, winner[0], winner[1], 1, WINNER)
-    return _square(fig, title, height)
+    trace = {"type": "heatmap", "z": block, "text": _text(block, 4), "texttemplate": "%{text}",
+             "textfont": {"size": 15}, "colorscale": DIVERGING, "zmin": -limit, "zmax": limit,
+             "showscale": False, "hovertemplate": _cell_hover(hover)}
+    layout = {} if winner is None else {"shapes": [_outline(winner[0], winner[1], 1, WINNER)]}
+    return _square([trace], title, height, layout)
 
 
 def rgb_figure(image: np.ndarray, row: int, col: int, size: int = 3,
@@ -162,10 +193,10 @@ def rgb_figure(image: np.ndarray, row: int, col: int, size: int = 3,
     if image.ndim != 3 or image.shape[2] != 3:
         raise ValueError(f"expected an RGB image (H, W, 3), got shape {image.shape}")
     pixels = np.clip(np.round(image * 255), 0, 255).astype(np.uint8)
-    fig = go.Figure(go.Image(z=pixels, hovertemplate=_("row {row}, col {col}").format(
-        row="%{y}", col="%{x}") + "<br>RGB %{z}<extra></extra>"))
-    _outline(fig, row, col, size)
-    return _square(fig, _("Colour image") if title is None else title, height)
+    trace = {"type": "image", "z": pixels, "hovertemplate": _("row {row}, col {col}").format(
+        row="%{y}", col="%{x}") + "<br>RGB %{z}<extra></extra>"}
+    return _square([trace], _("Colour image") if title is None else title, height,
+                   {"shapes": [_outline(row, col, size)]})
 
 
 def channels_figure(patches: np.ndarray, kernel: np.ndarray, products: np.ndarray,
@@ -179,23 +210,21 @@ def channels_figure(patches: np.ndarray, kernel: np.ndarray, products: np.ndarra
     channels = arrays[0].shape[0]
     names = ([_(n) for n in CHANNEL_NAMES] if channels == 3 else
              [_("channel {c}").format(c=c) for c in range(channels)])
-    titles = [f"{names[c]}: {what}" for c in range(channels)
-              for what in (_("patch"), _("weights"), _("products"))]
-    fig = make_subplots(rows=channels, cols=3, horizontal_spacing=0.06, vertical_spacing=0.1,
-                        subplot_titles=titles)
+    titles = tuple(f"{names[c]}: {what}" for c in range(channels)
+                   for what in (_("patch"), _("weights"), _("products")))
+    data = []
     for c in range(channels):
         for i, values in enumerate(a[c] for a in arrays):
             pixels = i == 0
             limit = _limit(values)
-            fig.add_trace(go.Heatmap(
-                z=values, text=_text(values), texttemplate="%{text}", textfont={"size": 12},
-                colorscale=CHANNEL_SCALES[c % 3] if pixels else list(DIVERGING),
-                zmin=0 if pixels else -limit, zmax=1 if pixels else limit, showscale=False,
-                hovertemplate=_cell_hover(hover)),
-                row=c + 1, col=i + 1)
-    fig = _square(fig, "", height)
-    fig.update_layout(margin={"l": 10, "r": 10, "t": 30, "b": 10})
-    return fig
+            data.append({
+                "type": "heatmap", "z": values, "text": _text(values),
+                "texttemplate": "%{text}", "textfont": {"size": 12},
+                "colorscale": colorscale(CHANNEL_SCALES[c % 3]) if pixels else DIVERGING,
+                "zmin": 0 if pixels else -limit, "zmax": 1 if pixels else limit,
+                "showscale": False, "hovertemplate": _cell_hover(hover),
+                **_cell_axes(c + 1, i + 1, 3)})
+    return _square(data, "", height, _grid(channels, 3, titles, 0.06, 0.1), _GRID_MARGIN)
 
 
 def filters_figure(kernel: np.ndarray, title: str, columns: int = 8,
@@ -215,35 +244,34 @@ def filters_figure(kernel: np.ndarray, title: str, columns: int = 8,
         peak = np.max(np.abs(tiles), axis=(0, 1), keepdims=True)
         shown = tiles / np.where(peak > 0, peak, 1.0)
     image, channel = mosaic(shown, min(columns, f), gap=1)
-    raw, _grid = mosaic(tiles, min(columns, f), gap=1)
+    raw, _grid_of = mosaic(tiles, min(columns, f), gap=1)
     limit = 1.0 if per_filter else _limit(kernel)
-    fig = go.Figure(go.Heatmap(
-        z=image, customdata=np.stack([channel.astype(np.float64), raw], axis=-1),
-        colorscale=list(DIVERGING), zmin=-limit, zmax=limit, hoverongaps=False,
-        showscale=not per_filter, colorbar={"thickness": 10, "len": 0.8},
-        hovertemplate=_("filter {filter}<br>weight {weight}").format(
-            filter="%{customdata[0]}", weight="%{customdata[1]:.4f}") + "<extra></extra>"))
+    trace = {
+        "type": "heatmap", "z": image,
+        "customdata": np.stack([channel.astype(np.float64), raw], axis=-1),
+        "colorscale": DIVERGING, "zmin": -limit, "zmax": limit, "hoverongaps": False,
+        "showscale": not per_filter, "colorbar": {"thickness": 10, "len": 0.8},
+        "hovertemplate": _("filter {filter}<br>weight {weight}").format(
+            filter="%{customdata[0]}", weight="%{customdata[1]:.4f}") + "<extra></extra>"}
     cols = min(columns, f)
+    numbers = []
     for i in range(f):
         r, q = divmod(i, cols)
-        fig.add_annotation(x=q * (k + 1) + (k - 1) / 2, y=r * (k + 1) - 0.5, yshift=6,
-                           text=str(i), showarrow=False, font={"size": 10, "color": THEME_TEXT})
+        numbers.append({"x": q * (k + 1) + (k - 1) / 2, "y": r * (k + 1) - 0.5, "yshift": 6,
+                        "text": str(i), "showarrow": False,
+                        "font": {"size": 10, "color": THEME_TEXT}})
     rows = -(-f // cols)
-    return _square(fig, title, height or 90 + 75 * rows)
+    return _square([trace], title, height or 90 + 75 * rows, {"annotations": numbers})
 
 
 def channel_figure(images: Sequence[np.ndarray], titles: Sequence[str],
                    height: int = 140) -> go.Figure:
     """Colour channels (each (H, W) in [0, 1]) side by side, each in its own colour."""
-    fig = make_subplots(rows=1, cols=len(images), subplot_titles=list(titles),
-                        horizontal_spacing=0.04)
-    for i, image in enumerate(images):
-        fig.add_trace(go.Heatmap(z=np.asarray(image, np.float64), zmin=0, zmax=1,
-                                 colorscale=CHANNEL_SCALES[i % 3], showscale=False,
-                                 hovertemplate=_("row {row}, col {col}: {value}").format(
-                                     row="%{y}", col="%{x}", value="%{z:.3f}")
-                                 + "<extra></extra>"),
-                      row=1, col=i + 1)
-    fig = _square(fig, "", height)
-    fig.update_layout(margin={"l": 10, "r": 10, "t": 30, "b": 10})
-    return fig
+    data = [{"type": "heatmap", "z": np.asarray(image, np.float64), "zmin": 0, "zmax": 1,
+             "colorscale": colorscale(CHANNEL_SCALES[i % 3]), "showscale": False,
+             "hovertemplate": _("row {row}, col {col}: {value}").format(
+                 row="%{y}", col="%{x}", value="%{z:.3f}") + "<extra></extra>",
+             **_cell_axes(1, i + 1, len(images))}
+            for i, image in enumerate(images)]
+    return _square(data, "", height, _grid(1, len(images), tuple(titles), 0.04, None),
+                   _GRID_MARGIN)

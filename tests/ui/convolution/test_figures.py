@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from nn_core.cnn.convolution import COLOR_KERNEL, channel_products, color_image, patch
+from tests.support import assert_valid_spec
 from ui.convolution import figures
 
 
@@ -75,3 +76,33 @@ def test_filters_figure_numbers_each_filter() -> None:
     np.testing.assert_allclose(raw[:3, :3], kernel[:, :, 0, 0])  # the hover's real weights
     with pytest.raises(ValueError, match="k, k, 1, f"):
         figures.filters_figure(np.zeros((3, 3, 32)), "bad")
+
+
+def _every_figure() -> dict[str, object]:
+    """One figure of each builder, with the page's kinds of input (NaN cells, marks, grids)."""
+    rng = np.random.default_rng(2)
+    image = color_image()
+    partial = np.full((26, 26), np.nan)
+    partial[0, :3] = [-2.0, 1.0, 0.5]
+    return {
+        "image": figures.image_figure(rng.random((28, 28)), 4, 7, 3),
+        "step": figures.step_figure(rng.random((3, 3)), rng.normal(size=(3, 3)),
+                                    rng.normal(size=(3, 3)), hover=".4~f"),
+        "map": figures.map_figure(partial, "so far", mark=(0, 2)),
+        "map limit": figures.map_figure(rng.normal(size=(13, 13)), "pooled", limit=0.0),
+        "block": figures.block_figure(np.array([[1.0, 3.0], [2.0, -1.0]]), (0, 1), "max"),
+        "rgb": figures.rgb_figure(image, 9, 2),
+        "channels": figures.channels_figure(np.moveaxis(patch(image, 9, 2), -1, 0),
+                                            np.moveaxis(COLOR_KERNEL, -1, 0),
+                                            channel_products(image, COLOR_KERNEL, 9, 2)),
+        "channel": figures.channel_figure([image[..., i] for i in range(3)], "rgb"),
+        "filters": figures.filters_figure(rng.normal(size=(3, 3, 1, 10)), "ten", columns=4,
+                                          per_filter=True),
+    }
+
+
+@pytest.mark.parametrize("name", list(_every_figure()))
+def test_every_builder_sends_a_valid_spec(name: str) -> None:
+    """The builders skip plotly's validation: plotly must accept each spec as it is sent, and
+    validating it must not change it (tests.support.assert_valid_spec)."""
+    assert_valid_spec(_every_figure()[name])
