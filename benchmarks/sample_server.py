@@ -40,6 +40,8 @@ def shares(folded: Path) -> tuple[int, list[tuple[float, str]]]:
     total = 0
     for line in folded.read_text(errors="replace").splitlines():
         stack, _, count = line.rpartition(" ")
+        if not count.isdigit():  # a frame name with a newline in it (py-spy prints it as is)
+            continue
         n = int(count)
         total += n
         seen = set()

@@ -47,7 +47,7 @@ _SPAWN_LOCK = threading.Lock()
 
 
 @contextlib.contextmanager
-def _without_main_module() -> Iterator[None]:
+def without_main_module() -> Iterator[None]:
     """Spawn children without re-running ``__main__`` (under Streamlit that is the page script)."""
     original = multiprocessing.spawn.get_preparation_data
 
@@ -77,7 +77,7 @@ def start_worker(ctx: Any, name: str, spec: ModelSpec, run_dir: Path, messages: 
         target=train_model, name=name, daemon=True,
         args=(spec.to_dict(), str(run_dir), messages, cancel_event, train_limit, SEED,
               None if data_path is None else str(data_path), initial_epoch, os.getpid()))
-    with _without_main_module():
+    with without_main_module():
         process.start()
     return process
 

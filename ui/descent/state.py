@@ -1,14 +1,13 @@
 """The descent page's settings table, scenario callbacks, input readers and cached paths.
 
 Settings live in Session State under ``gd_<name>`` (``STATE``); every surface value, path and
-step count comes from ``nn_core.basics.descent``, cached per input with ``st.cache_data``.
+step count comes from ``nn_core.basics.descent``, cached per input with ``st.cache_data``; the
+paths and step counts are computed in the walk worker (``ui.descent.walks``).
 """
 
 from __future__ import annotations
 
-import collections
 import math
-import threading
 
 import numpy as np
 import pandas as pd
@@ -18,20 +17,19 @@ import streamlit as st
 from nn_core import course
 from nn_core.basics.descent import (
     Trajectory,
-    Walk,
     error_surface,
     lr_thresholds,
     mse_minimum,
-    steps_needed,
     steps_to_reach,
 )
 from nn_core.basics.losses import REGRESSION_LOSSES
-from nn_core.basics.optimizers import OPTIMIZERS, Run
+from nn_core.basics.optimizers import OPTIMIZERS
 from ui.common.format import short
 from ui.common.i18n import N_, _
 from ui.common.lesson import Task
 from ui.common.state import Column, PageState, Setting, number_codec, table_codec
 from ui.common.widgets import bump_editor
+from ui.descent import walks
 from ui.descent.figures import PathTrace, walk_figure
 
 TOLERANCE = course.DESCENT_TOLERANCE
@@ -236,54 +234,23 @@ def cached_surface(inputs: tuple, targets: tuple, loss: str) -> tuple[np.ndarray
                          RESOLUTION)
 
 
-WALK_CACHE_BYTES = 64 * 2**20  # the walks kept for the whole server (~130 typical ones)
-_walks: collections.OrderedDict[tuple, Walk] = collections.OrderedDict()  # oldest use first
-_walks_lock = threading.Lock()
-
-
-def shared_walk(runs: tuple, start: tuple, inputs: tuple, targets: tuple, loss: str) -> Walk:
-    """The server's walk of these runs on this data set, shared by every session: a new
-    number of steps continues it or slices it (``nn_core.basics.descent.Walk``).
-
-    Kept by the memory they hold, not by count: a typical walk (2 paths, 10,000 steps) holds
-    0.5 MB and the largest (12 paths, 20,000 steps) 5.8 MB, so a count that bounded memory
-    kept 16 walks, fewer than the conditioning slider's 20 positions, and a class moving it
-    recomputed walks of 10,000 steps (a quarter of /descent's CPU under the load test)."""
-    key = (runs, start, inputs, targets, loss)
-    with _walks_lock:
-        walk = _walks.get(key)
-        if walk is None:
-            walk = _walks[key] = Walk([Run(name, lr) for name, lr in runs], start,
-                                      np.array(inputs), np.array(targets), loss)
-        _walks.move_to_end(key)
-        return walk
-
-
-def _trim_walks() -> None:
-    """Forget the least recently used walks beyond WALK_CACHE_BYTES (the newest stays)."""
-    with _walks_lock:
-        total = sum(w.nbytes for w in _walks.values())
-        while total > WALK_CACHE_BYTES and len(_walks) > 1:
-            total -= _walks.popitem(last=False)[1].nbytes
-
-
 def cached_paths(runs: tuple, start: tuple, inputs: tuple, targets: tuple, loss: str,
                  steps: int) -> list[Trajectory]:
     """nn_core.basics.descent.trajectories for every shown optimizer, stepping together
-    (equal bit for bit), from the shared walk: only steps never computed cost updates."""
-    paths = shared_walk(runs, start, inputs, targets, loss).trajectories(steps)
-    _trim_walks()  # the walk may have grown
-    return paths
+    (equal bit for bit), from the server's walks, in the walk worker (``ui.descent.walks``):
+    only steps never computed cost updates, and the server's other sessions do not wait."""
+    return walks.POOL.paths(runs, start, inputs, targets, loss, steps)
 
 
 # An int per data set: 256 of them cost nothing, and each miss is ~4,000 Adam steps (80 ms)
 @st.cache_data(max_entries=256, show_spinner=False)
 def course_steps(start: tuple, inputs: tuple, targets: tuple, loss: str,
                  minimum: tuple) -> int | None:
-    """Steps the course's Adam(0.001) needs to get within TOLERANCE of ``minimum``."""
-    run = Run(course.DESCENT_OPTIMIZER, course.DESCENT_LEARNING_RATE)
-    return steps_needed(run, start, np.array(inputs), np.array(targets), minimum, loss,
-                        COURSE_SEARCH_STEPS, TOLERANCE)
+    """Steps the course's Adam(0.001) needs to get within TOLERANCE of ``minimum`` (in the walk
+    worker)."""
+    return walks.POOL.course_steps((course.DESCENT_OPTIMIZER, course.DESCENT_LEARNING_RATE),
+                                   start, inputs, targets, minimum, loss, COURSE_SEARCH_STEPS,
+                                   TOLERANCE)
 
 
 def path_labels(runs: list[tuple[str, float]]) -> list[str]:
