@@ -91,14 +91,16 @@ def _watch_parent(parent_pid: int) -> None:
         time.sleep(PARENT_CHECK_S)
 
 
-def die_with_parent(parent_pid: int) -> None:
+def die_with_parent(parent_pid: int, pdeathsig: bool = True) -> None:
     """Make this process end when ``parent_pid`` (the server) ends, however it ends.
 
     PR_SET_PDEATHSIG (Linux) has the kernel send SIGKILL when the spawning thread ends; the
     polling thread covers other systems, a parent that died before prctl ran, and the case
-    where something sits between. Exits now if the parent is already gone.
+    where something sits between. Exits now if the parent is already gone. ``pdeathsig``
+    False: the polling thread alone, for a process spawned from a thread that may end before
+    the server does (a Streamlit script thread ends with its run).
     """
-    if sys.platform.startswith("linux"):
+    if pdeathsig and sys.platform.startswith("linux"):
         with contextlib.suppress(Exception):  # no libc/prctl: the polling thread still works
             ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0,
                                                     0)

@@ -88,3 +88,31 @@ def test_the_polling_thread_alone_ends_an_orphan() -> None:
         if server.poll() is None:
             server.kill()
             server.wait()
+
+
+# A "server" that starts the descent page's walk workers (ui.descent.walks) and prints their
+# pids: they are spawned from whichever thread asks first, so only their parent check ends them.
+WALK_SERVER_SCRIPT = """
+import json, sys, time
+sys.path.insert(0, {root!r})
+from ui.descent.walks import WalkPool
+pool = WalkPool(2)
+print(json.dumps(pool.worker_pids()), flush=True)
+time.sleep(600)
+"""
+
+
+def test_the_walk_workers_die_when_their_server_is_killed() -> None:
+    server, line = _run_server(WALK_SERVER_SCRIPT.format(root=str(ROOT)))
+    try:
+        pids = json.loads(line)
+        assert len(pids) == 2 and server.pid not in pids
+        assert not any(pid_gone(pid) for pid in pids)
+        server.send_signal(signal.SIGKILL)
+        server.wait(10)
+        for pid in pids:
+            assert wait_pid_gone(pid, 10), f"walk worker {pid} outlived its server"
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()

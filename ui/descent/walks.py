@@ -13,7 +13,8 @@ costs 2,500 updates, and back to 5,000 none (``nn_core.basics.descent.Walk``). O
 serves the whole server (``POOL``), so a class shares its walks and the walks use at most
 one core. A worker that dies (killed, out of memory) is replaced at the next call; if none can
 be started the walks are computed in the server's own process, as before, so the page keeps
-working either way. The results are bit for bit those of ``nn_core.basics.descent``.
+working either way. A worker never outlives its server (``die_with_parent``: it checks its
+parent once a second). The results are bit for bit those of ``nn_core.basics.descent``.
 
 This module imports no Streamlit: a spawned worker imports it, NumPy and ``nn_core`` only.
 """
@@ -35,7 +36,7 @@ import numpy as np
 
 from nn_core.basics.descent import Trajectory, Walk, steps_needed
 from nn_core.basics.optimizers import Run
-from nn_core.training.worker import without_main_module
+from nn_core.training.worker import die_with_parent, without_main_module
 
 WALK_CACHE_BYTES = 32 * 2**20  # the walks each worker keeps (~65 typical ones)
 
@@ -127,8 +128,11 @@ class WalkPool:
         with self._lock:
             executor = self._executors[slot]
             if executor is None:
+                # a worker ends when the server does, even killed (its parent-pid check):
+                # not by PR_SET_PDEATHSIG, as the spawning thread is a script run's
                 executor = self._executors[slot] = ProcessPoolExecutor(
-                    max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+                    max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                    initializer=die_with_parent, initargs=(os.getpid(), False))
             return executor
 
     def _replace(self, slot: int, broken: ProcessPoolExecutor) -> None:
