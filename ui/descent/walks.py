@@ -126,14 +126,24 @@ class WalkPool:
 
     def _worker(self, slot: int) -> ProcessPoolExecutor:
         with self._lock:
+            started = any(self._executors)
             executor = self._executors[slot]
             if executor is None:
-                # a worker ends when the server does, even killed (its parent-pid check):
-                # not by PR_SET_PDEATHSIG, as the spawning thread is a script run's
-                executor = self._executors[slot] = ProcessPoolExecutor(
-                    max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                    initializer=die_with_parent, initargs=(os.getpid(), False))
+                executor = self._executors[slot] = self._new_executor()
+            if not started:  # the first call starts every worker: a class's first walks
+                for other in range(len(self._executors)):  # do not each wait for a spawn
+                    if self._executors[other] is None:
+                        self._executors[other] = self._new_executor()
+                        with without_main_module():
+                            self._executors[other].submit(_pid)
             return executor
+
+    @staticmethod
+    def _new_executor() -> ProcessPoolExecutor:
+        # a worker ends when the server does, even killed (its parent-pid check): not by
+        # PR_SET_PDEATHSIG, as the spawning thread is a script run's
+        return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=die_with_parent, initargs=(os.getpid(), False))
 
     def _replace(self, slot: int, broken: ProcessPoolExecutor) -> None:
         with self._lock:
@@ -156,9 +166,8 @@ class WalkPool:
                 # re-run the parent's __main__, which under Streamlit is the page script
                 with without_main_module():
                     future = executor.submit(fn, *args)
-                return future.result()
-            except (BrokenProcessPool, OSError, RuntimeError) as exc:
-                # RuntimeError: submitted to a pool being shut down (interpreter exit, tests)
+                return future.result()  # an error of fn itself (ValueError) is raised here
+            except (BrokenProcessPool, OSError) as exc:  # the worker died, or could not start
                 log.warning("the walk worker failed (%s); starting a new one", exc)
                 self._replace(slot, executor)
         log.warning("no walk worker could run; computing the walk in the server's process")
@@ -182,5 +191,20 @@ class WalkPool:
         return [self._call_slot(slot, _pid) for slot in range(len(self._executors))]
 
 
-WALK_WORKERS = int(os.environ.get("NN_PLAYGROUND_WALK_WORKERS", "2"))
+def _workers_from_env(default: int = 2) -> int:
+    """NN_PLAYGROUND_WALK_WORKERS, 1 to 8 (the default on a bad value: the page must load)."""
+    text = os.environ.get("NN_PLAYGROUND_WALK_WORKERS", "")
+    try:
+        value = int(text)
+    except ValueError:
+        if text:
+            log.warning("NN_PLAYGROUND_WALK_WORKERS=%r is not a number; using %d", text,
+                        default)
+        return default
+    return min(max(value, 1), 8)
+
+
+# Two by default: the 2-core server this was measured on runs walks on its second core, and a
+# walk asked while another is computed does not wait for it (benchmarks/loadtest.py, /descent).
+WALK_WORKERS = _workers_from_env()
 POOL = WalkPool(WALK_WORKERS)  # the server's walk workers

@@ -94,3 +94,10 @@ def test_a_walk_always_goes_to_the_worker_that_keeps_it() -> None:
     assert len({walks.WalkPool(2)._slot(key) for _ in range(3)}) == 1
     with pytest.raises(ValueError, match="at least one worker"):
         walks.WalkPool(0)
+
+
+@pytest.mark.parametrize(("text", "workers"), [("", 2), ("3", 3), ("0", 1), ("99", 8),
+                                               ("two", 2)])
+def test_the_number_of_walk_workers_comes_from_the_environment(monkeypatch, text, workers):
+    monkeypatch.setenv("NN_PLAYGROUND_WALK_WORKERS", text)
+    assert walks._workers_from_env() == workers
