@@ -1,20 +1,21 @@
-"""The descent page's walks, kept for the whole server and computed in a worker process.
+"""The descent page's walks, kept for the whole server and computed in worker processes.
 
 Why a process: a new walk is up to 10,000 optimizer steps of small NumPy operations (~26 µs
 a step, 0.26 s for two paths), and the course's step count for a new data set is ~4,000 more.
 Streamlit runs every session's script in one process under one interpreter lock, so while one
 session's walk was computed every other session's rerun waited: with 30 sessions on /descent
 the walks and the step counts were 29% of the server's py-spy samples, and the slowest reruns
-(p95 over 1 s). In a worker process they run on the machine's other core, and the server's
-threads only wait for the answer (the lock is free while they wait).
+(p95 over 1 s). In worker processes they run beside the server, and the server's threads only
+wait for the answer (the lock is free while they wait).
 
-The worker keeps the walks (``WalkStore``): a student who moves "Steps" from 5,000 to 7,500
-costs 2,500 updates, and back to 5,000 none (``nn_core.basics.descent.Walk``). One worker
-serves the whole server (``POOL``), so a class shares its walks and the walks use at most
-one core. A worker that dies (killed, out of memory) is replaced at the next call; if none can
-be started the walks are computed in the server's own process, as before, so the page keeps
-working either way. A worker never outlives its server (``die_with_parent``: it checks its
-parent once a second). The results are bit for bit those of ``nn_core.basics.descent``.
+Each worker keeps its walks (``WalkStore``): a student who moves "Steps" from 5,000 to 7,500
+costs 2,500 updates, and back to 5,000 none (``nn_core.basics.descent.Walk``). The workers
+(``POOL``: WALK_WORKERS of them, 2 by default) serve the whole server and a walk always goes
+to the same one, so a class shares its walks. A worker that dies (killed, out of memory) is
+replaced at the next call; if none can be started the walks are computed in the server's own
+process, as before, so the page keeps working either way. A worker never outlives its server
+(``die_with_parent``: it checks its parent once a second). The results are bit for bit those
+of ``nn_core.basics.descent``.
 
 This module imports no Streamlit: a spawned worker imports it, NumPy and ``nn_core`` only.
 """
