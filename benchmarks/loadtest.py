@@ -15,7 +15,7 @@ received; over the window, the server's CPU time (server process and its childre
 /proc/<pid>/stat) and its peak resident memory (VmRSS from /proc/<pid>/status). Before each
 level's sessions connect, the server's CPU over IDLE_S seconds with nobody on it is measured
 too; "above idle" is the CPU per rerun less that rate (for one session, about a rerun a second,
-the server's own idle work is a sixth of the plain figure).
+the server's own idle work is about a fifth of the plain figure).
 
 Interactions: /forward moves a weight slider w1..w6 (80%) or changes "Hidden activation";
 /descent drags "Step (drag to walk along the paths)" (60%), sets "Steps" (20%) or
