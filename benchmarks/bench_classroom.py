@@ -2,11 +2,13 @@
 websocket level (``benchmarks.streamlit_client``), as the classroom load test drives sessions.
 
 Each student session does what a browser does in a room: it joins with the room's code and a
-nickname, and runs the poll fragment every time the server asks (``auto_rerun``: a
-``rerun_script`` with the fragment's id, every NN_PLAYGROUND_FOLLOW_POLL_S seconds); a full
-rerun the server starts on its own (the fragment's ``st.rerun(scope="app")``) is read like any
-other. Every control is moved as the browser moves it (a control inside a page's st.fragment
-reruns that fragment). Measured on /forward, in one run of one server:
+nickname; while in the room it does what the page's room watch (``ui/classroom/watch.py``, a
+JavaScript component) does in a browser: it long-polls the watch route over HTTP with the stamp
+its last run applied and, when the answer differs, sends the component's trigger (a rerun of
+the fragment the component is drawn in, or of the app, as the frontend does). A fragment's
+``auto_rerun`` timer, if a page has one, is answered as the frontend answers it. Every control
+is moved as the browser moves it (a control inside a page's st.fragment reruns that fragment).
+Measured on /forward, in one run of one server:
 
 * follow latency: the teacher sets w5 (its exact-number entry) every MOVE_S seconds; for each
   student, the time from the teacher's message to the first ``w5 (exact)`` element the
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import random
 import statistics
 import sys
@@ -38,30 +41,69 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from streamlit.components.v2.bidi_component.main import _make_trigger_id  # noqa: E402
 from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
 from streamlit.proto.Element_pb2 import Element  # noqa: E402
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
+from streamlit.proto.WidgetStates_pb2 import WidgetState  # noqa: E402
 
 from benchmarks.streamlit_client import Server, Session, tree_cpu_seconds  # noqa: E402
 
 W5 = "w5 (exact)"
 TIMEOUT_S = 120.0
+WATCH_COMPONENT = "nn_playground_room_watch"
+
+
+async def http_get(url: str, timeout: float = 60.0) -> tuple[int, str]:
+    """A plain HTTP/1.1 GET, as the browser's ``fetch`` sends it: (status, body)."""
+    rest = url.split("://", 1)[1]
+    hostport, _, path = rest.partition("/")
+    host, _, port = hostport.partition(":")
+    reader, writer = await asyncio.open_connection(host, int(port or 80))
+    try:
+        writer.write(f"GET /{path} HTTP/1.1\r\nHost: {hostport}\r\nConnection: close\r\n\r\n"
+                     .encode())
+        await writer.drain()
+        raw = await asyncio.wait_for(reader.read(), timeout)
+    finally:
+        writer.close()
+    head, _, body = raw.partition(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    if b"transfer-encoding: chunked" in head.lower():
+        chunks, rest_body = [], body
+        while rest_body:
+            size_text, _, rest_body = rest_body.partition(b"\r\n")
+            size = int(size_text, 16)
+            if size == 0:
+                break
+            chunks.append(rest_body[:size])
+            rest_body = rest_body[size + 2:]
+        body = b"".join(chunks)
+    return status, body.decode()
 
 
 class Student(Session):
-    """A browser tab in a room: answers the server's auto-rerun (poll) requests, records when
-    its page first shows each value of w5."""
+    """A browser tab in a room: runs the room watch as the page's component does, answers the
+    server's auto-rerun requests, and records when its page first shows each value of w5."""
 
     def __init__(self, ws_url: str, page: str) -> None:
         super().__init__(ws_url, page)
+        self.http_url = ws_url.split("/_stcore")[0].replace("ws", "http", 1)
         self.polls: dict[str, asyncio.Task[None]] = {}
+        self.watch: asyncio.Task[None] | None = None
+        self.watch_key: tuple[str, str] | None = None  # (component id, the data it was given)
+        self.watch_drawn = False
         self.seen_w5: dict[float, float] = {}  # value -> perf_counter when first shown
-        self.poll_count = 0
+        self.poll_count = 0  # fragment reruns the timers sent
+        self.watch_requests = 0  # HTTP requests to the watch route
+        self.watch_reruns = 0  # reruns the watch triggered
 
     def _handle(self, msg: ForwardMsg) -> None:
         kind = msg.WhichOneof("type")
-        if kind == "new_session" and not msg.metadata.run.fragment_ids:
-            self._stop_polls()  # the frontend's rule: a full run drops the old timers
+        if kind == "new_session":
+            self.watch_drawn = False
+            if not msg.metadata.run.fragment_ids:
+                self._stop_polls()  # the frontend's rule: a full run drops the old timers
         elif kind == "auto_rerun":
             fid, interval = msg.auto_rerun.fragment_id, msg.auto_rerun.interval
             if fid not in self.polls:
@@ -69,6 +111,8 @@ class Student(Session):
                                                                                    interval))
         elif kind == "stop_auto_rerun":
             self._stop_polls()
+        elif kind == "script_finished" and not self._run_fragments and not self.watch_drawn:
+            self._stop_watch()  # a full run without the component: the browser unmounts it
         super()._handle(msg)
 
     def _stop_polls(self) -> None:
@@ -76,12 +120,55 @@ class Student(Session):
             task.cancel()
         self.polls.clear()
 
+    def _stop_watch(self) -> None:
+        if self.watch is not None:
+            self.watch.cancel()
+        self.watch, self.watch_key = None, None
+
     def _element(self, element: Element, fragment_id: str = "") -> None:
         super()._element(element, fragment_id)
-        if element.WhichOneof("type") == "number_input" and element.number_input.label == W5:
+        kind = element.WhichOneof("type")
+        if kind == "number_input" and element.number_input.label == W5:
             ni = element.number_input
             value = ni.value if ni.HasField("value") else ni.default
             self.seen_w5.setdefault(round(float(value), 6), time.perf_counter())
+        elif kind == "bidi_component" and \
+                element.bidi_component.component_name == WATCH_COMPONENT:
+            self.watch_drawn = True
+            key = (element.bidi_component.id, element.bidi_component.json)
+            if key != self.watch_key:  # new data: the component's function runs again
+                self._stop_watch()
+                self.watch_key = key
+                self.watch = asyncio.get_running_loop().create_task(
+                    self._watch(key[0], json.loads(key[1]), fragment_id))
+
+    async def _watch(self, component_id: str, data: dict, fragment_id: str) -> None:
+        """What the component's JavaScript does: long-poll, then set the trigger (which reruns
+        the fragment the component is drawn in, or the app)."""
+        url = f"{self.http_url}{data['path']}?kind={data['kind']}&since={data['since']}"
+        while True:
+            try:
+                status, text = await http_get(url)
+            except (OSError, ValueError, TimeoutError):
+                await asyncio.sleep(1.0)
+                continue
+            self.watch_requests += 1
+            if status != 200:
+                await asyncio.sleep(1.0)
+                continue
+            if text.strip() != data["since"]:
+                break
+        if self._ws is None:
+            return
+        msg: BackMsg = self.back_msg(fragment_id=fragment_id)
+        state = WidgetState(id=_make_trigger_id(component_id, "events"))
+        state.json_trigger_value = json.dumps([{"event": "changed", "value": text.strip()}])
+        msg.rerun_script.widget_states.widgets.append(state)
+        self.watch_reruns += 1
+        try:
+            await self._ws.send(msg.SerializeToString())
+        except Exception:
+            return
 
     async def _poll(self, fragment_id: str, interval: float) -> None:
         """What the frontend's timer does: a fragment rerun every ``interval`` seconds."""
@@ -101,6 +188,7 @@ class Student(Session):
     async def close(self) -> None:
         for task in self.polls.values():
             task.cancel()
+        self._stop_watch()
         await super().close()
 
 
@@ -199,6 +287,8 @@ async def main_async(args: argparse.Namespace) -> None:
             return cores
 
         polls = sum(s.poll_count for s in students)
+        watch_requests = sum(s.watch_requests for s in students)
+        watch_reruns = sum(s.watch_reruns for s in students)
         for s in students:
             s.find("Follow the teacher", "checkbox").value = False
             await s.rerun(timeout=TIMEOUT_S)
@@ -225,8 +315,9 @@ async def main_async(args: argparse.Namespace) -> None:
           f"{alone_cpu:.2f}")
     print(f"ratio following / exploring in the room {follow_cpu / explore_cpu:.2f}, "
           f"following / exploring without a room {follow_cpu / alone_cpu:.2f}")
-    print(f"poll fragment reruns sent while following: {polls} "
-          f"({polls / (args.idle_s + duration + 3):.0f}/s)")
+    span = args.idle_s + duration + 3
+    print(f"while following: {watch_requests} watch requests ({watch_requests / span:.1f}/s), "
+          f"{watch_reruns} reruns they triggered, {polls} fragment-timer reruns")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -40,7 +40,7 @@ st.header(_("Activation functions"))
 def activation_part() -> None:
     """The activation controls and curves; the link follows their settings."""
     chosen, x_range, y_range, show_marks = panels.activation_controls()
-    state.STATE.write_url()
+    state.STATE.write_url(drawn=("activations", "x_range", "y_range", "markers"))
     if x_range[0] >= x_range[1] or y_range[0] >= y_range[1]:
         st.error(_("Each range needs a lower end below its upper end."))
     elif not chosen:

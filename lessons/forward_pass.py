@@ -32,7 +32,7 @@ def lesson_page() -> None:
     """Controls, numbers, figures, Keras code and the teacher's panel."""
     panels.controls()
     s = state.current()
-    state.STATE.write_url()
+    state.STATE.write_url(drawn=state.STATE.settings)  # this fragment draws every setting
     st.caption("🔗 " + _("The address bar always holds these settings: copy it to share this exact "
                         "network."))
 

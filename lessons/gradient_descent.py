@@ -66,7 +66,7 @@ log_y = widgets.persistent(st.toggle, _("Logarithmic loss axis"), state.P + "log
 def walk() -> None:
     """The step slider, the surface, the walk and the table: a step reruns only this part."""
     step = panels.step_slider(steps)
-    state.STATE.write_url()  # the step shown travels in the link too (this part reruns alone)
+    state.STATE.write_url(drawn=("step",))  # the step travels in the link (this part alone)
     left, right = st.columns(2)
     charts.show(
         figures.surface_figure(w1_axis, w2_axis, surface, traces, step=step,

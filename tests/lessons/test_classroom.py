@@ -1,8 +1,9 @@
 """AppTests of the live class (issue 14): a teacher's session and students' sessions of the real
 app (``app.py`` with its navigation) on one room store in a temporary runs folder.
 
-AppTest does not run the fragments' timers, so a student's poll is a plain rerun here; the
-browser test (tests/e2e/test_e2e_classroom.py) checks the timed polling.
+AppTest does not run the room watch's JavaScript, so a student's update is a plain rerun here;
+the browser test (tests/e2e/test_e2e_classroom.py) runs the watch, and tests/ui/classroom/
+test_watch.py its route.
 """
 
 from __future__ import annotations
@@ -73,13 +74,13 @@ def test_students_follow_the_teachers_page_and_settings() -> None:
         no_exception(s.run())
         assert s.session_state["fwd_w5"] == 1.5 and s.session_state["fwd_hidden"] == "tanh"
         assert s.slider(key="fwd_w5__slider").value == 1.5  # the widget shows it too
-    bob.toggle(key="_room_follow").set_value(False).run()  # explore on my own
+    bob.toggle(key="_room_follow__w").set_value(False).run()  # explore on my own
     bob.slider(key="fwd_w5__slider").set_value(-1.0).run()
     t.slider(key="fwd_w6__slider").set_value(0.25).run()
     no_exception(ann.run()), no_exception(bob.run())
     assert ann.session_state["fwd_w6"] == 0.25
     assert (bob.session_state["fwd_w5"], bob.session_state["fwd_w6"]) != (1.5, 0.25)
-    bob.toggle(key="_room_follow").set_value(True).run()  # follow again: catches up at once
+    bob.toggle(key="_room_follow__w").set_value(True).run()  # follow again: catches up at once
     assert (bob.session_state["fwd_w5"], bob.session_state["fwd_w6"]) == (1.5, 0.25)
     t.switch_page("lessons/gradient_descent.py").run()
     no_exception(ann.run())

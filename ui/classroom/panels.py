@@ -6,34 +6,41 @@ A session's part in a room is kept in Session State under ``ROOM``: ``{"code", "
 ``before_page`` before the page runs: it draws the room box, and for a student who follows it
 puts the teacher's page (``st.switch_page``) and settings (the page's settings table,
 ``ui.common.state.PageState``, from the query text the teacher's page writes) into Session
-State before the page draws its widgets. A small fragment in the sidebar polls the room
-(``st.fragment(run_every=POLL_S)``: one ``stat`` of the room's file while nothing changed) and
-reruns the whole app only when the teacher changed something the student shows.
+State before the page draws its widgets. The page learns of the teacher's next move from the
+room watch (``ui.classroom.watch``: the browser long-polls the server, no script runs while
+nothing changes). A following student's watch is drawn where the page writes its settings
+(``watch_in_page``): inside a page fragment that declares the settings it draws (/forward's
+page, /curves' activations, /descent's step), a move among them reruns only that fragment, its
+callback (``teacher_moved``) having put the teacher's values into Session State first, as a
+student's own move does; any other change (another page, a setting outside the fragment, the
+task, the pinned snapshot) reruns the whole app. An exploring student's watch sits in the
+sidebar and wakes only for the task, the pacing, the snapshot and hidden names.
 
 The teacher's moves reach the room from ``PageState.write_url`` (every page calls it after its
-controls: ``publish``), the students' work from ``ui.common.lesson.task_panel``
-(``report_task``).
+controls: ``publish``; ``watch_in_page`` listens there too), the students' work from
+``ui.common.lesson.task_panel`` (``report_task``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import importlib
-import os
-import time
-from collections.abc import Mapping
-from functools import cache
+from collections.abc import Collection, Mapping
+from functools import cache, partial
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 import streamlit as st
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 from nn_core.training.runs import default_runs_dir
 from ui.classroom.store import MAX_NICKNAME, RoomError, RoomStore
+from ui.classroom.watch import stamp_of, watch_room
 from ui.common.format import plain
 from ui.common.i18n import _
 from ui.common.state import PageState, decode_params, encode_params
+from ui.common.widgets import persistent
 
 ROOM = "_room"  # Session State: the session's room (see the module's docstring)
 FOLLOW = "_room_follow"  # a student follows the teacher (True) or explores (False)
@@ -46,8 +53,8 @@ JOIN_NICK = "_room_join_nick"
 MINUTES = "_room_minutes"
 NOTICE = "_room_notice"  # [(kind, text)] said once at the next run
 GOTO = "_room_goto"  # (page, params) of a pinned state the student chose to open
-POLL_S = float(os.environ.get("NN_PLAYGROUND_FOLLOW_POLL_S", "0.5"))
-EXPLORE_POLL_S = 4 * POLL_S
+WATCH_MOUNTED = "_room_watch_mounted"  # this full run drew the follow watch
+RERUN_APP = "_room_rerun_app"  # the follow watch's callback asks for the whole app's rerun
 
 # The lesson pages a room can follow: url path -> the module of its settings table and tasks.
 PAGE_MODULES = {"forward": "ui.forward.state", "curves": "ui.curves.state",
@@ -215,9 +222,12 @@ def room_box() -> None:
         elif room["role"] == "student":
             st.markdown(_("In room **{code}** as {nickname}").format(
                 code=room["code"], nickname=plain(room["nickname"], MAX_NICKNAME)))
-            st.toggle(_("Follow the teacher"), key=FOLLOW, on_change=follow_changed,
-                      help=_("On: your page shows the teacher's page and settings. Off: explore "
-                             "on your own; switch it on again to catch up."))
+            # bound to a plain key (ui.common.widgets.persistent): a widget's own key is
+            # dropped after a run that did not draw it (a page switch that a fragment's
+            # st.rerun starts), and a student would stop following for no reason
+            persistent(st.toggle, _("Follow the teacher"), FOLLOW, on_change=follow_changed,
+                       help=_("On: your page shows the teacher's page and settings. Off: "
+                              "explore on your own; switch it on again to catch up."))
             st.button(_("Leave the room"), key="_room_leave", on_click=leave_room,
                       icon=":material/logout:")
         else:
@@ -247,48 +257,6 @@ def _join_or_open() -> None:
 
 
 # ------------------------------------------------------------------------------- follow
-def _watched(room_version: int, room: Any, following: bool) -> tuple:
-    """What of the room a student shows: everything while following, else task, pacing,
-    snapshot and names (a teacher's slider move does not rerun an exploring student)."""
-    if following:
-        return (room_version,)
-    return (room.task and tuple(room.task.values()), room.pace and room.page,
-            repr(room.pinned), room.hide_names)
-
-
-def _poll_body() -> None:
-    room = current()
-    if room is None:
-        return
-    rooms = store()
-    seen = st.session_state.get(SEEN) or {}
-    stamp = rooms.stamp(room["code"])
-    if stamp is not None and stamp == seen.get("stamp") and time.time() < seen.get("expires", 0):
-        return  # nothing changed since this session drew its page, and the room is not over
-    try:
-        state = rooms.room(room["code"])
-    except RoomError:
-        st.rerun(scope="app")  # ended: the app says so
-        return
-    following = bool(st.session_state.get(FOLLOW))
-    if _watched(state.version, state, following) != seen.get("watched"):
-        st.rerun(scope="app")
-    seen["stamp"] = stamp
-
-
-@st.fragment(run_every=POLL_S)
-def _poll() -> None:
-    """Every POLL_S seconds while following: rerun the app when the teacher moved."""
-    _poll_body()
-
-
-@st.fragment(run_every=EXPLORE_POLL_S)
-def _poll_slowly() -> None:
-    """Every EXPLORE_POLL_S seconds while exploring: the task, pacing, a pinned snapshot or
-    the room's end are not worth a poll every half second."""
-    _poll_body()
-
-
 def _open_page(url_path: str, pages: Mapping[str, Any], current_path: str) -> bool:
     """Switch to the lesson page ``url_path`` unless already there; False when it is unknown
     to this app."""
@@ -298,8 +266,10 @@ def _open_page(url_path: str, pages: Mapping[str, Any], current_path: str) -> bo
     return True
 
 
-def apply_params(url_path: str, params: Mapping[str, str]) -> None:
-    """The teacher's settings (query text) into this session's settings of ``url_path``."""
+def apply_params(url_path: str, params: Mapping[str, str],
+                 names: Collection[str] | None = None) -> None:
+    """The teacher's settings (query text) into this session's settings of ``url_path`` (all,
+    or only those of ``names``)."""
     from ui.common.lesson import open_from_url
     from ui.common.widgets import bump_editor
 
@@ -307,6 +277,8 @@ def apply_params(url_path: str, params: Mapping[str, str]) -> None:
     open_from_url(module.STATE, module.TASKS)  # the page's own first-visit set-up, first
     values, _problems = decode_params(dict(params), module.STATE.url_spec)
     for name, value in values.items():
+        if names is not None and name not in names:
+            continue
         key = module.STATE.key(name)
         st.session_state[key] = value
         bump_editor(key)
@@ -332,6 +304,7 @@ def follow(pages: Mapping[str, Any], current_path: str) -> None:
     """A student's part before the page runs: the room's task, the teacher's page and
     settings while following, pacing, the pinned snapshot; then the poll."""
     room = current()
+    stat = store().stamp(room["code"])  # before the read: a change after it reruns the page
     try:
         state = store().room(room["code"])
         store().member(room["code"], room["member"])
@@ -357,12 +330,109 @@ def follow(pages: Mapping[str, Any], current_path: str) -> None:
         if _open_page(goto[0], pages, current_path):
             return
     _apply_task(state.task, current_path)
-    st.session_state[SEEN] = {"applied": state.version if following else seen.get("applied"),
-                              "watched": _watched(state.version, state, following),
-                              "stamp": store().stamp(room["code"]), "expires": state.expires}
-    with st.sidebar:
-        (_poll if following else _poll_slowly)()
+    st.session_state[SEEN] = {
+        "applied": state.version if following else seen.get("applied"),
+        "since": stat and stamp_of("follow", stat, state),  # what the follow watch compares
+        "shown": stat and stamp_of("explore", stat, state),  # what a page part cannot redraw
+    }
+    if stat is not None and not following:
+        with st.sidebar:
+            watch_room(room["code"], room["member"], "explore", st.session_state[SEEN]["shown"])
+    elif stat is not None and current_path not in PAGE_MODULES:
+        _mount_follow_watch(room, None)
     pinned_box(state.pinned, state.hide_names, pages, current_path)
+
+
+def _mount_follow_watch(room: Mapping[str, Any], on_page: tuple[str, frozenset[str]] | None,
+                        ) -> None:
+    """The follow watch, once per run: in the sidebar (``on_page`` None: its trigger reruns the
+    app), or in the part of a lesson page that draws the settings ``on_page`` = (url path,
+    names) (its trigger reruns that part, after ``teacher_moved`` applied the teacher's
+    settings)."""
+    st.session_state[WATCH_MOUNTED] = True
+    since = (st.session_state.get(SEEN) or {}).get("since")
+    if since is None:
+        return
+    if on_page is None:
+        with st.sidebar:
+            watch_room(room["code"], room["member"], "follow", since)
+    else:
+        watch_room(room["code"], room["member"], "follow", since,
+                   on_change=partial(teacher_moved, *on_page))
+
+
+def teacher_moved(url_path: str, drawn: frozenset[str]) -> None:
+    """The follow watch's callback when it is drawn in a page part (it runs before that part
+    reruns): if the teacher changed only settings that part draws, on the same page, with the
+    same task, pacing and snapshot, put them into Session State now, so that the part's rerun
+    shows them; anything else asks that rerun for the whole app's (``RERUN_APP``)."""
+    room = current()
+    if room is None or room["role"] != "student" or not st.session_state.get(FOLLOW):
+        return
+    rooms = store()
+    stat = rooms.stamp(room["code"])
+    try:
+        state = rooms.room(room["code"])  # (the whole run checks the membership)
+    except RoomError:
+        state = None
+    seen = st.session_state.get(SEEN) or {}
+    changed = (changed_settings_of(url_path, state.params)
+               if state is not None and state.page == url_path in PAGE_MODULES else None)
+    if (changed is None or stat is None or not changed <= drawn
+            or stamp_of("explore", stat, state) != seen.get("shown")):
+        st.session_state[RERUN_APP] = True
+        return
+    apply_params(url_path, state.params, changed)
+    st.session_state[SEEN] = {**seen, "applied": state.version,
+                              "since": stamp_of("follow", stat, state)}
+
+
+def changed_settings_of(url_path: str, params: Mapping[str, str]) -> set[str]:
+    """The names of the settings whose query text in ``params`` differs from the session's."""
+    page = page_module(url_path).STATE
+    mine = encode_params(page.values(page.url_spec), page.url_spec)
+    return {name for name in mine.keys() | params.keys() if mine.get(name) != params.get(name)}
+
+
+def watch_in_page(page: PageState, drawn: Collection[str] | None) -> None:
+    """A following student's follow watch, drawn where the page writes its settings (called
+    from ``PageState.write_url`` with the settings the calling part draws: a fragment's, or
+    None for the page's top level): a teacher's move within a fragment's settings then costs
+    the student's server a rerun of that fragment, as a move of the student's own does."""
+    room = current()
+    url_path = page_of(page)
+    if (room is None or room["role"] != "student" or url_path is None
+            or not st.session_state.get(FOLLOW)):
+        return
+    ctx = get_script_run_ctx()
+    fragment_run = bool(ctx is not None and ctx.fragment_ids_this_run)
+    if fragment_run and st.session_state.pop(RERUN_APP, False):
+        st.rerun(scope="app")
+    if drawn is None and in_fragment():
+        return  # a part that cannot show the teacher's moves alone: the page's top level does
+    if st.session_state.get(WATCH_MOUNTED) and not fragment_run:
+        return  # a full run draws it once (a page may write its settings twice)
+    _mount_follow_watch(room, None if drawn is None else (url_path, frozenset(drawn)))
+
+
+def in_fragment() -> bool:
+    """Whether the caller runs inside an st.fragment, in a whole run too (Streamlit 1.67 has
+    no public call for it: its per-thread fragment state; False if that ever goes)."""
+    try:
+        from streamlit.runtime.scriptrunner_utils.script_run_context import ThreadState
+
+        return ThreadState.get().fragment_id is not None
+    except (ImportError, AttributeError, LookupError):
+        return False
+
+
+def after_page() -> None:
+    """Called by ``app.py`` after the page ran: a following student whose page drew no follow
+    watch (an error before its settings were written) gets one in the sidebar."""
+    room = current()
+    if (room is not None and room["role"] == "student" and st.session_state.get(FOLLOW)
+            and not st.session_state.get(WATCH_MOUNTED)):
+        _mount_follow_watch(room, None)
 
 
 def pinned_box(pinned: Mapping[str, Any] | None, hide_names: bool, pages: Mapping[str, Any],
@@ -433,12 +503,14 @@ def before_page(pages: Mapping[str, Any], current_path: str) -> None:
                     publish(page_module(current_path).STATE)
     room_box()
     room = current()
+    st.session_state[WATCH_MOUNTED] = False
+    st.session_state.pop(RERUN_APP, None)  # this run is the whole app's
     if room is not None and room["role"] == "student":
         follow(pages, current_path)
 
 
 # ------------------------------------------------------------------------------- hooks
-def publish(page: PageState) -> None:
+def publish(page: PageState, drawn: Collection[str] | None = None) -> None:
     """The teacher's page and settings to the room, when they changed (called from
     ``PageState.write_url``, which every page calls after drawing its controls: app.py
     registers it in ``ui.common.state.URL_LISTENERS``)."""

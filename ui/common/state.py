@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import math
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -380,19 +380,22 @@ class PageState:
         params = encode_params(self.values(self.url_spec), self.url_spec)
         return {**params, **encode_lesson(self.lesson if lesson is None else lesson)}
 
-    def write_url(self) -> None:
-        """Write the URL settings (and the lesson link's) into the address bar, when changed."""
+    def write_url(self, drawn: Collection[str] | None = None) -> None:
+        """Write the URL settings (and the lesson link's) into the address bar, when changed.
+
+        ``drawn``: the settings the calling part of the page draws, when it is an st.fragment
+        that reruns alone (None: the page's top level, which a whole run draws)."""
         wanted = keep_language_in_url(self.link_params())
         if st.query_params.to_dict() != wanted:
             st.query_params.from_dict(wanted)
         for listener in URL_LISTENERS:  # e.g. the live class: a teacher's moves reach the room
-            listener(self)
+            listener(self, drawn)
 
 
-# Called with the page after each ``write_url`` (every page calls it once its controls are
-# drawn). ``app.py`` registers the features that follow a page's settings (the live class's
-# ``publish``), so this shared module knows none of them.
-URL_LISTENERS: list[Callable[[PageState], None]] = []
+# Called with the page and ``drawn`` after each ``write_url`` (every page calls it once its
+# controls are drawn). ``app.py`` registers the features that follow a page's settings (the live
+# class's ``publish`` and ``watch_in_page``), so this shared module knows none of them.
+URL_LISTENERS: list[Callable[[PageState, Collection[str] | None], None]] = []
 
 
 # Session State keys of a lesson link: per page (prefix + LESSON), and the full keys of every
