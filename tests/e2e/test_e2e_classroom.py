@@ -123,6 +123,11 @@ def test_a_live_class(classroom_app: App, new_context: Callable[[], BrowserConte
                        == "1.5", FOLLOW_BOUND_MS / 1000)
     LATENCIES.append("classroom: teacher's w5 on 5 students' pages after "
                      + ", ".join(f"{s:.2f}" for s in sorted(seconds)) + " s")
+    # A second move: the room watch, drawn again by each update, waits for the next one.
+    field.fill("-0.5")
+    field.press("Enter")
+    wait_all(students, lambda p: app.number_input(p, "w5 (exact)").input_value() == "-0.5",
+             FOLLOW_BOUND_MS / 1000)
 
     # A task: one student solves it, the dashboard counts it.
     nav(app, teacher, "Class dashboard", "Live class")

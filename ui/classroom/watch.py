@@ -3,21 +3,22 @@
 A poll fragment (``st.fragment(run_every=0.5 s)``) cost the server ~5 ms of script run per
 student per poll: 30 following students kept 0.26–0.29 of a core busy while the teacher did
 nothing (benchmarks/bench_classroom.py), most of what following cost over exploring. Here the
-browser waits instead, on a plain HTTP route beside Streamlit's own (``app.py`` mounts
-``ROUTES`` with ``st.App``):
+browser waits instead, on a plain HTTP route beside Streamlit's own (``app.py``, imported by
+the server, is ``st.App(..., routes=routes())``):
 
 * ``GET /_room/watch/<code>/<member>?kind=follow|explore&since=<stamp>`` answers as soon as what
   the student watches differs from ``since`` (the new stamp), with ``ended`` when the room or
   the member is gone or the room's time is up, or with the unchanged stamp after ``WAIT_S``
-  (the browser asks again). While it waits it looks at ``room.json`` every ``TICK_S`` seconds
-  (one ``stat``; the room is read only when that changed), so it works across replicas that
-  share the rooms folder, whichever replica the request reaches. A member id is 16 random hex
-  digits, so a room's code alone tells a stranger nothing. One ``RoomTicker`` per room looks
-  for all the requests that wait on it.
+  (the browser asks again). One ``RoomTicker`` per room looks at ``room.json`` every
+  ``TICK_S`` seconds (one ``stat``) for all the requests that wait on it, and the room is read
+  only when that changed, so it works across replicas that share the rooms folder, whichever
+  replica the request reaches. The answers one change wakes are spaced by ``STAGGER_S``. A
+  member id is 16 random hex digits, so a room's code alone tells a stranger nothing.
 * ``watch_room`` mounts a script-less ``st.components.v2`` component with that URL and the
   stamp this run applied: its JavaScript long-polls and, when the answer differs, sets a
-  trigger value, which reruns the app as any widget does. Only then does the server run the
-  script, once, where the old fragment ran it twice a second.
+  trigger value, which reruns the app, or the fragment the component is drawn in, as any
+  widget does. Only then does the server run the script, once, where the old fragment ran it
+  twice a second.
 
 What a stamp is (``stamp_of``): following, any change of ``room.json`` (the teacher's page and
 settings, the task...); exploring, only the task, the pacing and the teacher's page under
@@ -43,17 +44,29 @@ from nn_core.training.runs import default_runs_dir
 from ui.classroom.store import CODE_RE, Room, RoomError, RoomStore
 
 WAIT_S = 25.0  # a request waits at most this long (below any proxy's read timeout: 60 s)
-TICK_S = 0.05  # how often a waiting request looks at room.json
+TICK_S = 0.05  # how often a room's ticker looks at room.json while requests wait on it
+
+
+def _stagger_from_env(default: float = 0.03) -> float:
+    """NN_PLAYGROUND_FOLLOW_STAGGER_S, 0 to 0.5 s; the default for anything else."""
+    try:
+        value = float(os.environ.get("NN_PLAYGROUND_FOLLOW_STAGGER_S", default))
+    except ValueError:
+        return default
+    return value if 0.0 <= value <= 0.5 else default
+
+
 # the spacing of the answers one change wakes (about one student's page rerun of CPU)
-STAGGER_S = float(os.environ.get("NN_PLAYGROUND_FOLLOW_STAGGER_S", "0.03"))
+STAGGER_S = _stagger_from_env()
 ENDED = "ended"
 KINDS = ("follow", "explore")
 MEMBER_RE = re.compile(r"[0-9a-f]{16}")
 ROUTE = "/_room/watch/{code}/{member}"
 
 # The browser's side: long-poll the route; a different answer sets the trigger "changed",
-# which reruns the app. Called again with new data after each run; the returned function
-# stops the previous loop. A failed request (a restarting server) is retried with backoff.
+# which reruns the fragment the component is drawn in, or the app. Called again with new data
+# after each run; the returned function stops the previous loop. A failed request (a
+# restarting server) is retried with backoff.
 WATCH_JS = """
 export default function ({ data, setTriggerValue }) {
   const controller = new AbortController();

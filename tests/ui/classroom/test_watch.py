@@ -51,6 +51,13 @@ def test_bad_requests_are_refused(tmp_path: Path) -> None:
             run(wait_for_change(rooms, code, member, kind, ""))
 
 
+def test_the_stagger_setting_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    for text, expected in (("0.05", 0.05), ("0", 0.0), ("-1", 0.03), ("9", 0.03),
+                           ("fast", 0.03)):
+        monkeypatch.setenv("NN_PLAYGROUND_FOLLOW_STAGGER_S", text)
+        assert watch._stagger_from_env() == expected
+
+
 def test_an_unknown_room_or_member_has_ended(tmp_path: Path) -> None:
     rooms = store(tmp_path)
     assert run(wait_for_change(rooms, "ACDEF", "0" * 16, "follow", "")) == ENDED
