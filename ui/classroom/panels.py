@@ -302,7 +302,9 @@ def _apply_task(task: Mapping[str, str] | None, current_path: str) -> None:
 
 def follow(pages: Mapping[str, Any], current_path: str) -> None:
     """A student's part before the page runs: the room's task, the teacher's page and
-    settings while following, pacing, the pinned snapshot; then the poll."""
+    settings while following, pacing, the pinned snapshot, and the room watch (an exploring
+    student's, or a following student's on a page that is not a lesson's; on a lesson page
+    ``watch_in_page`` draws it)."""
     room = current()
     stat = store().stamp(room["code"])  # before the read: a change after it reruns the page
     try:
