@@ -55,31 +55,20 @@ WATCH_COMPONENT = "nn_playground_room_watch"
 
 
 async def http_get(url: str, timeout: float = 60.0) -> tuple[int, str]:
-    """A plain HTTP/1.1 GET, as the browser's ``fetch`` sends it: (status, body)."""
+    """A plain GET, as the browser's ``fetch`` sends it: (status, body). HTTP/1.0, so the
+    answer comes whole (never chunked) and the server closes the connection after it."""
     rest = url.split("://", 1)[1]
     hostport, _, path = rest.partition("/")
     host, _, port = hostport.partition(":")
     reader, writer = await asyncio.open_connection(host, int(port or 80))
     try:
-        writer.write(f"GET /{path} HTTP/1.1\r\nHost: {hostport}\r\nConnection: close\r\n\r\n"
-                     .encode())
+        writer.write(f"GET /{path} HTTP/1.0\r\nHost: {hostport}\r\n\r\n".encode())
         await writer.drain()
         raw = await asyncio.wait_for(reader.read(), timeout)
     finally:
         writer.close()
     head, _, body = raw.partition(b"\r\n\r\n")
-    status = int(head.split(b" ", 2)[1])
-    if b"transfer-encoding: chunked" in head.lower():
-        chunks, rest_body = [], body
-        while rest_body:
-            size_text, _, rest_body = rest_body.partition(b"\r\n")
-            size = int(size_text, 16)
-            if size == 0:
-                break
-            chunks.append(rest_body[:size])
-            rest_body = rest_body[size + 2:]
-        body = b"".join(chunks)
-    return status, body.decode()
+    return int(head.split(b" ", 2)[1]), body.decode()
 
 
 class Student(Session):

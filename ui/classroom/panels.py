@@ -34,8 +34,7 @@ import numpy as np
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
-from nn_core.training.runs import default_runs_dir
-from ui.classroom.store import MAX_NICKNAME, RoomError, RoomStore
+from ui.classroom.store import MAX_NICKNAME, RoomError, RoomStore, default_rooms_dir
 from ui.classroom.watch import stamp_of, watch_room
 from ui.common.format import plain
 from ui.common.i18n import _
@@ -71,7 +70,7 @@ def _store(root: str) -> RoomStore:
 
 def store() -> RoomStore:
     """The process-wide room store on the runs folder's ``rooms`` (shared by replicas)."""
-    return _store(str(default_runs_dir() / "rooms"))
+    return _store(str(default_rooms_dir()))
 
 
 @cache

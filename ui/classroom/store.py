@@ -49,6 +49,8 @@ from typing import Any
 
 import numpy as np
 
+from nn_core.training.runs import default_runs_dir
+
 # Codes avoid letters and digits that read alike on a projector (0/O, 1/I/L, 5/S, 2/Z, 8/B).
 CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
 CODE_LENGTH = 5  # 25**5 ≈ 9.8 million codes
@@ -137,6 +139,11 @@ class Room:
     def remaining(self, now: float | None = None) -> float:
         """Seconds until the room expires (negative once it has)."""
         return self.expires - (time.time() if now is None else now)
+
+
+def default_rooms_dir() -> Path:
+    """Where rooms live: ``rooms`` in the runs folder every replica shares."""
+    return default_runs_dir() / "rooms"
 
 
 def normalize_code(text: str) -> str:

@@ -40,8 +40,7 @@ from typing import Any
 
 import streamlit as st
 
-from nn_core.training.runs import default_runs_dir
-from ui.classroom.store import CODE_RE, Room, RoomError, RoomStore
+from ui.classroom.store import CODE_RE, Room, RoomError, RoomStore, default_rooms_dir
 
 WAIT_S = 25.0  # a request waits at most this long (below any proxy's read timeout: 60 s)
 TICK_S = 0.05  # how often a room's ticker looks at room.json while requests wait on it
@@ -114,7 +113,7 @@ def _store(root: str) -> RoomStore:
 
 def route_store() -> RoomStore:
     """The rooms the route watches: the runs folder's ``rooms``, as ``panels.store()``."""
-    return _store(str(default_runs_dir() / "rooms"))
+    return _store(str(default_rooms_dir()))
 
 
 class RoomTicker:
