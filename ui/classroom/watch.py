@@ -61,6 +61,13 @@ ENDED = "ended"
 KINDS = ("follow", "explore")
 MEMBER_RE = re.compile(r"[0-9a-f]{16}")
 ROUTE = "/_room/watch/{code}/{member}"
+# waiting requests a room may hold on one server, per student it may have (a few tabs each);
+# more get HTTP 429 and the page's watch retries with backoff
+WATCHES_PER_STUDENT = 4
+
+
+class WatchLimitError(Exception):
+    """A room holds as many waiting requests on this server as it may."""
 
 # The browser's side: long-poll the route; a different answer sets the trigger "changed",
 # which reruns the fragment the component is drawn in, or the app. Called again with new data
@@ -158,11 +165,14 @@ def _ticker(rooms: RoomStore, code: str) -> RoomTicker:
 async def wait_for_change(rooms: RoomStore, code: str, member: str, kind: str, since: str,
                           wait_s: float = WAIT_S) -> str:
     """The student's new stamp once it differs from ``since``; ``ENDED``; or ``since`` after
-    ``wait_s`` seconds. Raises ValueError for a malformed code, member or kind."""
+    ``wait_s`` seconds. Raises ValueError for a malformed code, member or kind, WatchLimitError when
+    the room already has WATCHES_PER_STUDENT × its size of waiting requests here."""
     if not CODE_RE.fullmatch(code) or not MEMBER_RE.fullmatch(member) or kind not in KINDS:
         raise ValueError("a room watch needs a room code, a member id and follow|explore")
     deadline = time.monotonic() + wait_s
     ticker = _ticker(rooms, code)
+    if ticker.waiters >= WATCHES_PER_STUDENT * rooms.limits.max_room_size:
+        raise WatchLimitError(f"this room already has {ticker.waiters} open watches on this server")
     ticker.waiters += 1
     last_stat: Any = object()
     current, expires = since, float("inf")
@@ -213,6 +223,8 @@ async def watch_endpoint(request: Any) -> Any:
         text = await wait_for_change(route_store(), request.path_params["code"],
                                      request.path_params["member"], params.get("kind", ""),
                                      params.get("since", "")[:100])
+    except WatchLimitError as exc:
+        return PlainTextResponse(str(exc), status_code=429, headers={"Retry-After": "5"})
     except ValueError as exc:
         return PlainTextResponse(str(exc), status_code=400)
     return PlainTextResponse(text, headers={"Cache-Control": "no-store"})

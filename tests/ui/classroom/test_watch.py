@@ -58,6 +58,25 @@ def test_the_stagger_setting_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None
         assert watch._stagger_from_env() == expected
 
 
+def test_a_room_holds_a_bounded_number_of_waiting_requests(tmp_path: Path) -> None:
+    rooms = RoomStore(tmp_path / "rooms", Limits(max_room_size=2))
+    opened = rooms.open(45)
+    member = rooms.join(opened.code, "Ann")
+    since = now_stamp(rooms, opened.code, "follow")
+    limit = watch.WATCHES_PER_STUDENT * 2
+
+    async def main() -> list[object]:
+        waiting = [asyncio.create_task(wait_for_change(rooms, opened.code, member, "follow",
+                                                       since, wait_s=1)) for _ in range(limit)]
+        await asyncio.sleep(0.1)
+        with pytest.raises(watch.WatchLimitError, match="open watches"):
+            await wait_for_change(rooms, opened.code, member, "follow", since, wait_s=1)
+        return await asyncio.gather(*waiting)
+
+    assert run(main()) == [since] * limit  # the ones within the limit wait as before
+    assert run(wait_for_change(rooms, opened.code, member, "follow", since, 0.1)) == since
+
+
 def test_an_unknown_room_or_member_has_ended(tmp_path: Path) -> None:
     rooms = store(tmp_path)
     assert run(wait_for_change(rooms, "ACDEF", "0" * 16, "follow", "")) == ENDED
