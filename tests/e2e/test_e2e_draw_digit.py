@@ -56,6 +56,22 @@ def test_drawn_digits_are_read_and_clear_asks_for_a_new_drawing(app: App, page: 
     app.shot(page, "digits", readme=True)
 
 
+def test_the_canvas_is_served_with_its_short_send_delay(app: App, page: Page) -> None:
+    """The browser loads the canvas bundle from the app's copy (ui/digits/canvas.py), 30 ms."""
+    def is_fast_bundle(response) -> bool:
+        return ("/_stcore/bidi-components/nn-playground.drawing_canvas/index-" in response.url
+                and response.url.endswith(".js"))
+
+    with page.expect_response(is_fast_bundle) as bundle:
+        app.open(page, "digits")
+    assert bundle.value.ok
+    body = bundle.value.text()
+    assert body.count("Bc = 30,") == 1 and "Bc = 200," not in body
+    app.draw(page, "1")
+    expect(prediction(page)).to_have_text("1")
+    app.assert_no_errors(page)
+
+
 def test_feature_maps_show_one_grid_per_layer(app: App, page: Page) -> None:
     app.open(page, "digits")
     expect(page.get_by_text("The feature maps of every layer appear here")).to_be_visible()

@@ -27,6 +27,7 @@ from nn_core.training.runs import RunSummary, TrainedModel, list_runs
 from ui.common import charts, lesson, widgets
 from ui.common.i18n import N_, _, catalog, ngettext
 from ui.digits import figures as figs
+from ui.digits.canvas import use_fast_canvas
 from ui.digits.state import (
     CANVAS_SIZE,
     INKS,
@@ -249,6 +250,7 @@ def canvas_panel() -> None:
     saved = state[P + "drawing"]
     if canvas_key not in state:  # a fresh canvas (first visit, page switch, ink change)
         state[P + "seed"] = saved["json"] if saved else {"objects": []}
+    use_fast_canvas()
     with st.container(key=P + "canvas_box"):
         result = st_canvas(stroke_width=stroke, stroke_color=ink, background_color=background,
                            height=CANVAS_SIZE, width=CANVAS_SIZE,
