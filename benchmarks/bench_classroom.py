@@ -86,6 +86,7 @@ class Student(Session):
         self.poll_count = 0  # fragment reruns the timers sent
         self.watch_requests = 0  # HTTP requests to the watch route
         self.watch_reruns = 0  # reruns the watch triggered
+        self.answered: list[float] = []  # perf_counter of each answer that reported a change
 
     def _handle(self, msg: ForwardMsg) -> None:
         kind = msg.WhichOneof("type")
@@ -146,6 +147,7 @@ class Student(Session):
                 await asyncio.sleep(1.0)
                 continue
             if text.strip() != data["since"]:
+                self.answered.append(time.perf_counter())
                 break
         if self._ws is None:
             return
@@ -236,20 +238,25 @@ async def main_async(args: argparse.Namespace) -> None:
 
         # Phase 1: follow. The teacher moves w5 every move_s seconds.
         latencies: list[float] = []
+        answers: list[float] = []  # from the teacher's message to the route's answer
+        teacher_runs: list[float] = []  # the teacher's own rerun
         missed = 0
         cpu0, t0 = cpu(), time.perf_counter()
         for m in range(args.moves):
             value = round(-1.9 + 0.35 * m, 2)
             sent = time.perf_counter()  # as the browser sends it: the page fragment's rerun
             await teacher.set(W5, value, "number_input", timeout=TIMEOUT_S)
+            teacher_runs.append(time.perf_counter() - sent)
             await asyncio.sleep(args.move_s - (time.perf_counter() - sent))
             for s in students:
+                answers += [t - sent for t in s.answered if sent < t < sent + args.move_s]
                 seen = s.seen_w5.get(round(value, 6))
                 if seen is None or seen < sent:
                     missed += 1
                 else:
                     latencies.append(seen - sent)
-        follow_cpu = (cpu() - cpu0) / (time.perf_counter() - t0)
+        follow_cpu_s = cpu() - cpu0
+        follow_cpu = follow_cpu_s / (time.perf_counter() - t0)
 
         # Phase 2: the same students explore on their own, moving w5 themselves as often:
         # in the room ('Follow the teacher' off), then after leaving it (the app without the
@@ -265,15 +272,21 @@ async def main_async(args: argparse.Namespace) -> None:
                 r = await s.set(W5, round(rng.uniform(-2, 2), 2), "number_input",
                                 timeout=TIMEOUT_S)
                 explore_latencies.append(r.latency_s)
-                await asyncio.sleep(rng.uniform(0.5, 1.5) * args.move_s)
+                # never past the phase's end: an idle tail would dilute the phase's CPU
+                await asyncio.sleep(min(rng.uniform(0.5, 1.5) * args.move_s,
+                                        max(0.0, end - time.perf_counter())))
 
-        async def explore_phase(label: str) -> float:
+        async def explore_phase(label: str) -> tuple[float, int, float]:
             await settle(3.0)
+            reruns0 = len(explore_latencies)
             cpu0, t0 = cpu(), time.perf_counter()
             await asyncio.gather(*(explore(s) for s in students))
-            cores = (cpu() - cpu0) / (time.perf_counter() - t0)
-            print(f"  {label}: {cores:.2f} cores", flush=True)
-            return cores
+            elapsed = time.perf_counter() - t0
+            cpu_s, reruns = cpu() - cpu0, len(explore_latencies) - reruns0
+            cores = cpu_s / elapsed
+            print(f"  {label}: {cores:.2f} cores, {reruns} reruns in {elapsed:.1f} s",
+                  flush=True)
+            return cores, reruns, cpu_s
 
         polls = sum(s.poll_count for s in students)
         watch_requests = sum(s.watch_requests for s in students)
@@ -281,10 +294,10 @@ async def main_async(args: argparse.Namespace) -> None:
         for s in students:
             s.find("Follow the teacher", "checkbox").value = False
             await s.rerun(timeout=TIMEOUT_S)
-        explore_cpu = await explore_phase("exploring in the room")
+        explore_cpu, explore_reruns, explore_cpu_s = await explore_phase("exploring in the room")
         for s in students:
             await s.click("Leave the room", timeout=TIMEOUT_S)
-        alone_cpu = await explore_phase("exploring, no room")
+        alone_cpu, _alone_reruns, _alone_cpu_s = await explore_phase("exploring, no room")
         for s in [teacher, *students]:
             await s.close()
 
@@ -297,6 +310,10 @@ async def main_async(args: argparse.Namespace) -> None:
     if latencies:
         print(f"  p50 {pct(latencies, 50) * 1000:.0f} ms   p95 {pct(latencies, 95) * 1000:.0f} ms"
               f"   max {max(latencies) * 1000:.0f} ms")
+    if answers:
+        print(f"  of which: the teacher's own rerun p50 {pct(teacher_runs, 50) * 1000:.0f} ms; "
+              f"the route's answer p50 {pct(answers, 50) * 1000:.0f} ms, p95 "
+              f"{pct(answers, 95) * 1000:.0f} ms after the teacher's message")
     print(f"exploring students' own reruns: p50 {pct(explore_latencies, 50) * 1000:.0f} ms, "
           f"p95 {pct(explore_latencies, 95) * 1000:.0f} ms ({len(explore_latencies)} reruns)")
     print(f"server CPU (cores): idle class following {idle_cpu:.2f}; following the teacher "
@@ -304,6 +321,15 @@ async def main_async(args: argparse.Namespace) -> None:
           f"{alone_cpu:.2f}")
     print(f"ratio following / exploring in the room {follow_cpu / explore_cpu:.2f}, "
           f"following / exploring without a room {follow_cpu / alone_cpu:.2f}")
+    # CPU per student page update: the phases' counts differ by chance (random think times)
+    follow_updates = len(latencies) + missed
+    if explore_reruns:
+        per_follow = follow_cpu_s / follow_updates
+        per_explore = explore_cpu_s / explore_reruns
+        print(f"server CPU per student update: following {per_follow * 1000:.1f} ms "
+              f"({follow_updates} updates, the teacher's {args.moves} reruns included), "
+              f"exploring in the room {per_explore * 1000:.1f} ms ({explore_reruns} reruns); "
+              f"ratio {per_follow / per_explore:.2f}")
     span = args.idle_s + duration + 3
     print(f"while following: {watch_requests} watch requests ({watch_requests / span:.1f}/s), "
           f"{watch_reruns} reruns they triggered, {polls} fragment-timer reruns")
