@@ -21,7 +21,8 @@ Measured on /forward, in one run of one server:
 
 Usage: python benchmarks/bench_classroom.py [--students 30] [--moves 10] [--move-s 3]
 [--replicas 2] (N servers on one runs folder behind nginx, as docker-compose.yml runs them: the
-teacher and the students land on different replicas and meet in the shared room store).
+teacher and the students land on different replicas and meet in the shared room store; each
+student keeps a route cookie, as a browser does, so its watch requests reach its replica).
 Figures only, no assertions; the server's log goes to artifacts/bench_classroom.log.
 """
 
@@ -31,6 +32,7 @@ import argparse
 import asyncio
 import json
 import random
+import secrets
 import statistics
 import sys
 import tempfile
@@ -54,7 +56,7 @@ TIMEOUT_S = 120.0
 WATCH_COMPONENT = "nn_playground_room_watch"
 
 
-async def http_get(url: str, timeout: float = 60.0) -> tuple[int, str]:
+async def http_get(url: str, timeout: float = 60.0, cookie: str = "") -> tuple[int, str]:
     """A plain GET, as the browser's ``fetch`` sends it: (status, body). HTTP/1.0, so the
     answer comes whole (never chunked) and the server closes the connection after it."""
     rest = url.split("://", 1)[1]
@@ -62,7 +64,8 @@ async def http_get(url: str, timeout: float = 60.0) -> tuple[int, str]:
     host, _, port = hostport.partition(":")
     reader, writer = await asyncio.open_connection(host, int(port or 80))
     try:
-        writer.write(f"GET /{path} HTTP/1.0\r\nHost: {hostport}\r\n\r\n".encode())
+        extra = f"Cookie: {cookie}\r\n" if cookie else ""
+        writer.write(f"GET /{path} HTTP/1.0\r\nHost: {hostport}\r\n{extra}\r\n".encode())
         await writer.drain()
         raw = await asyncio.wait_for(reader.read(), timeout)
     finally:
@@ -76,7 +79,10 @@ class Student(Session):
     server's auto-rerun requests, and records when its page first shows each value of w5."""
 
     def __init__(self, ws_url: str, page: str) -> None:
-        super().__init__(ws_url, page)
+        # The proxy's route cookie, as a browser keeps it from its first page load: its
+        # websocket and its fetches of the watch route reach the same replica.
+        self.cookie = f"nnpg_route={secrets.token_hex(16)}"
+        super().__init__(ws_url, page, headers={"Cookie": self.cookie})
         self.http_url = ws_url.split("/_stcore")[0].replace("ws", "http", 1)
         self.polls: dict[str, asyncio.Task[None]] = {}
         self.watch: asyncio.Task[None] | None = None
@@ -138,7 +144,7 @@ class Student(Session):
         url = f"{self.http_url}{data['path']}?kind={data['kind']}&since={data['since']}"
         while True:
             try:
-                status, text = await http_get(url)
+                status, text = await http_get(url, cookie=self.cookie)
             except (OSError, ValueError, TimeoutError):
                 await asyncio.sleep(1.0)
                 continue
