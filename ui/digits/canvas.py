@@ -10,8 +10,8 @@ click.
 ``use_fast_canvas()`` serves the package's own bundle with that one constant changed, as a
 Streamlit v2 component of its own (``nn-playground.drawing_canvas``):
 
-- the copy is written once per bundle into the system's temporary folder (the app's code
-  may be read-only, as in the Docker image), named by the bundle's SHA-256, atomically;
+- the copy is written once per server process into a private temporary folder (the app's code
+  may be read-only, as in the Docker image), removed when the process exits;
 - the component is declared on the running server's component manager the way an installed
   package's ``pyproject.toml`` declares it (``asset_dir``), since v2 components serve
   JavaScript files only from a declared asset folder;
@@ -24,10 +24,12 @@ package), nothing is replaced and the package's own component draws, 200 ms and 
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import importlib.util
 import logging
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -74,23 +76,28 @@ def write_fast_build(build: Path = PACKAGE_BUILD, root: Path | None = None) -> P
     """Write the package's build with the patched bundle; return the copy's package root.
 
     The root is ``<root>/nn-playground-canvas-<sha256 of the bundle, 12 digits>`` holding
-    ``build/`` with the same file names (``index-*.js``, ``index-*.css``); an existing
-    complete copy is reused.
+    ``build/`` with the same file names (``index-*.js``, ``index-*.css``); a copy already there
+    is reused only if its bytes are exactly the expected ones. Without ``root``, a new private
+    folder (``tempfile.mkdtemp``: mode 0700, a random name, removed when the process exits), so
+    that no other user of a shared machine can put a script where the server looks for it.
     """
     scripts = sorted(build.glob("index-*.js"))
     styles = sorted(build.glob("index-*.css"))
     if len(scripts) != 1 or len(styles) != 1:
         raise ValueError(f"expected one index-*.js and one index-*.css in {build}")
     source = scripts[0].read_bytes()
+    patched = patched_bundle(source.decode("utf-8")).encode("utf-8")
+    style = styles[0].read_bytes()
+    if root is None:
+        root = Path(tempfile.mkdtemp(prefix="nn-playground-canvas-"))
+        atexit.register(shutil.rmtree, root, ignore_errors=True)
     digest = hashlib.sha256(source).hexdigest()[:12]
-    package_root = Path(root or tempfile.gettempdir()) / f"nn-playground-canvas-{digest}"
+    package_root = Path(root) / f"nn-playground-canvas-{digest}"
     target = package_root / "build"
-    script_copy, style_copy = target / scripts[0].name, target / styles[0].name
-    if script_copy.is_file() and style_copy.is_file():
-        return package_root
     target.mkdir(parents=True, exist_ok=True)
-    _atomic_write(style_copy, styles[0].read_bytes())
-    _atomic_write(script_copy, patched_bundle(source.decode("utf-8")).encode("utf-8"))
+    for path, data in ((target / styles[0].name, style), (target / scripts[0].name, patched)):
+        if not (path.is_file() and path.read_bytes() == data):
+            _atomic_write(path, data)
     return package_root
 
 

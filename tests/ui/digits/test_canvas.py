@@ -43,6 +43,20 @@ def test_the_copy_keeps_the_file_names_and_is_reused(tmp_path: Path) -> None:
     assert script.stat().st_mtime_ns == stamp  # not written again
 
 
+def test_a_changed_copy_is_written_again(tmp_path: Path) -> None:
+    root = canvas.write_fast_build(root=tmp_path)
+    script = next((root / "build").glob("index-*.js"))
+    script.write_text("alert('not the canvas')")
+    canvas.write_fast_build(root=tmp_path)
+    assert "Bc = 30," in script.read_text("utf-8")
+
+
+def test_without_a_root_the_copy_is_private() -> None:
+    root = canvas.write_fast_build()
+    assert (root.parent.stat().st_mode & 0o777) == 0o700
+    assert root.parent != canvas.write_fast_build().parent  # a new folder each time
+
+
 def test_a_build_without_one_bundle_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="one index-"):
         canvas.write_fast_build(build=tmp_path, root=tmp_path)
