@@ -25,12 +25,11 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 
-from tests.e2e.e2e_support import PAGES, App, launch_chromium, serve_app  # noqa: E402
+from tests.e2e.e2e_support import PAGE_CHARTS, PAGES, App, launch_chromium, serve_app  # noqa: E402
 
-# The charts each page draws with its defaults. "Settled" waits for all of them: a check for
+# "Settled" waits for all the charts a page draws (PAGE_CHARTS): a check for
 # "every chart on the page is drawn" holds at once while none is mounted yet (the script's
 # elements arrive before the charts' code has loaded), which made earlier figures too small.
-CHARTS_PER_PAGE = {"forward": 1, "curves": 6, "descent": 2, "digits": 4, "convolution": 13}
 ALL_DRAWN = """([heading, n]) => {
     const h1 = document.querySelector('h1');
     const charts = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')];
@@ -52,7 +51,7 @@ def settled_ms(app: App, page: Page, path: str, *, reload: bool) -> float:
         page.goto(f"{app.url}/{path}")
     else:
         page.locator('[data-testid="stSidebarNav"] a').filter(has_text=PAGES[path][0]).click()
-    page.wait_for_function(ALL_DRAWN, arg=[PAGES[path][1], CHARTS_PER_PAGE[path]],
+    page.wait_for_function(ALL_DRAWN, arg=[PAGES[path][1], PAGE_CHARTS[path]],
                            timeout=60_000, polling="raf")
     elapsed = (time.perf_counter() - start) * 1000
     app.wait_idle(page)

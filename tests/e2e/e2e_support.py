@@ -61,6 +61,9 @@ PAGES = {
     "digits": ("Draw a digit", "Draw a digit"),
     "convolution": ("Convolution", "How a convolution computes"),
 }
+# The plotly charts each page draws with its default settings (tests/e2e/test_e2e_pages.py
+# checks them; benchmarks/bench_browser.py waits for all of them before a page is settled).
+PAGE_CHARTS = {"": 0, "forward": 1, "curves": 6, "descent": 2, "digits": 4, "convolution": 13}
 
 
 def _ellipse(cx: float, cy: float, rx: float, ry: float, n: int = 36) -> list[tuple[float, float]]:

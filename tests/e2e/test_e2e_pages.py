@@ -8,12 +8,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.e2e.e2e_support import PAGES, App, serve_app
+from tests.e2e.e2e_support import PAGE_CHARTS, PAGES, App, serve_app
 
 pytestmark = pytest.mark.e2e
 
-# Plotly charts each page draws on its first screen, at least.
-CHARTS = {"": 0, "forward": 1, "curves": 2, "descent": 2, "digits": 1, "convolution": 2}
 NAMES = {"": "home", "forward": "forward", "curves": "curves", "descent": "descent-default",
          "digits": "digits-blank", "convolution": "convolution"}  # fmt: skip
 README = ("forward", "curves")  # the README's other pictures come from the descent and digit tests
@@ -24,9 +22,9 @@ README = ("forward", "curves")  # the README's other pictures come from the desc
 def test_page_opens_without_errors(app: App, page: Page, path: str) -> None:
     app.open(page, path)
     charts = page.locator('[data-testid="stPlotlyChart"] .js-plotly-plot')
-    if CHARTS[path]:
-        expect(charts.nth(CHARTS[path] - 1)).to_be_visible()
-        expect(charts.first.locator(".main-svg").first).to_be_attached()
+    expect(charts).to_have_count(PAGE_CHARTS[path])
+    for chart in charts.all():  # each one drawn
+        expect(chart.locator(".main-svg").first).to_be_attached()
     app.assert_no_errors(page)
     app.shot(page, NAMES[path], readme=path in README)
 
