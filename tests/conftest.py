@@ -29,6 +29,19 @@ def registry(tmp_path: Path) -> Iterator[JobRegistry]:
     reg.shutdown()
 
 
+@pytest.fixture
+def runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A fresh NN_PLAYGROUND_RUNS, so the digit page gets its own training registry
+    (``st.cache_resource`` per runs folder, its limits read from the environment when it is
+    created); the registry is shut down after the test. A folder may define its own."""
+    from ui.digits import state as digit_state
+
+    folder = tmp_path / "runs"
+    monkeypatch.setenv("NN_PLAYGROUND_RUNS", str(folder))
+    yield folder
+    digit_state.registry(str(folder)).shutdown()
+
+
 @pytest.fixture(scope="session")
 def browser():
     """One Debian Chromium for the whole run (never skipped: no Chromium is a failure), shared

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,43 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 ROOT = Path(__file__).resolve().parents[1]
+DIGIT_PAGE = ROOT / "lessons" / "draw_digit.py"  # the "Draw a digit" page, for AppTest
+APP_TIMEOUT_S = 60  # an AppTest run's limit (a loaded 2-core machine; a first run imports)
+TRAIN_DEADLINE_S = 600  # a tiny training through the page's real workers, start to finish
+
+
+def texts(elements: Any) -> str:
+    """All texts of some AppTest elements (alerts, markdown, captions), joined, for ``in``
+    checks."""
+    return "\n".join(str(e.value) for e in elements)
+
+
+def submit_tiny_training(at: Any, kind: str = "custom", images: int = 1_000,
+                         lr: float | None = None) -> None:
+    """Press Train on the digit page (an AppTest) for a preset, or for the smallest custom CNN
+    (4 filters, one block, no dense layer, 1 epoch, batch 32) on ``images`` images."""
+    at.selectbox(key="digit_train_kind__w").set_value(kind).run()
+    if kind == "custom":
+        for key, value in (("f1", 4), ("f2", 0), ("dense", 0), ("dropout", 0.0),
+                           ("epochs_custom", 1), ("batch_custom", 32)):
+            at.number_input(key=f"digit_train_{key}__w").set_value(value)
+        if lr is not None:
+            at.number_input(key="digit_train_lr_custom__w").set_value(lr)
+    at.selectbox(key="digit_train_images__w").set_value(images).run()
+    at.button(key="digit_train_submit").click().run()
+    assert not at.exception
+
+
+def wait_for_training(at: Any, what: str = "the training") -> None:
+    """Rerun the digit page (an AppTest) each second until it says the training finished;
+    fail at once if it says the training failed, or after TRAIN_DEADLINE_S."""
+    deadline = time.monotonic() + TRAIN_DEADLINE_S
+    while "Finished: test accuracy" not in texts(at.success):
+        assert time.monotonic() < deadline, f"{what} did not finish in time"
+        assert "Training failed" not in texts(at.error), texts(at.error)
+        time.sleep(1)
+        at.run()
+        assert not at.exception
 
 
 def assert_valid_spec(fig: go.Figure) -> None:

@@ -53,6 +53,7 @@ from nn_core.cnn.specs import (
     fit_images,
     layer_shapes,
 )
+from nn_core.training.failures import failure
 from nn_core.training.runs import (
     check_train_limit,
     default_runs_dir,
@@ -643,8 +644,8 @@ class JobRegistry:
                 if not os.access(job.view.run_dir, os.W_OK):
                     raise PermissionError(13, "not writable")
             except OSError as exc:
-                self._finish(job, "failed", f"could not create the run folder "
-                             f"{job.view.run_dir}: {exc.strerror or exc}")
+                self._finish(job, "failed", failure("run_folder", folder=job.view.run_dir,
+                                                    reason=exc.strerror or exc))
                 continue
             job.set(state="running")
             job.launched, job.spawn_pending = time.monotonic(), True
@@ -662,7 +663,7 @@ class JobRegistry:
             job.process = None
             if job.messages is not None:
                 job.messages.close()
-            self._finish(job, "failed", f"could not start the training process: {exc}")
+            self._finish(job, "failed", failure("start", reason=exc))
 
     # The three methods below are all that touches worker processes: a subclass that runs
     # workers elsewhere (nn_core.training.ray_backend) overrides them and keeps the rest.
@@ -678,7 +679,7 @@ class JobRegistry:
 
     def _exit_text(self, process: Any) -> str:
         """Why a job whose worker ended without a final message failed."""
-        return f"the training process exited with code {process.exitcode} without a result"
+        return failure("exit", code=process.exitcode)
 
     def _wait_exit(self, processes: list[Any], timeout: float) -> None:
         """Block until every worker of ``processes`` has exited, or ``timeout`` seconds."""
@@ -725,8 +726,8 @@ class JobRegistry:
             return
         if (job.view.state == "running" and job.launched is not None
                 and now - job.launched > self.job_timeout_s):
-            self._finish(job, "failed", f"stopped: it ran longer than the server's limit of "
-                         f"{duration_text(self.job_timeout_s)}")
+            self._finish(job, "failed", failure("time_limit",
+                                                limit=duration_text(self.job_timeout_s)))
             job.process.terminate()
             job.kill_at = now + KILL_GRACE_S
         elif (job.cancel_at is not None and job.kill_at is None

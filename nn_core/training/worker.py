@@ -31,6 +31,7 @@ import numpy as np
 
 from nn_core.cnn.specs import ModelSpec, fit_images
 from nn_core.course import SEED
+from nn_core.training.failures import failure
 from nn_core.training.runs import (
     load_weights_npz,
     prepare_run_dir,
@@ -114,7 +115,7 @@ def _error_line(exc: BaseException) -> str:
     """One readable line for the page: out-of-memory named as such, else 'Type: message'."""
     text = " ".join(str(exc).split())[:300]
     if isinstance(exc, MemoryError) or type(exc).__name__ == "ResourceExhaustedError":
-        return f"out of memory while training ({type(exc).__name__}: {text})"
+        return failure("memory", detail=f"{type(exc).__name__}: {text}")
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 

@@ -7,8 +7,6 @@ Every check is on what the page shows: a clear message, never a traceback, and a
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -17,53 +15,26 @@ from streamlit.testing.v1 import AppTest
 
 from nn_core.cnn.presets import custom_spec
 from nn_core.training.runs import run_dir_name, weight_shapes
-from tests.support import ROOT
+from tests.support import (
+    APP_TIMEOUT_S,
+    DIGIT_PAGE,
+    submit_tiny_training,
+    texts,
+    wait_for_training,
+)
 from ui.digits import state as digit_state
 
-PAGE = ROOT / "lessons" / "draw_digit.py"
-TIMEOUT = 60
-TRAIN_DEADLINE_S = 600
 EPOCHS, DONE = 10, 3  # the interrupted job: 10 epochs, 3 of them finished before the restart
 INTERRUPTED = custom_spec(conv_filters=(4,), dense_units=16, dropout_rate=0.0, epochs=EPOCHS,
                           batch_size=32)
 
 
-@pytest.fixture
-def runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A fresh NN_PLAYGROUND_RUNS: the page gets its own registry (cached per runs folder, its
-    limits read from the environment when it is created); shut down after the test."""
-    folder = tmp_path / "runs"
-    monkeypatch.setenv("NN_PLAYGROUND_RUNS", str(folder))
-    yield folder
-    digit_state.registry(str(folder)).shutdown()
-
-
 def new_app() -> AppTest:
     """The page, run once."""
-    at = AppTest.from_file(str(PAGE), default_timeout=TIMEOUT)
+    at = AppTest.from_file(str(DIGIT_PAGE), default_timeout=APP_TIMEOUT_S)
     at.run()
     assert not at.exception
     return at
-
-
-def texts(elements) -> str:
-    """All texts of some alerts/markdown, joined, for `in` checks."""
-    return "\n".join(str(e.value) for e in elements)
-
-
-def train(at: AppTest, kind: str = "custom", images: int = 1_000) -> None:
-    """Press Train for a preset (or the smallest custom CNN: 4 filters, 1 epoch)."""
-    at.selectbox(key="digit_train_kind__w").set_value(kind).run()
-    if kind == "custom":
-        at.number_input(key="digit_train_f1__w").set_value(4)
-        at.number_input(key="digit_train_f2__w").set_value(0)
-        at.number_input(key="digit_train_dense__w").set_value(0)
-        at.number_input(key="digit_train_dropout__w").set_value(0.0)
-        at.number_input(key="digit_train_epochs_custom__w").set_value(1)
-        at.number_input(key="digit_train_batch_custom__w").set_value(32)
-    at.selectbox(key="digit_train_images__w").set_value(images).run()
-    at.button(key="digit_train_submit").click().run()
-    assert not at.exception
 
 
 def interrupted_run(runs: Path) -> str:
@@ -99,7 +70,7 @@ def test_an_unwritable_runs_folder_fails_the_job_clearly_and_a_retry_works(
     try:
         at = new_app()
         assert not at.error  # the page works: the shipped model, the form
-        train(at)
+        submit_tiny_training(at)
         failed = at.session_state["digit_job_id"]
         errors = texts(at.error)
         assert "Training failed: could not create the run folder" in errors
@@ -111,13 +82,7 @@ def test_an_unwritable_runs_folder_fails_the_job_clearly_and_a_retry_works(
         assert not at.exception
         retry = at.session_state["digit_job_id"]
         assert retry != failed
-        deadline = time.monotonic() + TRAIN_DEADLINE_S
-        while "Finished: test accuracy" not in texts(at.success):
-            assert time.monotonic() < deadline, "the retried training did not finish in time"
-            assert "Training failed" not in texts(at.error), texts(at.error)
-            time.sleep(1)
-            at.run()
-            assert not at.exception
+        wait_for_training(at, "the retried training")
         assert any(label.startswith("Custom CNN: conv 4")
                    for label in at.selectbox(key="digit_model__w").options)
     finally:
@@ -128,11 +93,11 @@ def test_a_full_queue_says_the_server_is_busy(runs, monkeypatch) -> None:
     monkeypatch.setenv("NN_PLAYGROUND_MAX_QUEUE", "1")
     monkeypatch.setenv("NN_PLAYGROUND_MAX_JOBS", "1")
     first, second, third = new_app(), new_app(), new_app()
-    train(first)  # trains
+    submit_tiny_training(first)  # trains
     assert "**running**" in texts(first.markdown)
-    train(second, "lenet")  # waits
+    submit_tiny_training(second, "lenet")  # waits
     assert "Waiting in the queue: position 1" in texts(second.info)
-    train(third, "cnn_34826")  # refused
+    submit_tiny_training(third, "cnn_34826")  # refused
     assert not third.exception
     assert ("The server is busy: 1 training is waiting. Try again in a few minutes."
             in texts(third.error))
@@ -166,7 +131,7 @@ def test_after_a_restart_any_student_can_resume_an_interrupted_training(runs) ->
 
 def test_the_sessions_own_job_interrupted_by_a_restart_offers_resume_and_dismiss(runs) -> None:
     job_id = interrupted_run(runs)
-    at = AppTest.from_file(str(PAGE), default_timeout=TIMEOUT)
+    at = AppTest.from_file(str(DIGIT_PAGE), default_timeout=APP_TIMEOUT_S)
     at.session_state["digit_job_id"] = job_id  # a session that outlived its registry
     at.run()
     assert not at.exception
@@ -185,7 +150,7 @@ def test_a_restart_of_the_registry_interrupts_a_pages_job_and_dismiss_forgets_it
     jobs = digit_state.registry(str(runs))
     jobs.max_concurrent = 0  # the job waits in the queue when the server goes down
     at = new_app()
-    train(at)
+    submit_tiny_training(at)
     job_id = at.session_state["digit_job_id"]
     assert "**queued**" in texts(at.markdown)
     jobs.shutdown(interrupt=True)  # the server stops; Streamlit starts a new registry

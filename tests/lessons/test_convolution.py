@@ -25,7 +25,7 @@ from nn_core.cnn.convolution import (
 )
 from nn_core.cnn.digits import load_mnist
 from nn_core.training.runs import DEFAULT_MODEL_DIR, load_run
-from tests.support import ROOT, open_sections
+from tests.support import ROOT, open_sections, texts
 from ui.common.format import approx
 from ui.convolution.state import keras_digits, keras_script
 
@@ -53,10 +53,6 @@ def f32(values) -> np.ndarray:
 
 def metric(at: AppTest, label: str) -> str:
     return next(m.value for m in at.metric if m.label == label)
-
-
-def texts(elements) -> str:
-    return "\n".join(str(e.value) for e in elements)
 
 
 def chart_titles(at: AppTest) -> list[str]:

@@ -9,8 +9,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -26,13 +24,18 @@ from nn_core.cnn.summary import COLUMNS, summary_records, summary_rows, total_pa
 from nn_core.training.jobs import duration_text, estimate_seconds
 from nn_core.training.runs import DEFAULT_MODEL_DIR
 from tests.nn_core.training.helpers import TINY, fake_run
-from tests.support import ROOT, open_sections
+from tests.support import (
+    APP_TIMEOUT_S,
+    DIGIT_PAGE,
+    ROOT,
+    open_sections,
+    submit_tiny_training,
+    texts,
+    wait_for_training,
+)
 from ui.digits import state as digit_state
 
-PAGE = ROOT / "lessons" / "draw_digit.py"
-TIMEOUT = 60
 CANVAS = "digit_canvas_0"  # the canvas key until the first "Clear" or ink change
-TRAIN_DEADLINE_S = 600
 
 
 @pytest.fixture(scope="module")
@@ -52,19 +55,9 @@ def canvas_state(rgba: np.ndarray, stroke: str = "#FFFFFF") -> dict:
             "backgroundFit": None}
 
 
-@pytest.fixture
-def runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A fresh NN_PLAYGROUND_RUNS, so the page gets its own registry (``st.cache_resource`` per
-    runs folder, limits read from the environment when it is created); shut down after."""
-    folder = tmp_path / "runs"
-    monkeypatch.setenv("NN_PLAYGROUND_RUNS", str(folder))
-    yield folder
-    digit_state.registry(str(folder)).shutdown()
-
-
 def new_app() -> AppTest:
     """The page, run, with its Keras code open."""
-    at = AppTest.from_file(str(PAGE), default_timeout=TIMEOUT)
+    at = AppTest.from_file(str(DIGIT_PAGE), default_timeout=APP_TIMEOUT_S)
     open_sections(at.run())
     assert not at.exception
     return at
@@ -72,7 +65,7 @@ def new_app() -> AppTest:
 
 def whole_app() -> AppTest:
     """app.py with its navigation, switched to the digit page."""
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=APP_TIMEOUT_S)
     at.run()
     return switch(at, "lessons/draw_digit.py")
 
@@ -97,11 +90,6 @@ def prediction(at: AppTest) -> str | None:
     values = [m.value for m in at.metric if m.label == "Prediction"]
     assert len(values) <= 1
     return values[0] if values else None
-
-
-def texts(elements) -> str:
-    """All texts of some alerts/markdown, joined, for `in` checks."""
-    return "\n".join(str(e.value) for e in elements)
 
 
 def asks_to_draw(at: AppTest) -> bool:
@@ -279,7 +267,7 @@ def test_missing_shipped_model_and_mnist_warn_and_the_page_still_works(tmp_path,
     monkeypatch.setenv("NN_PLAYGROUND_RUNS", str(tmp_path / "runs"))
     monkeypatch.setattr("nn_core.training.runs.DEFAULT_MODEL_DIR", tmp_path / "no-model")
     monkeypatch.setattr("nn_core.cnn.digits.MNIST_ASSET", tmp_path / "no-mnist.npz")
-    at = AppTest.from_file(str(PAGE), default_timeout=TIMEOUT)
+    at = AppTest.from_file(str(DIGIT_PAGE), default_timeout=APP_TIMEOUT_S)
     at.run()
     assert not at.exception
     assert "The shipped model is missing" in texts(at.warning)
@@ -312,28 +300,10 @@ def test_the_form_starts_on_the_quick_recipe_and_warns_before_a_tiny_training(ru
     assert not at.button(key="digit_train_submit").disabled  # a warning, not a refusal
 
 
-def _submit_tiny_custom_training(at: AppTest) -> None:
-    """Custom CNN, 4 filters, one block, no dense layer, 1 epoch on 1,000 images (batch 32)."""
-    at.selectbox(key="digit_train_kind__w").set_value("custom")
-    at.run()
-    at.number_input(key="digit_train_f1__w").set_value(4)
-    at.number_input(key="digit_train_f2__w").set_value(0)
-    at.number_input(key="digit_train_dense__w").set_value(0)
-    at.number_input(key="digit_train_dropout__w").set_value(0.0)
-    at.number_input(key="digit_train_epochs_custom__w").set_value(1)
-    at.number_input(key="digit_train_batch_custom__w").set_value(32)
-    at.number_input(key="digit_train_lr_custom__w").set_value(0.005)
-    at.selectbox(key="digit_train_images__w").set_value(1_000)
-    at.button(key="digit_train_submit").click()
-    at.run()
-    assert not at.exception
-    assert not at.error, texts(at.error)
-
-
 @pytest.mark.slow
 def test_training_a_tiny_custom_model_to_completion(runs, mnist_test) -> None:
     at = whole_app()
-    _submit_tiny_custom_training(at)
+    submit_tiny_training(at, lr=0.005)
     job_id = at.session_state["digit_job_id"]
     assert job_id is not None
     switch(at, "lessons/curves.py")  # the job keeps going while the student looks elsewhere
@@ -341,13 +311,7 @@ def test_training_a_tiny_custom_model_to_completion(runs, mnist_test) -> None:
     assert at.session_state["digit_job_id"] == job_id
     assert at.selectbox(key="digit_train_kind__w").value == "custom"  # the form kept its settings
     assert at.number_input(key="digit_train_f1__w").value == 4
-    deadline = time.monotonic() + TRAIN_DEADLINE_S
-    while "Finished: test accuracy" not in texts(at.success):
-        assert time.monotonic() < deadline, "the tiny training did not finish in time"
-        assert "Training failed" not in texts(at.error), texts(at.error)
-        time.sleep(1)
-        at.run()
-        assert not at.exception
+    wait_for_training(at, "the tiny training")
     curves = [s for s in chart_specs(at)
               if [a["text"] for a in s["layout"].get("annotations", [])][:2]
               == ["Loss", "Accuracy"]]
@@ -380,7 +344,7 @@ def test_a_second_session_waits_in_the_queue_and_both_can_cancel(runs, monkeypat
     # Two browser sessions share the server's registry (one job trains at a time by default).
     monkeypatch.delenv("NN_PLAYGROUND_MAX_JOBS", raising=False)
     first, second = new_app(), new_app()
-    _submit_tiny_custom_training(first)
+    submit_tiny_training(first, lr=0.005)
     second.selectbox(key="digit_train_kind__w").set_value("lenet")
     second.run()
     second.selectbox(key="digit_train_images__w").set_value(1_000)
@@ -551,12 +515,12 @@ def test_two_students_share_a_job_and_one_leaving_does_not_stop_it(runs, monkeyp
     monkeypatch.setenv("NN_PLAYGROUND_MAX_JOBS", "1")
     first, second = new_app(), new_app()
     assert first.session_state["digit_owner"] != second.session_state["digit_owner"]
-    _submit_tiny_custom_training(first)
+    submit_tiny_training(first, lr=0.005)
     job = first.session_state["digit_job_id"]
     assert "**running**" in texts(first.markdown)
     jobs = digit_state.registry(str(runs))
     jobs.max_concurrent = 0  # the jobs started below wait in the queue: one worker is enough
-    _submit_tiny_custom_training(second)
+    submit_tiny_training(second, lr=0.005)
     assert second.session_state["digit_job_id"] == job  # identical settings: one job
     assert "1 other student started the same training: you share it" in texts(second.info)
     assert "Shared with 1 other student" in texts(second.caption)
@@ -570,7 +534,7 @@ def test_two_students_share_a_job_and_one_leaving_does_not_stop_it(runs, monkeyp
     assert "**running**" in texts(second.markdown)
     assert jobs.status(job).owners == 1
 
-    _submit_tiny_custom_training(first)  # back to it, then other settings: one job per student
+    submit_tiny_training(first, lr=0.005)  # back to it, then other settings: one job per student
     assert first.session_state["digit_job_id"] == job
     first.number_input(key="digit_train_epochs_custom__w").set_value(2)
     first.button(key="digit_train_submit").click().run()

@@ -145,17 +145,6 @@ def test_the_detector_finds_english_and_spares_names_code_and_latex() -> None:
     assert not english_runs(r"$$\operatorname{mse}(t, Y) = the value$$ — значение")
 
 
-@pytest.fixture
-def runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A fresh NN_PLAYGROUND_RUNS for the digit page's registry (shut down after)."""
-    from ui.digits import state as digit_state
-
-    folder = tmp_path / "runs"
-    monkeypatch.setenv("NN_PLAYGROUND_RUNS", str(folder))
-    yield folder
-    digit_state.registry(str(folder)).shutdown()
-
-
 @pytest.mark.parametrize("page", PAGES)
 def test_page_in_russian_has_no_english_sentence(page: str, runs: Path) -> None:
     def russian_page() -> AppTest:

@@ -24,6 +24,7 @@ import streamlit as st
 
 from nn_core.cnn.presets import POOLINGS, PRESETS, TRAINING_OPTIMIZERS, custom_spec
 from nn_core.cnn.specs import ModelSpec, count_params, fit_images, schedule_steps, with_recipe
+from nn_core.training.failures import FAILURES
 from nn_core.training.jobs import (
     ACTIVE_STATES,
     JobRegistry,
@@ -105,6 +106,38 @@ def interrupted_text(error: str | None) -> str:
     verb, queue, epoch, epochs, first = found.groups()
     where = queue or first or "epoch"
     return _(INTERRUPTED_TEXTS[verb, where]).format(epoch=epoch, epochs=epochs)
+
+
+# nn_core's failure messages (nn_core.training.failures.FAILURES), as the page says them.
+FAILURE_TEXTS = {
+    "run_folder": N_("could not create the run folder {folder}: {reason}"),
+    "start": N_("could not start the training process: {reason}"),
+    "exit": N_("the training process exited with code {code} without a result"),
+    "time_limit": N_("stopped: it ran longer than the server's limit of {limit}"),
+    "memory": N_("out of memory while training ({detail})"),
+}
+_FAILURE_PATTERNS = {
+    kind: re.compile(re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>.+)", re.escape(template)))
+    for kind, template in FAILURES.items()
+}
+_DURATION = re.compile(r"([\d.]+) (second|minute)s?")
+
+
+def failure_text(error: str | None) -> str:
+    """A failed job's message in the session's language (nn_core writes it in English, with
+    the technical part kept as it is); a message of no known kind is shown as it is."""
+    text = one_line(error)
+    for kind, pattern in _FAILURE_PATTERNS.items():
+        found = pattern.fullmatch(text)
+        if found is None:
+            continue
+        values = found.groupdict()
+        limit = _DURATION.fullmatch(values.get("limit", ""))
+        if limit is not None:  # nn_core's duration_text, reworded in the session's language
+            values["limit"] = duration_words(float(limit[1]) * (60 if limit[2] == "minute"
+                                                                   else 1))
+        return _(FAILURE_TEXTS[kind]).format(**values)
+    return text
 
 
 def state_name(state: str) -> str:
@@ -623,7 +656,7 @@ def job_status(status: JobStatus, jobs: JobRegistry, runs_dir: str) -> None:
             st.rerun()
     elif status.state == "failed":
         st.error(_("Training failed: {error}").format(
-            error=one_line(status.error) or _("unknown error")))
+            error=failure_text(status.error) or _("unknown error")))
     elif status.state == "interrupted":
         st.warning(interrupted_text(status.error) if status.error
                    else _("The server restarted while this network was training."))

@@ -64,3 +64,40 @@ def test_interrupted_messages_are_recognised_and_translated(args: tuple, monkeyp
     if args[1]:
         assert f"{args[1]} из {args[2]}" in russian
     assert training.interrupted_text("Worker crashed") == "Worker crashed"
+
+
+FAILURE_VALUES = {
+    "run_folder": {"folder": "/srv/runs/cnn_1000", "reason": "Not a directory"},
+    "start": {"reason": "OSError: [Errno 12] Cannot allocate memory"},
+    "exit": {"code": -9},
+    "time_limit": {"limit": duration_text(900)},
+    "memory": {"detail": "ResourceExhaustedError: OOM when allocating tensor"},
+}
+
+
+@pytest.mark.parametrize("kind", sorted(FAILURE_VALUES))
+def test_failure_messages_are_recognised_and_translated(kind: str, monkeypatch) -> None:
+    from nn_core.training.failures import FAILURES, failure
+
+    assert set(FAILURE_VALUES) == set(FAILURES) == set(training.FAILURE_TEXTS)
+    english = failure(kind, **FAILURE_VALUES[kind])
+    assert training.failure_text(english) == english  # English: nn_core's own words
+    monkeypatch.setattr(training, "_", translations("ru").gettext)
+    monkeypatch.setattr(training, "ngettext", translations("ru").ngettext)
+    russian = training.failure_text(english)
+    assert russian != english
+    for value in FAILURE_VALUES[kind].values():  # the technical part stays as it was
+        if kind == "time_limit":
+            assert "15 минут" in russian
+        else:
+            assert str(value) in russian
+    assert training.failure_text("ValueError: bad input") == "ValueError: bad input"
+
+
+def test_the_worker_and_the_registry_write_the_failures_they_declare() -> None:
+    """nn_core's messages come from nn_core.training.failures, so the page recognises them."""
+    from nn_core.training import worker
+
+    line = worker._error_line(MemoryError("no room"))
+    assert training.failure_text(line) == line
+    assert training._FAILURE_PATTERNS["memory"].fullmatch(line)
