@@ -19,8 +19,10 @@ the server's own idle work is about a fifth of the plain figure).
 
 Interactions: /forward moves a weight slider w1..w6 (80%) or changes "Hidden activation";
 /descent drags "Step (drag to walk along the paths)" (60%), sets "Steps" (20%) or
-"Conditioning: multiply input 1 by" (20%); /curves changes "x range" or "Activations".
-(/digits draws on a custom-component canvas and is not simulated.)
+"Conditioning: multiply input 1 by" (20%); /curves changes "x range" or "Activations";
+/digits draws: the canvas component (``nn-playground.drawing_canvas``, found by its name)
+sends another MNIST test digit as its state, the fabric json and the 280×280 PNG, as it does
+on mouse-up (a stroke).
 
 ``--baseline REF`` also checks REF out into a temporary ``git worktree`` (removed at the end),
 runs the same load against that code's server (same venv), and prints both tables and their
@@ -40,6 +42,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import json
 import os
 import random
@@ -73,6 +76,7 @@ IDLE_S = 5.0  # before a level's sessions connect: the server's CPU with nobody 
 LOG_DIR = ROOT / "artifacts" / "loadtest"
 
 Change = tuple[str, str, Any]  # (label, widget type, new value)
+CANVAS_COMPONENT = "nn-playground.drawing_canvas"  # ui.digits.canvas.FULL_NAME
 
 
 # ------------------------------------------------------------------------------ interactions
@@ -134,10 +138,28 @@ def curves_change(s: Session, rng: random.Random) -> Change:
         w, rng, lambda: rng.sample(w.options, rng.randint(1, min(4, len(w.options)))))
 
 
+@functools.cache
+def drawings(count: int = 20) -> list[dict]:
+    """What the digit page's canvas sends for ``count`` MNIST test digits drawn on it (the
+    component's state: fabric json and the 280×280 PNG as a data URL; tests.support)."""
+    from nn_core.cnn.digits import load_mnist, render_on_canvas
+    from tests.support import canvas_state
+
+    (_, _), (x_test, _) = load_mnist()
+    return [canvas_state(render_on_canvas(x_test[i]), mark=i) for i in range(count)]
+
+
+def digits_change(s: Session, rng: random.Random) -> Change:
+    """A stroke on the canvas: the component's new drawing (another digit), as on mouse-up."""
+    canvas = s.find(CANVAS_COMPONENT, "bidi_component")
+    return canvas.label, canvas.kind, other_value(canvas, rng, lambda: rng.choice(drawings()))
+
+
 SCENARIOS: dict[str, Callable[[Session, random.Random], Change]] = {
     "forward": forward_change,
     "descent": descent_change,
     "curves": curves_change,
+    "digits": digits_change,
 }
 
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -54,7 +55,7 @@ ROOT = Path(__file__).resolve().parents[1]
 STARTUP_TIMEOUT_S = 120.0
 # the widget types whose value this client can send (others keep the server's value)
 VALUE_KINDS = ("slider", "number_input", "selectbox", "radio", "multiselect", "checkbox",
-               "text_input", "text_area", "color_picker")
+               "text_input", "text_area", "color_picker", "bidi_component")
 TRIGGER_KINDS = ("button",)
 FINISHED = ForwardMsg.ScriptFinishedStatus
 # a whole page's run or one fragment's (a widget inside an st.fragment reruns only that part)
@@ -265,8 +266,15 @@ class Widget:
         return False
 
 
+def _is_select_slider(kind: str, proto: Any) -> bool:
+    """An st.select_slider: a slider proto whose values are its formatted option strings."""
+    return kind == "slider" and proto.type == type(proto).SELECT_SLIDER
+
+
 def _server_value(kind: str, proto: Any) -> Any:
     """The value the server sets on the widget (``set_value``)."""
+    if _is_select_slider(kind, proto):
+        return list(proto.raw_value)
     if kind == "slider":
         return list(proto.value)
     if kind == "number_input":
@@ -282,6 +290,8 @@ def _server_value(kind: str, proto: Any) -> Any:
 
 def _default_value(kind: str, proto: Any) -> Any:
     """The value a new widget starts with in the frontend."""
+    if _is_select_slider(kind, proto):
+        return [proto.options[int(i)] for i in proto.default]
     if kind == "slider":
         return list(proto.default)
     if kind == "number_input":
@@ -307,7 +317,9 @@ def widget_state(w: Widget, *, trigger: bool = False) -> WidgetState | None:
         return state
     if w.value is None or w.kind not in VALUE_KINDS:
         return None
-    if w.kind == "slider":
+    if _is_select_slider(w.kind, w.proto):  # the frontend sends the formatted options
+        state.string_array_value.data[:] = [str(v) for v in w.value]
+    elif w.kind == "slider":
         state.double_array_value.data[:] = [float(v) for v in w.value]
     elif w.kind == "number_input":
         if w.is_int:
@@ -318,6 +330,8 @@ def widget_state(w: Widget, *, trigger: bool = False) -> WidgetState | None:
         state.string_array_value.data[:] = [str(v) for v in w.value]
     elif w.kind == "checkbox":
         state.bool_value = bool(w.value)
+    elif w.kind == "bidi_component":  # a v2 component's state (a dict), as its JS sets it
+        state.json_value = json.dumps(w.value)
     else:
         state.string_value = str(w.value)
     return state
@@ -538,6 +552,12 @@ class Session:
             self._exceptions.append(f"st.error: {element.alert.body[:200]}")
         proto = getattr(element, kind) if kind else None
         wid = getattr(proto, "id", "") if proto is not None else ""
+        if kind == "bidi_component" and wid:  # a v2 component, found by its name
+            known = self.widgets.get(wid)
+            self._seen_ids.add(wid)
+            self.widgets[wid] = Widget(wid, kind, proto.component_name, proto,
+                                       known.value if known else None, fragment_id)
+            return
         if not wid or not hasattr(proto, "label"):
             return
         self._seen_ids.add(wid)

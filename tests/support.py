@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import concurrent.futures
+import io
 import json
 import os
 import subprocess
@@ -26,6 +28,21 @@ def texts(elements: Any) -> str:
     """All texts of some AppTest elements (alerts, markdown, captions), joined, for ``in``
     checks."""
     return "\n".join(str(e.value) for e in elements)
+
+
+def canvas_state(rgba: Any, stroke: str = "#FFFFFF", mark: int = 1) -> dict:
+    """What the drawing canvas sends on mouse-up, as its component state: the fabric json
+    (one path; ``mark`` moves its start, so that drawings differ) and the PNG of the (H, W, 4)
+    uint8 canvas as a data URL. The AppTests put it under the canvas's key; the load test
+    sends it as the component's state."""
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(rgba).save(buf, format="PNG")
+    url = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+    path = {"type": "path", "stroke": stroke, "strokeWidth": 20, "path": [["M", mark, 1]]}
+    return {"drawing": {"raw": {"version": "6", "objects": [path]}, "data": url},
+            "backgroundFit": None}
 
 
 def submit_tiny_training(at: Any, kind: str = "custom", images: int = 1_000,

@@ -6,14 +6,11 @@ entry ``{"drawing": {"raw": fabric json, "data": PNG data URL}}`` under the canv
 
 from __future__ import annotations
 
-import base64
-import io
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from nn_core.cnn.digits import load_mnist, render_on_canvas
@@ -28,6 +25,7 @@ from tests.support import (
     APP_TIMEOUT_S,
     DIGIT_PAGE,
     ROOT,
+    canvas_state,
     open_sections,
     submit_tiny_training,
     texts,
@@ -43,16 +41,6 @@ def mnist_test() -> tuple[np.ndarray, np.ndarray]:
     """MNIST's test images (10000, 28, 28) uint8 and labels."""
     _, test = load_mnist()
     return test
-
-
-def canvas_state(rgba: np.ndarray, stroke: str = "#FFFFFF") -> dict:
-    """What the canvas sends on mouse-up: fabric json and the PNG of the (H, W, 4) canvas."""
-    buf = io.BytesIO()
-    Image.fromarray(rgba).save(buf, format="PNG")
-    url = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
-    path = {"type": "path", "stroke": stroke, "strokeWidth": 20, "path": [["M", 1, 1]]}
-    return {"drawing": {"raw": {"version": "6", "objects": [path]}, "data": url},
-            "backgroundFit": None}
 
 
 def new_app() -> AppTest:

@@ -73,8 +73,18 @@ def test_feature_map_figure_keeps_raw_values_in_the_hover() -> None:
     assert fig.layout.title.text == "conv2d_1 → 26×26×32"
     shared_fig = figs.feature_map_figure(maps, "t", per_channel=False)
     shared = shared_fig.data[0]
-    assert np.nanmax(np.asarray(shared.z, dtype=np.float64)) == pytest.approx(maps.max())
+    shared_z = np.asarray(shared.z, dtype=np.float64)
+    assert np.nanmax(shared_z) == pytest.approx(maps.max())
+    assert shared_z[27, 27] == pytest.approx(maps[0, 0, 17])  # z is the raw value itself
     assert trace.zmin == 0 and shared.zmin is None and shared.showscale
+    # on the shared scale the hover reads the value from z and the channel from a small integer
+    channels = np.asarray(shared.customdata)
+    assert channels.dtype == np.int8 and channels.shape == shared_z.shape
+    assert channels[0, 0] == 0 and channels[0, 27] == 1 and channels[27, 0] == 16
+    assert channels[26, 0] == -1  # the gap between tiles
+    assert "%{z:.3f}" in shared.hovertemplate and "%{customdata}" in shared.hovertemplate
+    wide = figs.feature_map_figure(rng.random((3, 3, 200)).astype(np.float32), "t").data[0]
+    assert np.asarray(wide.customdata).dtype == np.int16  # more channels than int8 holds
     assert_valid_spec(fig)
     assert_valid_spec(shared_fig)
 
