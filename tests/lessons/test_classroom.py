@@ -30,7 +30,7 @@ def runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     yield tmp_path
 
 
-def texts(at: AppTest) -> str:
+def page_text(at: AppTest) -> str:
     parts = [e.value for kind in ("title", "markdown", "caption", "info", "warning", "error",
                                   "success") for e in getattr(at, kind)]
     parts += [e.value for kind in ("markdown", "caption", "info", "warning", "error", "success")
@@ -91,27 +91,27 @@ def test_the_dashboard_counts_a_solved_task_and_pins_a_students_page() -> None:
     t = teacher()
     code = t.session_state["_room"]["code"]
     t.switch_page("lessons/classroom.py").run()
-    assert code in texts(no_exception(t)) and t.get("image")  # the code and its QR code
+    assert code in page_text(no_exception(t)) and t.get("image")  # the code and its QR code
     t.selectbox(key="_room_task").set_value("forward/overshoot").run()
     ann = student(code, "**Ann** [x](http://e.x)")
     ann.switch_page("lessons/forward_pass.py").run()
-    assert "Find a learning rate at which one training step makes the loss larger" in texts(ann)
+    assert "Find a learning rate at which one training step makes the loss larger" in page_text(ann)
     no_exception(t.run())
-    assert "Solved the task 0 of 1" in texts(t)
+    assert "Solved the task 0 of 1" in page_text(t)
     ann.number_input(key="fwd_lr__w").set_value(100.0).run()
-    assert "Solved!" in texts(no_exception(ann))
+    assert "Solved!" in page_text(no_exception(ann))
     no_exception(t.run())
-    board = texts(t)
+    board = page_text(t)
     assert "Solved the task 1 of 1" in board and "**Ann** [x](http://e.x)" in board  # as typed
     assert "lr in the students' attempts" in [c.get("layout", {}).get("title", {}).get("text")
                                               for c in charts(t)]
     t.toggle(key="_room_hide_names").set_value(True).run()
-    assert "Ann" not in texts(t) and "Student 1" in texts(t)
+    assert "Ann" not in page_text(t) and "Student 1" in page_text(t)
     t.selectbox(key="_room_pin_state").set_value(ann.session_state["_room"]["member"])
     t.button(key="_room_pin_state_button").click().run()
     no_exception(ann.run())
-    assert "Pinned by your teacher: the page of a classmate" in texts(ann)
-    assert "lr = 100" in texts(ann)
+    assert "Pinned by your teacher: the page of a classmate" in page_text(ann)
+    assert "lr = 100" in page_text(ann)
 
 
 def charts(at: AppTest) -> list[dict]:
@@ -130,7 +130,7 @@ def test_the_gallery_shows_the_class_drawings_and_their_confusion(runs: Path) ->
     rooms.add_drawing(code, ann, seven, 1, 0.81, 7)
     rooms.add_drawing(code, bob, seven, 7, 0.99, 7)
     t.switch_page("lessons/classroom.py").run()
-    board = texts(no_exception(t))
+    board = page_text(no_exception(t))
     assert "Most frequent mistake: 1 of your 7s read as 1." in board
     gallery = t.get("image")
     captions = [img.caption for el in gallery for img in el.proto.imgs]
@@ -151,19 +151,20 @@ def test_bad_input_gets_a_clear_message_and_the_class_goes_on() -> None:
     for bad, message in ((unknown, f"No open room has the code {unknown}"),
                          ("12", "A room code has 5 letters and digits")):
         s = student(bad, "Bob")
-        assert message in texts(s) and "_room" not in s.session_state
+        assert message in page_text(s) and "_room" not in s.session_state
     s = student(code, "x" * 30)  # the field takes 96 characters; the store refuses 10 KB
-    assert "A nickname has at most 24 characters." in texts(s) and "_room" not in s.session_state
+    assert "A nickname has at most 24 characters." in page_text(s)
+    assert "_room" not in s.session_state
     s = student(code, "ann")
-    assert "already uses the nickname ann" in texts(s)
+    assert "already uses the nickname ann" in page_text(s)
     # a student on the teacher's dashboard, or with a forged teacher link
     ann.switch_page("lessons/classroom.py").run()
-    assert "the teacher's controls open only from the teacher's own link" in texts(ann)
+    assert "the teacher's controls open only from the teacher's own link" in page_text(ann)
     assert not [b for b in ann.button if b.key == "_room_close"]
     forged = AppTest.from_file(APP, default_timeout=TIMEOUT)
     forged.query_params.update({"room": code, "key": "guessed"})
     forged.run()
-    assert "Only the room's teacher can do this" in texts(forged)
+    assert "Only the room's teacher can do this" in page_text(forged)
     assert "_room" not in forged.session_state
     # the real teacher link works in another browser, and closing ends the room for all
     link = AppTest.from_file(APP, default_timeout=TIMEOUT)
@@ -174,7 +175,7 @@ def test_bad_input_gets_a_clear_message_and_the_class_goes_on() -> None:
     link.switch_page("lessons/classroom.py").run()
     link.button(key="_room_close").click().run()
     no_exception(ann.run())
-    assert f"The room {code} has ended" in texts(ann) and "_room" not in ann.session_state
+    assert f"The room {code} has ended" in page_text(ann) and "_room" not in ann.session_state
 
 
 def test_a_room_that_expires_ends_for_its_students(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -185,6 +186,6 @@ def test_a_room_that_expires_ends_for_its_students(monkeypatch: pytest.MonkeyPat
     assert ann.session_state["_room"]["code"] == code
     time.sleep(1.5)
     no_exception(ann.run())
-    assert f"The room {code} has ended" in texts(ann) and "_room" not in ann.session_state
+    assert f"The room {code} has ended" in page_text(ann) and "_room" not in ann.session_state
     no_exception(t.run())
     assert "_room" not in t.session_state

@@ -21,7 +21,7 @@ import segno
 import streamlit as st
 
 from ui.classroom import figures, panels
-from ui.classroom.store import Room, RoomError, confusion, decode_image
+from ui.classroom.store import Room, RoomError, confusion, decode_image, shared_store
 from ui.common import charts
 from ui.common.format import plain
 from ui.common.i18n import N_, _
@@ -83,7 +83,7 @@ def names(members: Sequence[Mapping[str, Any]], hide: bool) -> dict[str, str]:
 def _teacher_call(method: str, **kwargs: Any) -> None:
     room = panels.current()
     try:
-        getattr(panels.store(), method)(room["code"], room["secret"], **kwargs)
+        getattr(shared_store(), method)(room["code"], room["secret"], **kwargs)
     except RoomError as exc:
         st.session_state[panels.NOTICE] = [("error", panels.error_text(exc))]
 
@@ -106,7 +106,7 @@ def _pin(kind: str) -> None:
         return
     member, index = (choice, None) if kind == "state" else choice.split(":")
     try:
-        snap = panels.store().snapshot_of(room["code"], member, kind,
+        snap = shared_store().snapshot_of(room["code"], member, kind,
                                           None if index is None else int(index))
     except RoomError as exc:
         st.session_state[panels.NOTICE] = [("error", panels.error_text(exc))]
@@ -252,11 +252,11 @@ def gallery(drawings: list[dict], shown: Mapping[str, str]) -> None:
 def live(code: str) -> None:
     """The parts that change as students work: redrawn every DASHBOARD_POLL_S seconds."""
     try:
-        room = panels.store().room(code)
+        room = shared_store().room(code)
     except RoomError:
         st.rerun(scope="app")
         return
-    rooms = panels.store()
+    rooms = shared_store()
     members = rooms.members(code)
     shown = names(members, room.hide_names)
     if room.pinned:
@@ -277,7 +277,7 @@ def pin_controls(code: str) -> None:
     """Pin a student's page or a drawing to every screen. Outside the live part, so that its
     lists stay open while the dashboard redraws; they are read again whenever the teacher
     uses them or presses refresh."""
-    rooms = panels.store()
+    rooms = shared_store()
     try:
         room = rooms.room(code)
     except RoomError:
@@ -311,7 +311,7 @@ def dashboard() -> None:
     for kind, text in st.session_state.pop(panels.NOTICE, []):
         getattr(st, kind)(text)
     try:
-        state = panels.store().room(room["code"])
+        state = shared_store().room(room["code"])
     except RoomError as exc:
         st.error(panels.error_text(exc))
         return

@@ -34,7 +34,7 @@ import numpy as np
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
-from ui.classroom.store import MAX_NICKNAME, RoomError, RoomStore, default_rooms_dir
+from ui.classroom.store import MAX_NICKNAME, RoomError, shared_store
 from ui.classroom.watch import stamp_of, watch_room
 from ui.common.format import plain
 from ui.common.i18n import _
@@ -61,16 +61,6 @@ PAGE_MODULES = {"forward": "ui.forward.state", "curves": "ui.curves.state",
                 "convolution": "ui.convolution.state"}
 PREFIXES = {"fwd_": "forward", "curves_": "curves", "gd_": "descent", "digit_": "digits",
             "conv_": "convolution"}
-
-
-@st.cache_resource(show_spinner=False)
-def _store(root: str) -> RoomStore:
-    return RoomStore(root)
-
-
-def store() -> RoomStore:
-    """The process-wide room store on the runs folder's ``rooms`` (shared by replicas)."""
-    return _store(str(default_rooms_dir()))
 
 
 @cache
@@ -137,7 +127,8 @@ def _end(code: str) -> None:
 def open_room() -> None:
     """Button callback: the session opens a room and becomes its teacher."""
     try:
-        opened = store().open(float(st.session_state.get(MINUTES) or store().limits.minutes[0]))
+        rooms = shared_store()
+        opened = rooms.open(float(st.session_state.get(MINUTES) or rooms.limits.minutes[0]))
     except RoomError as exc:
         _say("error", error_text(exc))
         return
@@ -151,7 +142,7 @@ def join_room() -> None:
     code_text = st.session_state.get(JOIN_CODE, "")
     nickname = st.session_state.get(JOIN_NICK, "")
     try:
-        rooms = store()
+        rooms = shared_store()
         room = rooms.room(code_text)
         member = rooms.join(room.code, nickname)
         record = rooms.member(room.code, member)
@@ -172,7 +163,7 @@ def leave_room() -> None:
         return
     if room["role"] == "student":
         with contextlib.suppress(RoomError):
-            store().leave(room["code"], room["member"])
+            shared_store().leave(room["code"], room["member"])
     for key in (ROOM, SEEN, PUBLISHED, REPORTED):
         st.session_state.pop(key, None)
 
@@ -191,7 +182,7 @@ def teacher_from_url() -> None:
         return
     del st.query_params["key"]
     try:
-        rooms = store()
+        rooms = shared_store()
         room = rooms.room(code)
         ok = rooms.is_teacher(room.code, key)
     except RoomError as exc:
@@ -245,7 +236,7 @@ def _join_or_open() -> None:
     st.button(_("Join the class"), key="_room_join", on_click=join_room,
               icon=":material/login:", type="primary")
     st.divider()
-    minutes = store().limits.minutes
+    minutes = shared_store().limits.minutes
     # labels made now, in this run's language (a format_func that looked the language up when
     # called would label the options of a run in another language after a language switch)
     labels = {m: _("{m} minutes").format(m=f"{m:g}") for m in minutes}
@@ -305,10 +296,10 @@ def follow(pages: Mapping[str, Any], current_path: str) -> None:
     student's, or a following student's on a page that is not a lesson's; on a lesson page
     ``watch_in_page`` draws it)."""
     room = current()
-    stat = store().stamp(room["code"])  # before the read: a change after it reruns the page
+    stat = shared_store().stamp(room["code"])  # before the read: a change after it reruns the page
     try:
-        state = store().room(room["code"])
-        store().member(room["code"], room["member"])
+        state = shared_store().room(room["code"])
+        shared_store().member(room["code"], room["member"])
     except RoomError:
         _end(room["code"])
         st.rerun()
@@ -370,7 +361,7 @@ def teacher_moved(url_path: str, drawn: frozenset[str]) -> None:
     room = current()
     if room is None or room["role"] != "student" or not st.session_state.get(FOLLOW):
         return
-    rooms = store()
+    rooms = shared_store()
     stat = rooms.stamp(room["code"])
     try:
         state = rooms.room(room["code"])  # (the whole run checks the membership)
@@ -495,7 +486,7 @@ def before_page(pages: Mapping[str, Any], current_path: str) -> None:
     room = current()
     if room is not None and room["role"] == "teacher":
         try:
-            store().room(room["code"])
+            shared_store().room(room["code"])
         except RoomError:
             _end(room["code"])
         else:  # a control's new value is already in Session State: the class need not wait
@@ -523,7 +514,7 @@ def publish(page: PageState, drawn: Collection[str] | None = None) -> None:
     if st.session_state.get(PUBLISHED) == (url_path, params):
         return
     try:
-        store().publish(room["code"], room["secret"], url_path, params)
+        shared_store().publish(room["code"], room["secret"], url_path, params)
     except RoomError:
         return  # the room ended: the next run says so
     st.session_state[PUBLISHED] = (url_path, params)
@@ -565,7 +556,7 @@ def report_task(page: PageState, task: Any, solved: bool, detail: str,
               tuple(sorted(params.items())))
     if st.session_state.get(REPORTED) != report:
         try:
-            store().report(room["code"], room["member"], url_path, task_id, bool(solved),
+            shared_store().report(room["code"], room["member"], url_path, task_id, bool(solved),
                            str(detail), summary, params)
             st.session_state[REPORTED] = report
         except RoomError:
@@ -583,14 +574,14 @@ def _send_drawing(probabilities: list[float]) -> None:
     p = np.asarray(probabilities, float)
     meant = st.session_state.get("_room_meant")
     try:
-        n = store().add_drawing(room["code"], room["member"], image, int(np.argmax(p)),
+        n = shared_store().add_drawing(room["code"], room["member"], image, int(np.argmax(p)),
                                 float(p.max()), None if meant is None else int(meant))
     except RoomError as exc:
         st.session_state["_room_sent"] = ("error", error_text(exc))
         return
     st.session_state["_room_sent"] = ("success", _("Sent to the class gallery ({n} of "
                                                    "{limit}).").format(
-        n=n, limit=store().limits.max_drawings))
+        n=n, limit=shared_store().limits.max_drawings))
 
 
 def send_drawing_box(probabilities: Any) -> None:

@@ -31,6 +31,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import fcntl
+import functools
 import hashlib
 import hmac
 import json
@@ -146,6 +147,17 @@ def default_rooms_dir() -> Path:
     return default_runs_dir() / "rooms"
 
 
+def shared_store() -> RoomStore:
+    """The process's one room store on ``default_rooms_dir()``: the pages' sessions and the
+    room watch's route (``ui.classroom.watch``) share it, and its cache of read rooms."""
+    return _store_on(str(default_rooms_dir()))
+
+
+@functools.cache
+def _store_on(root: str) -> RoomStore:
+    return RoomStore(root)
+
+
 def normalize_code(text: str) -> str:
     """A code as typed (spaces, dashes, lower case) -> its canonical form; RoomError
     ``bad_code`` unless it can be a code."""
@@ -194,7 +206,7 @@ def decode_image(text: str) -> np.ndarray:
 
 class RoomStore:
     """The rooms under ``root`` (``<runs>/rooms``). One instance per process (the pages share
-    it through ``st.cache_resource``); a second instance on the same folder, in this process or
+    it through ``shared_store``); a second instance on the same folder, in this process or
     another replica, sees the same rooms."""
 
     def __init__(self, root: str | Path, limits: Limits | None = None,

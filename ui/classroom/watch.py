@@ -40,7 +40,7 @@ from typing import Any
 
 import streamlit as st
 
-from ui.classroom.store import CODE_RE, Room, RoomError, RoomStore, default_rooms_dir
+from ui.classroom.store import CODE_RE, Room, RoomError, RoomStore, shared_store
 
 WAIT_S = 25.0  # a request waits at most this long (below any proxy's read timeout: 60 s)
 TICK_S = 0.05  # how often a room's ticker looks at room.json while requests wait on it
@@ -111,16 +111,6 @@ def stamp_of(kind: str, stat: tuple[int, int, int], room: Room) -> str:
     shown = (room.task and tuple(room.task.values()), room.pace and room.page,
              repr(room.pinned), room.hide_names)
     return "e-" + hashlib.sha1(repr(shown).encode()).hexdigest()[:16]
-
-
-@cache
-def _store(root: str) -> RoomStore:
-    return RoomStore(root)
-
-
-def route_store() -> RoomStore:
-    """The rooms the route watches: the runs folder's ``rooms``, as ``panels.store()``."""
-    return _store(str(default_rooms_dir()))
 
 
 class RoomTicker:
@@ -220,7 +210,7 @@ async def watch_endpoint(request: Any) -> Any:
 
     params = request.query_params
     try:
-        text = await wait_for_change(route_store(), request.path_params["code"],
+        text = await wait_for_change(shared_store(), request.path_params["code"],
                                      request.path_params["member"], params.get("kind", ""),
                                      params.get("since", "")[:100])
     except WatchLimitError as exc:
