@@ -18,6 +18,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import streamlit as st
 
+from ui.common import widget_lookup
 from ui.common.i18n import _, choose_language, language_switch
 
 if TYPE_CHECKING:
@@ -63,6 +64,7 @@ def lessons() -> list[tuple[StreamlitPage, str]]:
 
 def main() -> None:
     """One run: the language, the navigation over the lessons, the live class, the page."""
+    widget_lookup.install()  # once per process: input widgets look up one key, not all
     choose_language()  # before the first text: the page title is in the session's language
     st.set_page_config(page_title=_("Neural-network playground"), page_icon="🧠",
                        layout="wide")

@@ -114,6 +114,27 @@ def test_the_dashboard_counts_a_solved_task_and_pins_a_students_page() -> None:
     assert "lr = 100" in page_text(ann)
 
 
+def test_a_teacher_showing_the_answer_does_not_solve_the_task_for_the_class(runs: Path) -> None:
+    t = teacher()
+    code = t.session_state["_room"]["code"]
+    t.switch_page("lessons/classroom.py").run()
+    t.selectbox(key="_room_task").set_value("forward/overshoot").run()
+    t.switch_page("lessons/forward_pass.py").run()
+    ann = student(code, "Ann")
+    member = ann.session_state["_room"]["member"]
+    rooms = RoomStore(runs / "rooms")
+    report_file = runs / "rooms" / code / "members" / f"{member}.json"
+    t.number_input(key="fwd_lr__w").set_value(100.0).run()  # the teacher shows the answer
+    written = report_file.stat().st_mtime_ns
+    no_exception(ann.run())
+    assert ann.session_state["fwd_lr"] == 100.0 and "Solved!" in page_text(ann)  # following
+    assert report_file.stat().st_mtime_ns == written  # the teacher's move: no write
+    assert not rooms.member(code, member).get("reports", {}).get("forward/overshoot")
+    ann.number_input(key="fwd_lr__w").set_value(50.0).run()  # her own attempt
+    report = rooms.member(code, member)["reports"]["forward/overshoot"]
+    assert report["solved"] and report["tries"] == [{"solved": True, "lr": 50.0}]
+
+
 def charts(at: AppTest) -> list[dict]:
     import json
 

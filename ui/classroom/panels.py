@@ -551,16 +551,48 @@ def report_task(page: PageState, task: Any, solved: bool, detail: str,
         return
     task_id = getattr(task, "id", None)
     params = encode_params(page.values(page.url_spec), page.url_spec)
+    if shows_the_teachers(url_path, params):
+        # The page shows the teacher's settings (a following student's update): not an
+        # attempt of the student's own, so the task is not reported as theirs (a teacher who
+        # shows the answer does not solve it for the class), and nothing is written unless
+        # the page changed: the class's 30 writes a teacher's move cost nothing.
+        report = (url_path, None, False, "", (), ())
+        if (st.session_state.get(REPORTED) or (None,))[0] != url_path:
+            _report(room, report, url_path)
+        return _digits_box(url_path, values)
     summary = summary_numbers(url_path, task_id, page.values(), values)
     report = (url_path, task_id, bool(solved), str(detail), tuple(sorted(summary.items())),
               tuple(sorted(params.items())))
     if st.session_state.get(REPORTED) != report:
-        try:
-            shared_store().report(room["code"], room["member"], url_path, task_id, bool(solved),
-                           str(detail), summary, params)
-            st.session_state[REPORTED] = report
-        except RoomError:
-            pass  # the room ended: the next poll says so
+        _report(room, report, url_path, task_id, bool(solved), str(detail), summary, params)
+    _digits_box(url_path, values)
+
+
+def shows_the_teachers(url_path: str, params: Mapping[str, str]) -> bool:
+    """Whether a following student's page shows exactly the teacher's page and settings
+    (the room as read, cached: one ``stat``). Never on the digit page: there the attempt is
+    the student's drawing, which is not among the settings."""
+    room = current()
+    if room is None or not st.session_state.get(FOLLOW) or url_path == "digits":
+        return False
+    try:
+        state = shared_store().room(room["code"])
+    except RoomError:
+        return False
+    return state.page == url_path and dict(state.params) == dict(params)
+
+
+def _report(room: Mapping[str, Any], report: tuple, *args: Any) -> None:
+    """``RoomStore.report`` for this student, remembered as ``report`` (REPORTED)."""
+    try:
+        shared_store().report(room["code"], room["member"], *args)
+        st.session_state[REPORTED] = report
+    except RoomError:
+        pass  # the room ended: the next poll says so
+
+
+def _digits_box(url_path: str, values: Mapping[str, Any]) -> None:
+    """On the digit page, the 'send to the class' box."""
     if url_path == "digits":
         send_drawing_box(values.get("probabilities"))
 

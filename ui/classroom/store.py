@@ -237,7 +237,7 @@ class RoomStore:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
         try:
             with os.fdopen(fd, "w") as handle:
-                json.dump(value, handle, separators=(",", ":"))
+                handle.write(json.dumps(value, separators=(",", ":")))  # C encoder: 4× dump
             os.replace(tmp, path)
         except BaseException:
             with contextlib.suppress(OSError):

@@ -46,7 +46,7 @@ WAIT_S = 25.0  # a request waits at most this long (below any proxy's read timeo
 TICK_S = 0.05  # how often a room's ticker looks at room.json while requests wait on it
 
 
-def _stagger_from_env(default: float = 0.03) -> float:
+def _stagger_from_env(default: float = 0.02) -> float:
     """NN_PLAYGROUND_FOLLOW_STAGGER_S, 0 to 0.5 s; the default for anything else."""
     try:
         value = float(os.environ.get("NN_PLAYGROUND_FOLLOW_STAGGER_S", default))

@@ -52,8 +52,8 @@ def test_bad_requests_are_refused(tmp_path: Path) -> None:
 
 
 def test_the_stagger_setting_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    for text, expected in (("0.05", 0.05), ("0", 0.0), ("-1", 0.03), ("9", 0.03),
-                           ("fast", 0.03)):
+    for text, expected in (("0.05", 0.05), ("0", 0.0), ("-1", 0.02), ("9", 0.02),
+                           ("fast", 0.02)):
         monkeypatch.setenv("NN_PLAYGROUND_FOLLOW_STAGGER_S", text)
         assert watch._stagger_from_env() == expected
 
