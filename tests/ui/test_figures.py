@@ -185,3 +185,30 @@ def test_plain_figure_resolves_names_plotly_js_does_not_know() -> None:
     assert fig.to_dict()["layout"]["template"] == go.Figure(
         layout={"template": style.TEMPLATE}).to_dict()["layout"]["template"]
     assert_valid_spec(fig)
+
+
+def test_typed_arrays_converts_exactly_what_plotlys_walk_converts() -> None:
+    import pandas as pd
+    from _plotly_utils.utils import convert_to_base64
+
+    def spec() -> dict:
+        return {
+            "data": [{"type": "scatter", "x": np.arange(5), "y": np.linspace(0, 1, 5),
+                      "z": np.ones((3, 4), np.float32), "customdata": pd.Series([1.5, 2.5]),
+                      "text": ["a", "b"], "marker": {"color": np.array([1, 2], np.int64),
+                                                     "size": np.float64(3.0)},
+                      "items": [np.arange(3), {"deep": np.arange(2.0)}], "pair": (1, 2),
+                      "range": np.array([0.0, 1.0]), "empty": np.array([]),
+                      "column": np.arange(12, dtype=np.int32).reshape(3, 4)[:, 1],
+                      "small": np.array([1, 2], np.uint8), "big": np.array([2**40], np.int64),
+                      "flags": np.array([True, False]), "swapped": np.arange(3.0).astype(">f8"),
+                      "surface": np.arange(6.0).reshape(2, 3).T}],
+            "layout": {"xaxis": {"range": np.array([0, 1]), "tickvals": np.array([0.5])},
+                       "layers": [{"x": np.arange(2)}], "title": {"text": "t"}},
+        }
+
+    ours, plotlys = spec(), spec()
+    common_figures.typed_arrays(ours)
+    convert_to_base64(plotlys)
+    assert repr(ours) == repr(plotlys)
+    assert ours["data"][0]["x"]["bdata"] and ours["layout"]["xaxis"]["tickvals"]["bdata"]
