@@ -296,10 +296,11 @@ def follow(pages: Mapping[str, Any], current_path: str) -> None:
     student's, or a following student's on a page that is not a lesson's; on a lesson page
     ``watch_in_page`` draws it)."""
     room = current()
-    stat = shared_store().stamp(room["code"])  # before the read: a change after it reruns the page
+    rooms = shared_store()
+    stat = rooms.stamp(room["code"])  # before the read: a change after it reruns the page
     try:
-        state = shared_store().room(room["code"])
-        shared_store().member(room["code"], room["member"])
+        state = rooms.room(room["code"])
+        rooms.member(room["code"], room["member"])
     except RoomError:
         _end(room["code"])
         st.rerun()
@@ -551,29 +552,29 @@ def report_task(page: PageState, task: Any, solved: bool, detail: str,
         return
     task_id = getattr(task, "id", None)
     params = encode_params(page.values(page.url_spec), page.url_spec)
-    if shows_the_teachers(url_path, params):
+    if shows_the_teachers(room, url_path, params):
         # The page shows the teacher's settings (a following student's update): not an
         # attempt of the student's own, so the task is not reported as theirs (a teacher who
         # shows the answer does not solve it for the class), and nothing is written unless
         # the page changed: the class's 30 writes a teacher's move cost nothing.
-        report = (url_path, None, False, "", (), ())
         if (st.session_state.get(REPORTED) or (None,))[0] != url_path:
-            _report(room, report, url_path)
-        return _digits_box(url_path, values)
-    summary = summary_numbers(url_path, task_id, page.values(), values)
-    report = (url_path, task_id, bool(solved), str(detail), tuple(sorted(summary.items())),
-              tuple(sorted(params.items())))
-    if st.session_state.get(REPORTED) != report:
-        _report(room, report, url_path, task_id, bool(solved), str(detail), summary, params)
-    _digits_box(url_path, values)
+            _report(room, (url_path, None, False, "", (), ()), url_path)
+    else:
+        summary = summary_numbers(url_path, task_id, page.values(), values)
+        report = (url_path, task_id, bool(solved), str(detail), tuple(sorted(summary.items())),
+                  tuple(sorted(params.items())))
+        if st.session_state.get(REPORTED) != report:
+            _report(room, report, url_path, task_id, bool(solved), str(detail), summary, params)
+    if url_path == "digits":
+        send_drawing_box(values.get("probabilities"))
 
 
-def shows_the_teachers(url_path: str, params: Mapping[str, str]) -> bool:
+def shows_the_teachers(room: Mapping[str, Any], url_path: str, params: Mapping[str, str],
+                       ) -> bool:
     """Whether a following student's page shows exactly the teacher's page and settings
     (the room as read, cached: one ``stat``). Never on the digit page: there the attempt is
     the student's drawing, which is not among the settings."""
-    room = current()
-    if room is None or not st.session_state.get(FOLLOW) or url_path == "digits":
+    if not st.session_state.get(FOLLOW) or url_path == "digits":
         return False
     try:
         state = shared_store().room(room["code"])
@@ -591,12 +592,6 @@ def _report(room: Mapping[str, Any], report: tuple, *args: Any) -> None:
         pass  # the room ended: the next poll says so
 
 
-def _digits_box(url_path: str, values: Mapping[str, Any]) -> None:
-    """On the digit page, the 'send to the class' box."""
-    if url_path == "digits":
-        send_drawing_box(values.get("probabilities"))
-
-
 def _send_drawing(probabilities: list[float]) -> None:
     room = current()
     drawing = page_module("digits").STATE["drawing"] or {}
@@ -607,7 +602,7 @@ def _send_drawing(probabilities: list[float]) -> None:
     meant = st.session_state.get("_room_meant")
     try:
         n = shared_store().add_drawing(room["code"], room["member"], image, int(np.argmax(p)),
-                                float(p.max()), None if meant is None else int(meant))
+                                       float(p.max()), None if meant is None else int(meant))
     except RoomError as exc:
         st.session_state["_room_sent"] = ("error", error_text(exc))
         return

@@ -9,7 +9,7 @@ Why it matters (measured): each ``st.number_input``, ``st.selectbox``, ``st.radi
     if key is not None and key in session_state and session_state[key] is None: ...
 
 and ``filtered_state`` reads (and presents) every entry of Session State: 70-odd on /forward
-after a visit to two pages, thirteen times a run. In a cProfile of /forward under 10 sessions
+after a visit to two pages, twelve times a run. In a cProfile of /forward under 10 sessions
 (benchmarks/profile_server.py --page forward) it was 23% of the page's time.
 
 ``install()`` gives those widget modules a ``get_session_state`` whose ``filtered_state`` is a
@@ -32,18 +32,19 @@ from functools import cache
 from typing import Any
 
 import streamlit
+from streamlit.runtime.state import get_session_state
+from streamlit.runtime.state.common import is_element_id, is_keyed_element_id
+from streamlit.runtime.state.session_state import STREAMLIT_INTERNAL_KEY_PREFIX
 
 STREAMLIT_VERSION = "1.67.0"  # the version whose widgets were read (requirements pin it)
 WIDGET_MODULES = ("number_input", "selectbox", "radio", "text_widgets")
 # The only use of filtered_state these modules may make (a slider's, in a branch our sliders
 # never take, would read the dict: st.slider's module is not patched).
-_USE = re.compile(r"session_state = get_session_state\(\)\.filtered_state\n(\s+)if key is not "
+_USE = re.compile(r"session_state = get_session_state\(\)\.filtered_state\n\s+if key is not "
                   r"None and key in session_state and session_state\[key\] is None:")
 
 
 def _is_internal(key: str) -> bool:
-    from streamlit.runtime.state.session_state import STREAMLIT_INTERNAL_KEY_PREFIX
-
     return key.startswith(STREAMLIT_INTERNAL_KEY_PREFIX)
 
 
@@ -55,8 +56,6 @@ class UserKeyView(Mapping):
         self._safe = safe_state
 
     def __contains__(self, key: object) -> bool:
-        from streamlit.runtime.state.common import is_element_id, is_keyed_element_id
-
         if not isinstance(key, str) or is_element_id(key) or _is_internal(key):
             return False
         with self._safe._lock:
@@ -96,8 +95,6 @@ class _OneKeySessionState:
 
 
 def _one_key_session_state() -> _OneKeySessionState:
-    from streamlit.runtime.state import get_session_state
-
     return _OneKeySessionState(get_session_state())
 
 
