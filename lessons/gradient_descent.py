@@ -41,7 +41,9 @@ try:
     min_loss = descent.loss_and_gradient(minimum, inputs, data[1], loss_name)[0]
     start_loss = descent.loss_and_gradient(start, inputs, data[1], loss_name)[0]
     one, two = descent.lr_thresholds(inputs)
-    needed = state.course_steps(tuple(start), *key, tuple(minimum.tolist()))
+    reached = state.reached_steps(paths, minimum)
+    needed = state.steps_for_course(runs, reached, tuple(start), *key,
+                                    tuple(minimum.tolist()))
 except ValueError as exc:
     st.error(f"{exc}")
     st.stop()
@@ -60,6 +62,8 @@ panels.path_warnings(labels, paths, two, loss_name)
 if not runs:
     st.info(_("Tick at least one optimizer in the table to draw its path."))
 log_y = widgets.persistent(st.toggle, _("Logarithmic loss axis"), state.P + "log_y")
+scene = figures.SurfaceScene(w1_axis, w2_axis, surface, traces, start=(*start, start_loss),
+                             minimum=(*minimum, min_loss))  # the step slider moves its balls
 
 
 @st.fragment
@@ -68,11 +72,8 @@ def walk() -> None:
     step = panels.step_slider(steps)
     state.STATE.write_url(drawn=("step",))  # the step travels in the link (this part alone)
     left, right = st.columns(2)
-    charts.show(
-        figures.surface_figure(w1_axis, w2_axis, surface, traces, step=step,
-                               start=(*start, start_loss), minimum=(*minimum, min_loss)),
-        "descent-surface", where=left, key=state.P + "surface", surface=True,
-    )
+    charts.show(scene.at(step), "descent-surface", where=left, key=state.P + "surface",
+                surface=True)
     charts.show(
         state.cached_walk(key, tuple(runs), tuple(start), steps, log_y, current_language()),
         "descent-walk", where=right, key=state.P + "walk",
@@ -80,7 +81,7 @@ def walk() -> None:
     right.caption("▶ " + _("Play walks every path's ball in your browser; drag its slider to "
                            "scrub."))
     if runs:
-        st.dataframe(panels.results_table(labels, paths, step, steps, minimum),
+        st.dataframe(panels.results_table(labels, paths, reached, step, steps),
                      hide_index=True, width="stretch", key=state.P + "results")
         st.caption(_("Summaries:") + " " + " ".join(
             f"**{OPTIMIZERS[name].label}**: {panels.optimizer_summary(name)}"

@@ -212,3 +212,18 @@ def test_typed_arrays_converts_exactly_what_plotlys_walk_converts() -> None:
     convert_to_base64(plotlys)
     assert repr(ours) == repr(plotlys)
     assert ours["data"][0]["x"]["bdata"] and ours["layout"]["xaxis"]["tickvals"]["bdata"]
+
+
+def test_with_traces_sends_the_figure_with_those_traces_swapped_and_shares_the_rest() -> None:
+    base = common_figures.plain_figure(
+        [{"type": "scatter", "x": np.arange(4.0), "y": np.arange(4.0)},
+         {"type": "scatter", "x": [0.0], "y": [0.0]}], {"template": style.TEMPLATE_SPEC})
+    moved = base.with_traces({1: {"type": "scatter", "x": [2.0], "y": np.array([3.0])}})
+    expected = common_figures.plain_figure(
+        [{"type": "scatter", "x": np.arange(4.0), "y": np.arange(4.0)},
+         {"type": "scatter", "x": [2.0], "y": np.array([3.0])}], {"template": style.TEMPLATE_SPEC})
+    assert repr(moved.to_dict()) == repr(expected.to_dict())
+    assert moved.to_dict()["data"][0] is base.to_dict()["data"][0]  # encoded once, shared
+    assert base.to_dict()["data"][1]["x"] == [0.0]  # the base figure is left as it was
+    assert_valid_spec(moved)
+    assert moved.data[1].x == (2.0,)  # a normal plotly figure through plotly's API

@@ -116,58 +116,87 @@ def surface_figure(
 ) -> go.Figure:
     """The error surface z (r, r) over w1 (r,) x w2 (r,) in 3D, each path drawn on it and its
     ball at ``step`` (the page's step slider; None: the last step)."""
-    w_range = (float(np.min(w1)), float(np.max(w1)))
-    zmin, zmax = float(np.nanmin(z)), float(np.nanmax(z))
-    lift = 0.01 * (zmax - zmin or 1.0)  # paths float just above the surface so they show
-    data: list[dict] = [{
-        "type": "surface", "x": w1, "y": w2, "z": np.asarray(z, np.float32),
-        "colorscale": colorscale(SURFACE_SCALE), "opacity": 0.88, "showscale": False,
-        "name": i18n._("loss"),
-        "hovertemplate": "w1 = %{x:.3f}<br>w2 = %{y:.3f}<br>"
-                         + i18n._("loss = {value}").format(value="%{z:.4g}") + "<extra></extra>",
-        "contours": {"z": {"show": True, "usecolormap": True, "project": {"z": True},
-                           "width": 1}},
-    }]
-    shown = _path_traces(paths, w_range)
-    for i, (path, _, inside, _) in reversed(list(enumerate(shown))):  # the first on top
-        keep = display_indices(inside)
-        w, loss = path.weights[keep], _nan_gaps(path.losses[keep])
-        color, label = color_for(i), path.label
+    return SurfaceScene(w1, w2, z, paths, start=start, minimum=minimum, height=height).at(step)
+
+
+class SurfaceScene:
+    """The 3D surface with its paths, built once, and its balls at any step (``at``).
+
+    The step slider moves only the balls: the page builds the scene once per run and each
+    step swaps the balls into it (``PlainFigure.with_traces``), so the surface and the paths
+    are neither rebuilt nor encoded again while a student scrubs."""
+
+    def __init__(self, w1: np.ndarray, w2: np.ndarray, z: np.ndarray,
+                 paths: Sequence[PathTrace] = (), *,
+                 start: tuple[float, float, float] | None = None,
+                 minimum: tuple[float, float, float] | None = None, height: int = 560) -> None:
+        w_range = (float(np.min(w1)), float(np.max(w1)))
+        zmin, zmax = float(np.nanmin(z)), float(np.nanmax(z))
+        self._lift = lift = 0.01 * (zmax - zmin or 1.0)  # paths float just above the surface
+        data: list[dict] = [{
+            "type": "surface", "x": w1, "y": w2, "z": np.asarray(z, np.float32),
+            "colorscale": colorscale(SURFACE_SCALE), "opacity": 0.88, "showscale": False,
+            "name": i18n._("loss"),
+            "hovertemplate": "w1 = %{x:.3f}<br>w2 = %{y:.3f}<br>"
+                             + i18n._("loss = {value}").format(value="%{z:.4g}")
+                             + "<extra></extra>",
+            "contours": {"z": {"show": True, "usecolormap": True, "project": {"z": True},
+                               "width": 1}},
+        }]
+        self._balls: list[tuple[int, PathTrace, int, str]] = []  # (trace index, path, inside,
+        shown = _path_traces(paths, w_range)                      # color), one per path
+        for i, (path, _, inside, _) in reversed(list(enumerate(shown))):  # the first on top
+            keep = display_indices(inside)
+            w, loss = path.weights[keep], _nan_gaps(path.losses[keep])
+            color, label = color_for(i), path.label
+            data.append(
+                {"type": "scatter3d", "x": w[:, 0].astype(np.float32),
+                 "y": w[:, 1].astype(np.float32), "z": (loss + lift).astype(np.float32),
+                 "mode": "lines", "name": label, "legendgroup": label, "legendrank": i + 1,
+                 "line": {"color": color, "width": 6},
+                 "hovertemplate": f"{label}<br>w1 = %{{x:.4f}}<br>w2 = %{{y:.4f}}<extra></extra>"})
+            self._balls.append((len(data), path, inside, color))
+            data.append(self._ball(path, None, inside, color))
+        for point, color, label, symbol in ((start, START_COLOR, i18n._("start"), "circle"),
+                                            (minimum, MINIMUM_COLOR, i18n._("minimum"),
+                                             "diamond")):
+            if point is not None:
+                data.append({"type": "scatter3d", "x": [point[0]], "y": [point[1]],
+                             "z": [point[2] + lift], "mode": "markers", "name": label,
+                             "marker": {"size": 7, "color": color, "symbol": symbol,
+                                        "line": {"color": "black", "width": 1}}})
+        axis = {"range": list(w_range), "backgroundcolor": THEME_BACKGROUND}
+        layout = {
+            "template": TEMPLATE_SPEC, "height": height,
+            "margin": {"l": 0, "r": 0, "t": 10, "b": 0},
+            "uirevision": "surface", "legend": {"orientation": "h", "y": 0.02, "x": 0.0},
+            "scene": {
+                "xaxis": {**axis, "title": {"text": "w1"}},
+                "yaxis": {**axis, "title": {"text": "w2"}},
+                "zaxis": {"range": [zmin, zmax + 2 * lift], "title": {"text": i18n._("loss")}},
+                "aspectmode": "manual", "aspectratio": {"x": 1, "y": 1, "z": 0.7},
+                "camera": {"eye": {"x": -1.5, "y": -1.5, "z": 1.1}}, "uirevision": "surface",
+            },
+        }
+        self._figure = plain_figure(data, layout)
+
+    def _ball(self, path: PathTrace, step: int | None, inside: int, color: str) -> dict:
+        """A path's ball at ``step`` (None: its last point inside the plot)."""
         k = _current(path, step, inside)
         text = i18n._("diverged") if path.diverged_at is not None and k == inside - 1 else ""
-        data += [
-            {"type": "scatter3d", "x": w[:, 0].astype(np.float32),
-             "y": w[:, 1].astype(np.float32), "z": (loss + lift).astype(np.float32),
-             "mode": "lines", "name": label, "legendgroup": label, "legendrank": i + 1,
-             "line": {"color": color, "width": 6},
-             "hovertemplate": f"{label}<br>w1 = %{{x:.4f}}<br>w2 = %{{y:.4f}}<extra></extra>"},
-            {"type": "scatter3d", "x": [float(path.weights[k, 0])],
-             "y": [float(path.weights[k, 1])], "z": [float(path.losses[k]) + lift],
-             "mode": "markers+text", "text": [text], "textposition": "top center",
-             "showlegend": False, "legendgroup": label,
-             "marker": {"size": 6, "color": color, "line": {"color": "white", "width": 2}},
-             "hovertemplate": i18n._("{label}, step {n}").format(label=label, n=k)
-                              + "<br>w = (%{x:.4f}, %{y:.4f})<extra></extra>"},
-        ]
-    for point, color, label, symbol in ((start, START_COLOR, i18n._("start"), "circle"),
-                                        (minimum, MINIMUM_COLOR, i18n._("minimum"), "diamond")):
-        if point is not None:
-            data.append({"type": "scatter3d", "x": [point[0]], "y": [point[1]],
-                         "z": [point[2] + lift], "mode": "markers", "name": label,
-                         "marker": {"size": 7, "color": color, "symbol": symbol,
-                                    "line": {"color": "black", "width": 1}}})
-    axis = {"range": list(w_range), "backgroundcolor": THEME_BACKGROUND}
-    layout = {
-        "template": TEMPLATE_SPEC, "height": height, "margin": {"l": 0, "r": 0, "t": 10, "b": 0},
-        "uirevision": "surface", "legend": {"orientation": "h", "y": 0.02, "x": 0.0},
-        "scene": {
-            "xaxis": {**axis, "title": {"text": "w1"}}, "yaxis": {**axis, "title": {"text": "w2"}},
-            "zaxis": {"range": [zmin, zmax + 2 * lift], "title": {"text": i18n._("loss")}},
-            "aspectmode": "manual", "aspectratio": {"x": 1, "y": 1, "z": 0.7},
-            "camera": {"eye": {"x": -1.5, "y": -1.5, "z": 1.1}}, "uirevision": "surface",
-        },
-    }
-    return plain_figure(data, layout)
+        label = path.label
+        return {"type": "scatter3d", "x": [float(path.weights[k, 0])],
+                "y": [float(path.weights[k, 1])], "z": [float(path.losses[k]) + self._lift],
+                "mode": "markers+text", "text": [text], "textposition": "top center",
+                "showlegend": False, "legendgroup": label,
+                "marker": {"size": 6, "color": color, "line": {"color": "white", "width": 2}},
+                "hovertemplate": i18n._("{label}, step {n}").format(label=label, n=k)
+                                 + "<br>w = (%{x:.4f}, %{y:.4f})<extra></extra>"}
+
+    def at(self, step: int | None) -> go.Figure:
+        """The figure with every ball at ``step`` (None: the last step)."""
+        return self._figure.with_traces({index: self._ball(path, step, inside, color)
+                                         for index, path, inside, color in self._balls})
 
 
 def walk_figure(

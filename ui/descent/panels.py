@@ -13,7 +13,7 @@ import pyarrow as pa
 import streamlit as st
 
 from nn_core import course
-from nn_core.basics.descent import Trajectory, steps_to_reach
+from nn_core.basics.descent import Trajectory
 from nn_core.basics.losses import LOSSES, REGRESSION_LOSSES
 from nn_core.basics.optimizers import OPTIMIZERS
 from ui.common import widgets
@@ -147,16 +147,15 @@ def path_warnings(labels: list[str], paths: list[Trajectory], two: float, loss: 
                                    w2=short(p.weights[-1, 1], 4)))
 
 
-def results_table(labels: list[str], paths: list[Trajectory], step: int, steps: int,
-                  minimum: np.ndarray) -> pa.Table:
-    """One row per path: weights and loss at ``step``, final weights, steps to the minimum.
-    Arrow, all strings: what Streamlit sends, without a pandas frame to convert on every step
-    of the walk."""
+def results_table(labels: list[str], paths: list[Trajectory], reached: list[int | None],
+                  step: int, steps: int) -> pa.Table:
+    """One row per path: weights and loss at ``step``, final weights, and ``reached``, the steps
+    to the minimum (``state.reached_steps``). Arrow, all strings: what Streamlit sends, without
+    a pandas frame to convert on every step of the walk."""
     rows = []
-    for label, p in zip(labels, paths, strict=True):
+    for label, p, arrived in zip(labels, paths, reached, strict=True):
         gone = step >= len(p.weights)  # a diverged path has no weights from its last step on
         k = min(step, len(p.weights) - 1)
-        arrived = steps_to_reach(p, minimum, TOLERANCE)
         diverged = _("diverged")
         rows.append({
             _("optimizer"): label,

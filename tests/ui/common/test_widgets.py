@@ -86,3 +86,18 @@ def test_editor_edits_survive_hidden_runs_and_reset() -> None:
     at.button(key="reset").click().run()
     assert _shown(at) == "value=0.5 kind=relu sum=3.0"
     assert not at.exception and math.isfinite(at.session_state["t_value"])
+
+
+def test_an_unchanged_table_keeps_its_object_across_runs_and_an_edit_replaces_it() -> None:
+    at = AppTest.from_function(_app).run()
+    at.run()
+    first = at.session_state["t_table"]
+    at.run()
+    assert at.session_state["t_table"] is first  # the same table: the same object
+    at.session_state["t_table__editor0"] = {
+        "edited_rows": {0: {"a": 10.0}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    edited = at.session_state["t_table"]
+    assert edited is not first and _shown(at).endswith("sum=12.0")
+    at.run()
+    assert at.session_state["t_table"] is edited

@@ -136,3 +136,12 @@ def test_walk_figure_is_small_enough_for_a_classroom(setup) -> None:
     fig = figures.walk_figure(w1, w2, z, traces, steps=course.DESCENT_STEPS,
                               start=course.DESCENT_START, minimum=course.DESCENT_MINIMUM)
     assert len(pio.to_json(fig, validate=False)) < 150_000  # issue 9: <= 150 KB a rerun
+
+
+def test_a_scene_moved_to_a_step_sends_what_a_new_figure_at_that_step_sends(setup) -> None:
+    w1, w2, z, traces = setup
+    ends = {"start": (1.0, 1.0, 2.0), "minimum": (1.0, -1.0, 0.0)}
+    scene = figures.SurfaceScene(w1, w2, z, traces, **ends)
+    for step in (None, 0, 10, 4999, 10**6):
+        fresh = figures.surface_figure(w1, w2, z, traces, step=step, **ends).to_dict()
+        assert repr(scene.at(step).to_dict()) == repr(fresh)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from nn_core import course
-from nn_core.basics.descent import steps_needed, trajectories
+from nn_core.basics.descent import Trajectory, steps_needed, trajectories
 from nn_core.basics.optimizers import Run
 from ui.descent import state, walks
 
@@ -69,6 +69,28 @@ def test_the_page_computes_its_walks_in_a_worker_process_bit_for_bit() -> None:
                         state.COURSE_SEARCH_STEPS, state.TOLERANCE)
     assert want is not None
     assert state.course_steps(START, inputs, targets, loss, minimum) == want
+
+
+def test_the_course_steps_are_read_off_the_pages_own_path_when_it_got_there() -> None:
+    inputs, targets, loss = data(2.0)
+    minimum = (0.5, 1.0)
+    searched = state.course_steps(START, inputs, targets, loss, minimum)
+    assert searched is not None
+    long = state.cached_paths(RUNS, START, inputs, targets, loss, searched + 10)
+    short = state.cached_paths(RUNS, START, inputs, targets, loss, searched - 1)
+    args = (START, inputs, targets, loss, minimum)
+
+    def course(paths: list, runs: tuple = RUNS) -> int | None:
+        return state.steps_for_course(list(runs), state.reached_steps(paths, minimum), *args)
+
+    # the course's Adam(0.001) is shown and got there: the page's path says the same number
+    assert state.reached_steps(long, minimum)[0] == course(long) == searched
+    # not there within the steps drawn, or not shown at all: searched
+    assert state.reached_steps(short, minimum)[0] is None and course(short) == searched
+    assert course(long[1:], RUNS[1:]) == searched
+    # the count is the path's own: a path that arrives at step 2 says 2
+    arrived = Trajectory("adam", np.array([START, (0.7, 1.0), minimum]), np.zeros(3), False, None)
+    assert course([arrived], RUNS[:1]) == 2
 
 
 def test_a_bad_walk_raises_its_error_in_the_server() -> None:
