@@ -30,7 +30,10 @@ model = panels.model_panel(runs_dir, runs.DEFAULT_MODEL_DIR)
 if model is not None:
     downloads.model_downloads(model.run_dir, key=state.P + "model_files")
 
-# 2. Draw a digit, 3. Inside the network: a fragment, so a stroke reruns only that part.
+st.subheader(_("2. Draw a digit"))
+panels.canvas_controls()
+# 2. The canvas and what the network reads, 3. Inside the network: a fragment, so a stroke
+# reruns only that part.
 panels.drawing_section(model)
 
 if model is not None:

@@ -234,18 +234,45 @@ def summary_table(spec: ModelSpec) -> None:
 # ---------------------------------------------------------------------------------------------
 # 2-3. Drawing, prediction and feature maps (a fragment: a stroke reruns only this part)
 # ---------------------------------------------------------------------------------------------
-def canvas_panel() -> None:
-    """The drawing canvas and its controls; stores the drawing's 28×28 image in session state."""
-    state = st.session_state
-    ink_name = widgets.persistent(st.radio, _("Ink"), P + "ink", default=INKS[0][0],
-                    options=[label for label, _ink, _bg in INKS], horizontal=True,
-                    format_func={label: _(label) for label, _ink, _bg in INKS}.get,
-                    on_change=recolour_drawing)
-    ink, background = ink_colours(ink_name)
+def canvas_controls() -> None:
+    """The drawing's controls, above the drawing section: ink and stroke width, and the buttons
+    that put a digit on the canvas. Outside the section's fragment, so a stroke does not draw
+    them again: seven widgets were ~6 ms of a stroke's ~33 ms of server CPU (cProfile under
+    the load test); a change to one of them reruns the whole page, as it did."""
+    ink_col, stroke_col = st.columns(2, vertical_alignment="bottom")
+    with ink_col:
+        widgets.persistent(st.radio, _("Ink"), P + "ink", default=INKS[0][0],
+                           options=[label for label, _ink, _bg in INKS], horizontal=True,
+                           format_func={label: _(label) for label, _ink, _bg in INKS}.get,
+                           on_change=recolour_drawing)
     low, high, default = STROKE_WIDTH
-    stroke = widgets.persistent(st.slider, _("Stroke width"), P + "stroke", default=default,
-                                min_value=low,
-                  max_value=high)
+    with stroke_col:
+        widgets.persistent(st.slider, _("Stroke width"), P + "stroke", default=default,
+                           min_value=low, max_value=high)
+    clear_col, random_col, index_col, lesson_col = st.columns(4, vertical_alignment="bottom")
+    clear_col.button(_("Clear drawing"), key=P + "clear", on_click=clear_drawing,
+                     width="stretch", icon=":material/delete:")
+    random_col.button(_("Random test digit"), key=P + "random", on_click=random_digit,
+                      width="stretch", icon=":material/casino:",
+                      help=_("Show the network a random digit from MNIST's 10,000 test images."))
+    with index_col:
+        widgets.persistent(st.number_input, _("Test digit by index"), P + "test_index",
+                           min_value=0, max_value=TEST_DIGITS - 1, step=1,
+                           on_change=show_test_index,
+                           help=_("Show the network one of MNIST's 10,000 test digits by its "
+                                  "index in x_test (0 to 9,999)."))
+    lesson_col.button(_("Lesson 002's #{index}").format(index=LESSON_DIGIT),
+                      key=P + "lesson_digit", on_click=lesson_digit, width="stretch",
+                      help=_("x_test[{index}], the test digit lesson 002 shows its "
+                             "network.").format(index=LESSON_DIGIT))
+
+
+def canvas_panel() -> None:
+    """The drawing canvas (with the ink and stroke ``canvas_controls`` set); stores the
+    drawing's 28×28 image in session state."""
+    state = st.session_state
+    ink, background = ink_colours(state.get(P + "ink", INKS[0][0]))
+    stroke = state.get(P + "stroke", STROKE_WIDTH[2])
     canvas_key = f"{P}canvas_{state['digit_canvas_version']}"
     saved = state[P + "drawing"]
     if canvas_key not in state:  # a fresh canvas (first visit, page switch, ink change)
@@ -271,23 +298,6 @@ def canvas_panel() -> None:
         state[P + "drawing"] = {"json": result.json_data, "image": image,
                                   "rgba_shape": rgba.shape}
         state[P + "source"] = "canvas"
-    cols = st.columns(2)
-    cols[0].button(_("Clear drawing"), key=P + "clear", on_click=clear_drawing,
-                   width="stretch", icon=":material/delete:")
-    cols[1].button(_("Random test digit"), key=P + "random", on_click=random_digit,
-                   width="stretch", icon=":material/casino:",
-                   help=_("Show the network a random digit from MNIST's 10,000 test images."))
-    index_col, lesson_col = st.columns([1.2, 1], vertical_alignment="bottom")
-    with index_col:
-        widgets.persistent(st.number_input, _("Test digit by index"), P + "test_index",
-                           min_value=0, max_value=TEST_DIGITS - 1, step=1,
-                           on_change=show_test_index,
-                           help=_("Show the network one of MNIST's 10,000 test digits by its "
-                                  "index in x_test (0 to 9,999)."))
-    lesson_col.button(_("Lesson 002's #{index}").format(index=LESSON_DIGIT),
-                      key=P + "lesson_digit", on_click=lesson_digit, width="stretch",
-                      help=_("x_test[{index}], the test digit lesson 002 shows its "
-                             "network.").format(index=LESSON_DIGIT))
     st.caption(_("Draw one digit with the mouse (or a finger), as large as the box. The "
                  "network answers when you lift the mouse. The canvas toolbar has Undo and "
                  "Reset."))
@@ -425,8 +435,8 @@ def feature_maps_panel(model: TrainedModel, weights: list[np.ndarray],
 
 @st.fragment
 def drawing_section(model: TrainedModel | None) -> None:
-    """Sections 2-3: canvas | prediction, then the feature maps; reruns alone on every stroke."""
-    st.subheader(_("2. Draw a digit"))
+    """Sections 2-3 below ``canvas_controls``: canvas | prediction, then the feature maps;
+    reruns alone on every stroke."""
     left, right = st.columns([1, 1.4], gap="large")
     with left:
         canvas_panel()
