@@ -143,8 +143,9 @@ class SurfaceScene:
             "contours": {"z": {"show": True, "usecolormap": True, "project": {"z": True},
                                "width": 1}},
         }]
-        self._balls: list[tuple[int, PathTrace, int, str]] = []  # (trace index, path, inside,
-        shown = _path_traces(paths, w_range)                      # color), one per path
+        # one ball per path: (its trace's index, the path, its points inside the plot, colour)
+        self._balls: list[tuple[int, PathTrace, int, str]] = []
+        shown = _path_traces(paths, w_range)
         for i, (path, _, inside, _) in reversed(list(enumerate(shown))):  # the first on top
             keep = display_indices(inside)
             w, loss = path.weights[keep], _nan_gaps(path.losses[keep])
