@@ -95,7 +95,6 @@ class PlainFigure(go.Figure):
             self._sent = out
         return self._sent
 
-
     def with_traces(self, traces: Mapping[int, dict]) -> PlainFigure:
         """This figure with the traces at some indices replaced by ``traces`` ({index: spec}),
         sharing the rest of the dict it sends (encoded once).
@@ -127,6 +126,7 @@ class _WithTraces(PlainFigure):
                 typed_arrays(data[index])
             self._sent = {**sent, "data": data}
         return self._sent
+
 
 def _structure_copy(value):
     """A copy of the dicts and lists of a spec; arrays and other leaves shared (``typed_arrays``

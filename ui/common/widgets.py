@@ -186,7 +186,7 @@ def persistent_editor(key: str, **kwargs: Any) -> pd.DataFrame:
     edited = st.data_editor(st.session_state[base_key], key=widget_key, **kwargs)
     previous = st.session_state.get(key)
     if isinstance(previous, pd.DataFrame) and isinstance(edited, pd.DataFrame) \
-            and previous.equals(edited) and list(previous.columns) == list(edited.columns):
+            and previous.equals(edited):
         # The editor returns a new frame on every run: an unchanged table keeps its object,
         # so what the page worked out from it, by identity (its link text, say), still holds.
         return previous

@@ -271,8 +271,8 @@ def canvas_panel() -> None:
     """The drawing canvas (with the ink and stroke ``canvas_controls`` set); stores the
     drawing's 28×28 image in session state."""
     state = st.session_state
-    ink, background = ink_colours(state.get(P + "ink", INKS[0][0]))
-    stroke = state.get(P + "stroke", STROKE_WIDTH[2])
+    ink, background = ink_colours(STATE["ink"])
+    stroke = STATE["stroke"]
     canvas_key = f"{P}canvas_{state['digit_canvas_version']}"
     saved = state[P + "drawing"]
     if canvas_key not in state:  # a fresh canvas (first visit, page switch, ink change)
