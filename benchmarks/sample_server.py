@@ -8,8 +8,9 @@ inflates functions made of many small calls (Streamlit's Session State, the even
 one leaves the server as it is: it starts ``streamlit run app.py`` (``benchmarks.loadtest``'s
 ``Server``), drives ``--sessions`` sessions on one page with the load test's scenario for
 ``--duration`` seconds, and attaches py-spy (a sampling profiler, pinned in requirements-dev)
-for the middle ``--sample`` seconds at 200 samples a second. It prints, for every function,
-the share of samples in which it is on the stack (inclusive), from py-spy's raw "folded"
+for the middle ``--sample`` seconds at 200 samples a second (``--gil``: only the thread that
+holds the GIL, so that a thread waiting for it does not count as busy). It prints, for every
+function, the share of samples in which it is on the stack (inclusive), from py-spy's raw "folded"
 output, kept in artifacts/loadtest/sample-<page>.folded. py-spy needs to read the server's
 memory (ptrace): as root, or with ``kernel.yama.ptrace_scope`` 0.
 """
@@ -63,6 +64,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--match", default="", help="only rows whose function contains this")
     p.add_argument("--rows", type=int, default=40)
+    p.add_argument("--gil", action="store_true",
+                   help="only samples of the thread holding the GIL: a thread waiting for it "
+                        "(the script while the event loop sends) is not counted as busy")
     args = p.parse_args(argv)
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     if not Path(py_spy).exists():
@@ -79,7 +83,8 @@ def main(argv: list[str] | None = None) -> None:
                 threading.Event().wait(delay)
                 subprocess.run([py_spy, "record", "--pid", str(server.pid), "--duration",
                                 str(int(args.sample)), "--rate", "200", "--format", "raw",
-                                "--nonblocking", "-o", str(out)], check=True,
+                                "--nonblocking", *(["--gil"] if args.gil else []), "-o",
+                                str(out)], check=True,
                                stdout=subprocess.DEVNULL)
 
             sampler = threading.Thread(target=sample)

@@ -77,6 +77,10 @@ MAX_PARAMS = 1_500_000  # env NN_PLAYGROUND_MAX_PARAMS: the biggest preset (mnis
 MAX_RUNS = 30  # env NN_PLAYGROUND_MAX_RUNS: finished runs kept in the runs folder
 PROTECT_TTL_S = 3600.0  # a run passed to ``protect`` is kept this long after the last call
 JOURNAL_NAME = "jobs.json"
+# The pump thread's wait while no worker is alive and nothing waits to start: start() and
+# resume() wake it at once, so this is only a safety net. Polling every 0.1 s with no job at all
+# cost a hosted server ~1.4 ms of CPU a second, idle or not (benchmarks/loadtest.py, /digits).
+IDLE_WAIT_S = 5.0
 
 # estimate_seconds's model, measured on the 2-core CI machine (shared, 2026-11) with the worker:
 # fit seconds of 1-2 epochs of mnist_cnn (10,000 images), cnn_34826 (60,000), cnn_104202,
@@ -402,6 +406,7 @@ class JobRegistry:
                 return job.view.job_id
             finally:
                 self._save_journal()
+                self._wake.set()  # the pump may be waiting IDLE_WAIT_S
 
     def resume(self, job_id: str, owner: str | None = None) -> str:
         """Continue an interrupted job from its last epoch checkpoint; returns the job id.
@@ -426,6 +431,7 @@ class JobRegistry:
                 return self._requeue(job, owner)
             finally:
                 self._save_journal()
+                self._wake.set()
 
     def status(self, job_id: str) -> JobStatus:
         """Snapshot of one job; KeyError for an unknown id. Never raises for another job's state."""
@@ -754,10 +760,19 @@ class JobRegistry:
             self.prune_runs()
         self._save_journal()
 
+    def _busy(self) -> bool:
+        """Whether the next pump round has work: a worker to drain or reap, a job to spawn or
+        schedule, runs to prune, a journal to write. Otherwise the pump waits IDLE_WAIT_S."""
+        return (self._dirty or self._prune_due or bool(self._queued)
+                or any(job.process is not None or job.spawn_pending
+                       for job in self._jobs.values()))
+
     def _pump_forever(self, poll_s: float) -> None:
         """Daemon thread: pump until shutdown; one bad round never stops the registry."""
         while not self._stop.is_set():
-            self._wake.wait(poll_s)
+            with self._lock:
+                wait = poll_s if self._busy() else max(poll_s, IDLE_WAIT_S)
+            self._wake.wait(wait)
             self._wake.clear()
             if self._stop.is_set():
                 break

@@ -82,15 +82,17 @@ def test_feature_maps_show_one_grid_per_layer(app: App, page: Page) -> None:
     spec = load_run(DEFAULT_MODEL_DIR).spec  # the shipped default model
     layers = [(layer, shape) for layer, shape in zip(spec.layers, layer_shapes(spec), strict=True)
               if layer.kind in ("conv", "maxpool", "avgpool")]  # fmt: skip
-    grids = page.locator('[class*="st-key-digit_fmap_"]')
+    grids = page.locator('[class*="st-key-digit_fmap_"]')  # each keyed chart
     expect(grids).to_have_count(len(layers))
     for i, (_, shape) in enumerate(layers):
         grid = grids.nth(i)
         height, width, channels = shape
         expect(grid.locator(".js-plotly-plot")).to_be_visible()
-        expect(grid).to_contain_text(f"{channels} maps of {height}×{width}")
         title = grid.locator(".js-plotly-plot .gtitle")
         expect(title).to_contain_text(f"{height}×{width}×{channels}")
+        # the chart's caption, right below it
+        caption = grid.locator("xpath=following-sibling::*[1]")
+        expect(caption).to_contain_text(f"{channels} maps of {height}×{width}")
     filters = page.locator(".st-key-digit_filters .js-plotly-plot")
     expect(filters).to_be_visible()
     app.assert_no_errors(page)

@@ -278,11 +278,10 @@ def canvas_panel() -> None:
     if canvas_key not in state:  # a fresh canvas (first visit, page switch, ink change)
         state[P + "seed"] = saved["json"] if saved else {"objects": []}
     use_fast_canvas()
-    with st.container(key=P + "canvas_box"):
-        result = st_canvas(stroke_width=stroke, stroke_color=ink, background_color=background,
-                           height=CANVAS_SIZE, width=CANVAS_SIZE,
-                           drawing_mode="freedraw", initial_drawing=state[P + "seed"],
-                           update_streamlit=True, return_image_data=True, key=canvas_key)
+    result = st_canvas(stroke_width=stroke, stroke_color=ink, background_color=background,
+                       height=CANVAS_SIZE, width=CANVAS_SIZE,
+                       drawing_mode="freedraw", initial_drawing=state[P + "seed"],
+                       update_streamlit=True, return_image_data=True, key=canvas_key)
     try:
         rgba = result.image_data  # None until the canvas sends a drawing (on mouse-up)
     except Exception as exc:  # a garbled image must not break the page
@@ -359,8 +358,7 @@ def prediction_panel(model: TrainedModel, weights: list[np.ndarray], when: str,
         probs = outputs[-1].values[0]
         digit = int(np.argmax(probs))
         cols = st.columns([1, 1, 1.3])
-        with cols[0], st.container(key=P + "predicted_digit"):
-            st.metric(_("Prediction"), str(digit))
+        cols[0].metric(_("Prediction"), str(digit))
         cols[1].metric(_("Confidence"), f"{probs[digit]:.1%}")
         with cols[2]:
             st.caption(_("Reading {source}, weights {when}.").format(source=source, when=when))
@@ -371,14 +369,19 @@ def prediction_panel(model: TrainedModel, weights: list[np.ndarray], when: str,
                     st.error(_("True label: {label}. The network got it wrong.").format(
                         label=label))
                 st.button(_("Back to my drawing"), key=P + "back", on_click=show_drawing)
-        with st.container(key=P + "probabilities"):
-            charts.show(figs.probability_figure(probs), "digits-probabilities")
+        charts.show(figs.probability_figure(probs), "digits-probabilities")
     return outputs
 
 
 def feature_maps_panel(model: TrainedModel, weights: list[np.ndarray],
                        outputs: list[LayerOutput] | None) -> None:
-    """Filters of the first conv layer, every conv/pool layer's maps, dense activations."""
+    """Filters of the first conv layer, every conv/pool layer's maps, dense activations.
+
+    Redrawn on every stroke, so each chart carries its own key (the browser tests find
+    .st-key-digit_filters, .st-key-digit_fmap_<layer>) instead of a keyed container around
+    it: every block is one more message a stroke, and ten containers were ~2 ms of a stroke's
+    server CPU (benchmarks/loadtest.py --pages digits).
+    """
     st.subheader(_("3. Inside the network: what each layer sees"))
     spec = model.spec
     per_channel = widgets.persistent(st.toggle, _("Scale each map on its own"),
@@ -386,51 +389,47 @@ def feature_maps_panel(model: TrainedModel, weights: list[np.ndarray],
                        help=_("Off: all maps of a layer share one colour scale, so you see which "
                               "channels respond most. On: each map is stretched to its own "
                               "range, so weak patterns show too."))
-    with st.container(key=P + "feature_maps"):
-        params = [layer.kind for layer in spec.layers if layer.kind in ("conv", "dense")]
-        if "conv" in params:
-            kernel = weights[2 * params.index("conv")]
-            k, f = kernel.shape[0], kernel.shape[-1]
-            with st.container(key=P + "filters"):
-                charts.show(figs.filter_figure(
-                    kernel, ngettext("First layer's {f} learned {k}×{k} filter (blue −, red +)",
-                                     "First layer's {f} learned {k}×{k} filters (blue −, red +)",
-                                     f).format(f=f, k=k)),
-                    "digits-first-layer-filters", width="content")
-        else:
-            st.caption(_("This network has no convolutional layer: it looks at all 784 pixels "
-                         "at once, so there are no feature maps, only neuron activations."))
-        if outputs is None:
-            st.info(_("The feature maps of every layer appear here once the network reads a "
-                      "digit."))
-            return
-        # Layers are titled for students ('Conv 1: 32 filters 3×3'); Keras's own name
-        # (conv2d_1) is in the caption, for matching model.summary() and the Keras code.
-        titles = {row.name: row.layer for row in summary_rows(spec, catalog())}
-        dense_outputs = [out for out in outputs[:-1] if out.kind == "dense"]
-        for layer, out in zip(spec.layers, outputs, strict=True):
-            if out.kind not in ("conv", "maxpool", "avgpool"):
-                continue
-            maps = out.values[0]
-            title = f"{titles[out.name]} → {shape_text(maps.shape)}"
-            with st.container(key=f"{P}fmap_{out.name}"):
-                charts.show(figs.feature_map_figure(maps, title, per_channel=per_channel),
-                            f"digits-{out.name}")
-                st.caption(ngettext("{n} map of {h}×{w}", "{n} maps of {h}×{w}",
-                                    maps.shape[-1]).format(n=maps.shape[-1], h=maps.shape[0],
-                                                           w=maps.shape[1]) + ": "
-                           + _(LAYER_HELP[out.kind]).format(k=layer.kernel) + ". "
-                           + _("Keras layer: {name}.").format(name=out.name))
-        for out in dense_outputs:
-            values = out.values[0]
-            active = int((values > 0).sum())
-            with st.container(key=f"{P}dense_{out.name}"):
-                charts.show(figs.dense_figure(
-                    values, f"{titles[out.name]} → " + ngettext(
-                        "{n} neuron ({active} active)", "{n} neurons ({active} active)",
-                        values.size).format(n=values.size, active=active)),
-                    f"digits-{out.name}")
-                st.caption(_("Keras layer: {name}.").format(name=out.name))
+    params = [layer.kind for layer in spec.layers if layer.kind in ("conv", "dense")]
+    if "conv" in params:
+        kernel = weights[2 * params.index("conv")]
+        k, f = kernel.shape[0], kernel.shape[-1]
+        charts.show(figs.filter_figure(
+            kernel, ngettext("First layer's {f} learned {k}×{k} filter (blue −, red +)",
+                             "First layer's {f} learned {k}×{k} filters (blue −, red +)",
+                             f).format(f=f, k=k)),
+            "digits-first-layer-filters", key=P + "filters", width="content")
+    else:
+        st.caption(_("This network has no convolutional layer: it looks at all 784 pixels "
+                     "at once, so there are no feature maps, only neuron activations."))
+    if outputs is None:
+        st.info(_("The feature maps of every layer appear here once the network reads a "
+                  "digit."))
+        return
+    # Layers are titled for students ('Conv 1: 32 filters 3×3'); Keras's own name
+    # (conv2d_1) is in the caption, for matching model.summary() and the Keras code.
+    titles = {row.name: row.layer for row in summary_rows(spec, catalog())}
+    dense_outputs = [out for out in outputs[:-1] if out.kind == "dense"]
+    for layer, out in zip(spec.layers, outputs, strict=True):
+        if out.kind not in ("conv", "maxpool", "avgpool"):
+            continue
+        maps = out.values[0]
+        title = f"{titles[out.name]} → {shape_text(maps.shape)}"
+        charts.show(figs.feature_map_figure(maps, title, per_channel=per_channel),
+                    f"digits-{out.name}", key=f"{P}fmap_{out.name}")
+        st.caption(ngettext("{n} map of {h}×{w}", "{n} maps of {h}×{w}",
+                            maps.shape[-1]).format(n=maps.shape[-1], h=maps.shape[0],
+                                                   w=maps.shape[1]) + ": "
+                   + _(LAYER_HELP[out.kind]).format(k=layer.kernel) + ". "
+                   + _("Keras layer: {name}.").format(name=out.name))
+    for out in dense_outputs:
+        values = out.values[0]
+        active = int((values > 0).sum())
+        charts.show(figs.dense_figure(
+            values, f"{titles[out.name]} → " + ngettext(
+                "{n} neuron ({active} active)", "{n} neurons ({active} active)",
+                values.size).format(n=values.size, active=active)),
+            f"digits-{out.name}", key=f"{P}dense_{out.name}")
+        st.caption(_("Keras layer: {name}.").format(name=out.name))
 
 
 @st.fragment

@@ -7,11 +7,13 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from nn_core.cnn.presets import custom_spec
+from nn_core.training import jobs
 from nn_core.training.jobs import JobRegistry
 from nn_core.training.runs import run_dir_name
 from tests.nn_core.training.helpers import wait_for
@@ -27,6 +29,7 @@ page = types.ModuleType("__main__")  # what Streamlit installs while a page scri
 page.__file__ = {page!r}
 sys.modules["__main__"] = page
 from nn_core.cnn.presets import custom_spec
+from nn_core.training import jobs
 from nn_core.training.jobs import JobRegistry
 spec = custom_spec(conv_filters=(4,), dense_units=16, dropout_rate=0.0, epochs=2, batch_size=32)
 registry = JobRegistry(runs_dir={runs!r}, max_concurrent=2)
@@ -73,6 +76,27 @@ def test_server_process_trains_without_importing_tensorflow(tmp_path: Path) -> N
         assert status.progress == 1.0 and status.elapsed_s == 0.0
     finally:
         reg.shutdown()
+
+
+def test_an_idle_pump_waits_for_work_and_a_start_wakes_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no job the pump thread does not poll (it did every 0.1 s, in every server, idle or
+    not); start() wakes it, so a job's worker still starts at once."""
+    monkeypatch.setattr(jobs, "IDLE_WAIT_S", 1e6)  # without the wake-up nothing would start
+    registry = JobRegistry(runs_dir=tmp_path / "runs", poll_s=0.01)
+    rounds = []
+    pump = registry._pump
+    monkeypatch.setattr(registry, "_pump", lambda: (rounds.append(1), pump()))
+    try:
+        time.sleep(0.5)  # 50 rounds at poll_s
+        assert rounds == []
+        job = registry.start(TINY, 300)
+        started = wait_for(registry, job, lambda s: s.pid is not None)
+        assert started.state == "running"
+        registry.cancel(job)
+        wait_for(registry, job, lambda s: s.pid is None)
+    finally:
+        registry.shutdown()
 
 
 def test_queue_order_cancel_and_dead_worker(registry: JobRegistry) -> None:
