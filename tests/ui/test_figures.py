@@ -187,7 +187,7 @@ def test_plain_figure_resolves_names_plotly_js_does_not_know() -> None:
     assert_valid_spec(fig)
 
 
-def test_typed_arrays_converts_exactly_what_plotlys_walk_converts() -> None:
+def test_encoded_converts_exactly_what_plotlys_walk_converts_and_leaves_the_spec() -> None:
     import pandas as pd
     from _plotly_utils.utils import convert_to_base64
 
@@ -207,11 +207,19 @@ def test_typed_arrays_converts_exactly_what_plotlys_walk_converts() -> None:
                        "layers": [{"x": np.arange(2)}], "title": {"text": "t"}},
         }
 
-    ours, plotlys = spec(), spec()
-    common_figures.typed_arrays(ours)
+    given, plotlys = spec(), spec()
+    ours = common_figures.encoded(given)
     convert_to_base64(plotlys)
     assert repr(ours) == repr(plotlys)
     assert ours["data"][0]["x"]["bdata"] and ours["layout"]["xaxis"]["tickvals"]["bdata"]
+    assert repr(given) == repr(spec())  # the builder's spec is left as it was
+    # what holds no array is shared, not copied; what does is a new container
+    assert ours["layout"]["title"] is given["layout"]["title"]
+    assert ours["data"][0]["text"] is given["data"][0]["text"]
+    assert ours["data"][0]["pair"] is given["data"][0]["pair"]
+    assert ours["data"][0]["items"] is not given["data"][0]["items"]
+    unchanged = {"data": [{"type": "scatter", "x": [1.0, 2.0]}], "layout": {"sliders": [{}]}}
+    assert common_figures.encoded(unchanged) is unchanged
 
 
 def test_with_traces_sends_the_figure_with_those_traces_swapped_and_shares_the_rest() -> None:
