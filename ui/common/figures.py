@@ -10,6 +10,7 @@ import base64
 import math
 from collections.abc import Mapping
 from functools import cache
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
@@ -127,7 +128,7 @@ class _WithTraces(PlainFigure):
         return self._sent
 
 
-def encoded(spec):
+def encoded(spec: Any) -> Any:
     """``spec`` with its NumPy arrays as plotly's typed arrays, as plotly's ``convert_to_base64``
     converts them, made without changing ``spec``: only the dicts, lists and tuples on the way
     to an array are copied, everything else is shared (so treat the result as read-only).

@@ -379,8 +379,8 @@ def feature_maps_panel(model: TrainedModel, weights: list[np.ndarray],
 
     Redrawn on every stroke, so each chart carries its own key (the browser tests find
     .st-key-digit_filters, .st-key-digit_fmap_<layer>) instead of a keyed container around
-    it: every block is one more message a stroke, and ten containers were ~2 ms of a stroke's
-    server CPU (benchmarks/loadtest.py --pages digits).
+    it: every container is one more message to build, hash and send on every stroke (this
+    section's and the prediction's took a stroke from 36 messages to 46).
     """
     st.subheader(_("3. Inside the network: what each layer sees"))
     spec = model.spec
