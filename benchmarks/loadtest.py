@@ -138,15 +138,29 @@ def curves_change(s: Session, rng: random.Random) -> Change:
         w, rng, lambda: rng.sample(w.options, rng.randint(1, min(4, len(w.options)))))
 
 
+DRAWINGS = 300  # different drawings the sessions pick from: a student never draws one twice
+
+
 @functools.cache
-def drawings(count: int = 20) -> list[dict]:
+def drawings(count: int = DRAWINGS) -> list[dict]:
     """What the digit page's canvas sends for ``count`` MNIST test digits drawn on it (the
-    component's state: fabric json and the 280×280 PNG as a data URL; tests.support)."""
+    component's state: fabric json and the 280×280 PNG as a data URL; tests.support), each
+    digit at its own size and place on the canvas.
+
+    With 20 drawings a session soon drew one again, and Streamlit then sends each unchanged
+    chart as a reference to the browser's copy: the median bytes of a stroke flipped between
+    20 and 350 KB from run to run. Made once, before a level's window (``run_level``)."""
     from nn_core.cnn.digits import load_mnist, render_on_canvas
     from tests.support import canvas_state
 
     (_, _), (x_test, _) = load_mnist()
-    return [canvas_state(render_on_canvas(x_test[i]), mark=i) for i in range(count)]
+    out = []
+    for i in range(count):
+        size = 200 + 20 * (i % 5)  # the digit's 28×28 field: 200-280 canvas pixels
+        top, left = (280 - size) // 2 + (i * 7) % 21 - 10, (280 - size) // 2 + (i * 11) % 21 - 10
+        out.append(canvas_state(render_on_canvas(x_test[i], box=(top, left, size, size)),
+                                mark=i))
+    return out
 
 
 def digits_change(s: Session, rng: random.Random) -> Change:
@@ -277,6 +291,8 @@ async def run_level(server: Server | None, target: str, page: str, n: int, durat
     two values land in ``result.probed`` (bench_scale: each replica's and nginx's CPU)."""
     ws_url = ws_url or server.ws_url
     pids = list(pids) or [server.pid]
+    if page == "digits":
+        drawings()  # made once, not inside a measured window
 
     def rss() -> int:
         return sum(tree_rss_bytes(pid) for pid in pids)

@@ -99,3 +99,28 @@ async def descent_step_scenario(ws_url: str) -> None:
 
 def test_client_reruns_only_the_fragment_a_widget_sits_in(server: Server) -> None:
     run_async(asyncio.wait_for(descent_step_scenario(server.ws_url), 180))
+
+
+async def digits_stroke_scenario(ws_url: str) -> None:
+    """The load test's stroke reaches the digit page as the canvas's mouse-up does, and every
+    stroke it sends is a different drawing (a repeated one would be answered from the
+    browser's cache of unchanged charts, cheaper than a student's real stroke)."""
+    from benchmarks.loadtest import CANVAS_COMPONENT, drawings
+    from nn_core.cnn.digits import load_mnist
+
+    shown = drawings()
+    assert len({d["drawing"]["data"] for d in shown}) == len(shown) > 100
+    (_, _), (_, y_test) = load_mnist()
+    async with Session(ws_url, "digits") as s:
+        first = await s.load()
+        assert first.ok, (first.status, first.exceptions)
+        canvas = s.find(CANVAS_COMPONENT, "bidi_component")
+        for index in (0, 1):
+            stroke = await s.set(canvas.label, shown[index], canvas.kind)
+            assert stroke.status == "FINISHED_FRAGMENT_RUN_SUCCESSFULLY", stroke.status
+            assert stroke.ok, stroke.exceptions
+            assert f"Prediction = {y_test[index]}" in texts(stroke.elements)
+
+
+def test_the_load_tests_strokes_are_different_digits_the_page_reads(server: Server) -> None:
+    run_async(asyncio.wait_for(digits_stroke_scenario(server.ws_url), 180))
