@@ -26,7 +26,10 @@ on mouse-up (a stroke).
 
 ``--baseline REF`` also checks REF out into a temporary ``git worktree`` (removed at the end),
 runs the same load against that code's server (same venv), and prints both tables and their
-ratios. The order of the two servers alternates from page to page.
+ratios. The order of the two servers alternates from page to page. ``--hide-in-baseline
+uvloop`` (repeatable) hides a package that the baseline's requirements did not have from the
+baseline's server (``hiding_packages``), so that it runs as it did then; without ``--baseline``,
+the baseline is this tree without the package (what the package alone buys).
 
 The load generator runs on the same machine as the server: its own CPU use is printed
 ("client CPU %") so a reader can tell how much of the host it took, and so is the host's 1-minute
@@ -358,6 +361,22 @@ def baseline_tree(ref: str) -> Iterator[Path]:
         shutil.rmtree(parent, ignore_errors=True)
 
 
+def hiding_packages(names: Sequence[str], folder: Path) -> dict[str, str]:
+    """The environment of a server that cannot import the packages ``names``: a module of each
+    name in ``folder``, first on PYTHONPATH, that raises ImportError when imported.
+
+    For a baseline measured with the venv of newer code: uvicorn runs its event loop on uvloop
+    whenever uvloop can be imported, so hiding it gives the baseline's asyncio loop back."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        if not name.isidentifier():
+            raise ValueError(f"not a package name: {name!r}")
+        (folder / f"{name}.py").write_text(
+            f"raise ImportError('{name} is hidden from this benchmark server')\n")
+    path = os.pathsep.join(p for p in (str(folder), os.environ.get("PYTHONPATH", "")) if p)
+    return {"PYTHONPATH": path}
+
+
 def short_ref(ref: str) -> str:
     """``ref`` as a short commit id (the ref itself if git cannot resolve it)."""
     out = subprocess.run(["git", "rev-parse", "--short", ref], cwd=ROOT, capture_output=True,
@@ -367,12 +386,14 @@ def short_ref(ref: str) -> str:
 
 def run_target(target: str, root: Path, page: str, levels: list[int], duration: float,
                think: tuple[float, float], seed: int,
-               extra_args: list[str] | None = None) -> list[LevelResult]:
-    """A fresh server of ``root`` for ``page``; every level against it, in order."""
+               extra_args: list[str] | None = None,
+               env: dict[str, str] | None = None) -> list[LevelResult]:
+    """A fresh server of ``root`` for ``page`` (``env``: more environment variables); every
+    level against it, in order."""
     results = []
     with tempfile.TemporaryDirectory(prefix="nnpg-runs-") as runs:
         log = LOG_DIR / f"{target.replace(' ', '_')}-{page}.log"
-        with Server(root, Path(runs), log, extra_args=extra_args or ()) as server:
+        with Server(root, Path(runs), log, extra_args=extra_args or (), env=env) as server:
             print(f"[{target}] /{page}: server pid {server.pid} on {server.url} "
                   f"(log {log.relative_to(ROOT)})", flush=True)
             for n in levels:
@@ -416,11 +437,14 @@ def ratio_table(base: list[LevelResult], new: list[LevelResult], base_name: str)
     """Baseline / new for p95 latency and CPU per rerun (above 1: the new code is cheaper)."""
     lines = [f"| page | sessions | p95 ratio ({base_name} / new) | CPU ms/rerun ratio "
              f"({base_name} / new) | reruns/s ratio (new / {base_name}) |", "|---|---|---|---|---|"]
-    by_key = {(r.page, r.sessions): r for r in base}
+    by_key: dict[tuple[str, int], list[LevelResult]] = {}
+    for r in base:  # a page listed twice (--pages descent,descent): its runs pair in order
+        by_key.setdefault((r.page, r.sessions), []).append(r)
     for r in new:
-        b = by_key.get((r.page, r.sessions))
-        if b is None:
+        waiting = by_key.get((r.page, r.sessions))
+        if not waiting:
             continue
+        b = waiting.pop(0)
         p95 = b.pct(0.95) / r.pct(0.95) if r.reruns else float("nan")
         cpu = b.cpu_ms_per_rerun / r.cpu_ms_per_rerun if r.reruns else float("nan")
         rate = (r.reruns / r.duration_s) / (b.reruns / b.duration_s) if b.reruns else float(
@@ -451,6 +475,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--duration", type=float, default=20.0, help="measured seconds per level")
     p.add_argument("--think", default="0.5,1.5", help="think time range in seconds: LOW,HIGH")
     p.add_argument("--baseline", metavar="REF", help="also measure this git ref (a worktree)")
+    p.add_argument("--hide-in-baseline", action="append", default=[], metavar="PACKAGE",
+                   help="a package the baseline's server cannot import (repeatable); without "
+                        "--baseline, the baseline is this tree without it")
     p.add_argument("--new", metavar="DIR", type=Path, default=ROOT,
                    help="the checkout measured as 'new' (default: this working tree)")
     p.add_argument("--seed", type=int, default=0)
@@ -480,26 +507,36 @@ def main(argv: list[str] | None = None) -> None:
     started = time.monotonic()
     results: dict[str, list[LevelResult]] = {}
     with contextlib.ExitStack() as stack:
-        targets: list[tuple[str, Path]] = [("new", args.new.resolve())]
+        targets: list[tuple[str, Path, dict[str, str] | None]] = [
+            ("new", args.new.resolve(), None)]
         base_name = ""
+        hidden = args.hide_in_baseline
+        base_env = (hiding_packages(hidden, Path(stack.enter_context(
+            tempfile.TemporaryDirectory(prefix="nnpg-hidden-")))) if hidden else None)
+        without = f" without {', '.join(hidden)}" if hidden else ""
         if args.baseline:
-            base_name = f"baseline {short_ref(args.baseline)}"
-            targets.insert(0, (base_name, stack.enter_context(baseline_tree(args.baseline))))
+            base_name = f"baseline {short_ref(args.baseline)}{without}"
+            targets.insert(0, (base_name, stack.enter_context(baseline_tree(args.baseline)),
+                               base_env))
+        elif hidden:
+            base_name = f"baseline{without}"
+            targets.insert(0, (base_name, args.new.resolve(), base_env))
         for i, page in enumerate(args.pages):
             order = targets if i % 2 == 0 else targets[::-1]
-            for name, root in order:
+            for name, root, env in order:
                 results.setdefault(name, []).extend(
                     run_target(name, root, page, args.levels, args.duration, args.think,
-                               args.seed, args.streamlit_flag))
+                               args.seed, args.streamlit_flag, env))
     print(f"\n(total {time.monotonic() - started:.0f} s; figures from one run on a shared "
           f"{os.cpu_count()}-CPU host: other work on it shows in 'host load avg')\n")
     for name, rs in results.items():
-        where = str(args.new) if name == "new" else "a temporary git worktree, same venv"
+        where = (str(args.new) if name == "new" or not args.baseline
+                 else "a temporary git worktree, same venv")
         print(f"### {name} ({where})\n\n{table(rs)}\n")
         errors = error_summary(rs)
         if errors:
             print(errors + "\n")
-    if args.baseline:
+    if base_name:
         print(f"### ratios\n\n{ratio_table(results[base_name], results['new'], base_name)}\n")
     if args.json:
         Path(args.json).write_text(json.dumps(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import signal
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -28,6 +29,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     finally:
         srv.stop(signal.SIGTERM)
         assert srv.process.poll() is not None, "the server is still running"
+
+
+def test_the_server_runs_its_event_loop_on_uvloop(server: Server) -> None:
+    """uvicorn picks uvloop when it can import it (requirements.txt pins it): its compiled
+    loop is loaded in the server process."""
+    maps = Path(f"/proc/{server.pid}/maps").read_text()
+    assert "/uvloop/loop." in maps, "the app server did not load uvloop"
 
 
 def metric(elements: list, label: str) -> str:

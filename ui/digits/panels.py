@@ -238,7 +238,11 @@ def canvas_controls() -> None:
     """The drawing's controls, above the drawing section: ink and stroke width, and the buttons
     that put a digit on the canvas. Outside the section's fragment, so a stroke does not draw
     them again: seven widgets were ~6 ms of a stroke's ~33 ms of server CPU (cProfile under
-    the load test); a change to one of them reruns the whole page, as it did."""
+    the load test); a change to one of them reruns the whole page, as it did. The drawing's
+    instructions are here too, above the controls, for the same reason."""
+    st.caption(_("Draw one digit with the mouse (or a finger), as large as the box. The "
+                 "network answers when you lift the mouse. The canvas toolbar has Undo and "
+                 "Reset."))
     ink_col, stroke_col = st.columns(2, vertical_alignment="bottom")
     with ink_col:
         widgets.persistent(st.radio, _("Ink"), P + "ink", default=INKS[0][0],
@@ -297,9 +301,6 @@ def canvas_panel() -> None:
         state[P + "drawing"] = {"json": result.json_data, "image": image,
                                   "rgba_shape": rgba.shape}
         state[P + "source"] = "canvas"
-    st.caption(_("Draw one digit with the mouse (or a finger), as large as the box. The "
-                 "network answers when you lift the mouse. The canvas toolbar has Undo and "
-                 "Reset."))
 
 
 def epoch_weights(model: TrainedModel) -> tuple[list[np.ndarray], str]:
