@@ -82,19 +82,18 @@ def test_feature_maps_show_one_grid_per_layer(app: App, page: Page) -> None:
     spec = load_run(DEFAULT_MODEL_DIR).spec  # the shipped default model
     layers = [(layer, shape) for layer, shape in zip(spec.layers, layer_shapes(spec), strict=True)
               if layer.kind in ("conv", "maxpool", "avgpool")]  # fmt: skip
-    grids = page.locator('[class*="st-key-digit_fmap_"]')  # each keyed chart
-    expect(grids).to_have_count(len(layers))
+    chart = page.locator(".st-key-digit_fmaps")  # one keyed chart: a mosaic per layer
+    expect(chart.locator(".js-plotly-plot")).to_be_visible()
+    expect(chart.locator(".heatmaplayer .hm")).to_have_count(len(layers))
+    titles = chart.locator(".annotation-text")
+    expect(titles).to_have_count(len(layers))
+    caption = chart.locator("xpath=following-sibling::*[1]")  # the chart's caption, below it
     for i, (_, shape) in enumerate(layers):
-        grid = grids.nth(i)
         height, width, channels = shape
-        expect(grid.locator(".js-plotly-plot")).to_be_visible()
-        title = grid.locator(".js-plotly-plot .gtitle")
-        expect(title).to_contain_text(f"{height}×{width}×{channels}")
-        # the chart's caption, right below it
-        caption = grid.locator("xpath=following-sibling::*[1]")
+        expect(titles.nth(i)).to_contain_text(f"{height}×{width}×{channels}")
         expect(caption).to_contain_text(f"{channels} maps of {height}×{width}")
     filters = page.locator(".st-key-digit_filters .js-plotly-plot")
     expect(filters).to_be_visible()
     app.assert_no_errors(page)
-    grids.first.scroll_into_view_if_needed()
+    chart.scroll_into_view_if_needed()
     app.shot(page, "digits-feature-maps")

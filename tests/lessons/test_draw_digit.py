@@ -131,14 +131,22 @@ def test_feature_maps_one_grid_per_conv_and_pool_layer(mnist_test) -> None:
     x_test, _ = mnist_test
     at = new_app()
     draw(at, render_on_canvas(x_test[0]))
-    titles = [spec["layout"]["title"]["text"] for spec in chart_specs(at)
-              if spec["layout"].get("title")]
+    specs = chart_specs(at)
+    titles = [spec["layout"]["title"]["text"] for spec in specs if spec["layout"].get("title")]
     spec = json.loads((DEFAULT_MODEL_DIR / "spec.json").read_text())
     kinds = [layer["kind"] for layer in spec["layers"]]
+    # all conv/pool layers in one chart: a mosaic per layer, each under its title
+    [maps] = [s for s in specs if s["data"] and "coloraxis" in s["data"][0]]
+    grids = [a["text"] for a in maps["layout"]["annotations"]]
+    assert len(maps["data"]) == len(grids) == sum(k in ("conv", "maxpool", "avgpool")
+                                                  for k in kinds)
     # layers titled for students ('Conv 1: 32 filters 3×3'), never by Keras's generated names
-    grids = [t for t in titles if " → " in t and "×" in t.split(" → ")[1]
-             and t.split(" → ")[0].startswith(("Conv ", "Max pooling ", "Average pooling "))]
-    assert len(grids) == sum(k in ("conv", "maxpool", "avgpool") for k in kinds)
+    assert all(" → " in t and "×" in t.split(" → ")[1] and t.split(" → ")[0].startswith(
+        ("Conv ", "Max pooling ", "Average pooling ")) for t in grids)
+    assert not any(t.startswith(("conv2d", "max_pooling2d", "dense_")) for t in grids)
+    # the caption below names each layer's maps, and Keras's name for matching model.summary()
+    assert "32 maps of 26×26: each filter slides a 3×3 window" in texts(at.caption)
+    assert "Keras layer: conv2d_1." in texts(at.caption)
     assert not any(t.startswith(("conv2d", "max_pooling2d", "dense_")) for t in titles)
     assert grids[0].endswith("26×26×32") or grids[0].endswith(
         f"×{spec['layers'][0]['size']}")

@@ -143,11 +143,17 @@ def probability_figure(probs: Sequence[float] | np.ndarray) -> go.Figure:
                    "tickformat": ".0%"}})
 
 
-def feature_map_figure(maps: np.ndarray, title: str, per_channel: bool = False,
-                       columns: int | None = None) -> go.Figure:
-    """Every channel of one layer's output (h, w, c) as a grid of small heatmaps, one trace.
+MAP_MIN_PX, MAP_MAX_PX = 70, 850  # the height a layer's mosaic is drawn at, at least / at most
+MAP_TITLE_PX = 34  # room above each layer's mosaic for its title
 
-    ``per_channel`` scales each map to its own [0, 1] (shows weak channels); otherwise all maps
+
+def feature_map_trace(maps: np.ndarray, per_channel: bool = False,
+                      columns: int | None = None) -> tuple[dict, tuple[int, int], int]:
+    """One layer's output (h, w, c) as a mosaic heatmap trace, every channel a tile.
+
+    Returns (trace, the mosaic's (rows, cols) in pixels, the width in px it is drawn at).
+    ``per_channel`` scales each map to its own [0, 1] (shows weak channels; the hover then
+    reads each raw value from ``customdata``); otherwise ``z`` holds the raw values and all maps
     share the layer's scale (shows which channels respond most).
     """
     maps = np.asarray(maps, np.float32)
@@ -156,15 +162,10 @@ def feature_map_figure(maps: np.ndarray, title: str, per_channel: bool = False,
     shown = normalize_channels(maps) if per_channel else maps
     cols = grid_columns(maps.shape[2]) if columns is None else columns
     image, channel = mosaic(shown, cols)
-    trace = {
-        "type": "heatmap", "z": image,
-        "colorscale": colorscale(MAP_COLORSCALE), "showscale": not per_channel,
-        "hoverongaps": False, "colorbar": {"thickness": 10, "len": 0.8},
-    }
+    trace = {"type": "heatmap", "z": image, "hoverongaps": False}
     if per_channel:  # the colours are scaled: the hover needs each raw value beside its channel
         raw, _grid = mosaic(maps, cols)
-        trace.update(zmin=0, zmax=1,
-                     customdata=np.stack([channel.astype(np.float32), raw], axis=-1),
+        trace.update(customdata=np.stack([channel.astype(np.float32), raw], axis=-1),
                      hovertemplate=_("channel {channel}<br>value {value}").format(
                          channel="%{customdata[0]}", value="%{customdata[1]:.3f}"))
     else:  # z holds the raw values: the hover needs only the channel, one byte a pixel (a
@@ -173,8 +174,56 @@ def feature_map_figure(maps: np.ndarray, title: str, per_channel: bool = False,
                      hovertemplate=_("channel {channel}<br>value {value}").format(
                          channel="%{customdata}", value="%{z:.3f}"))
     trace["hovertemplate"] += "<extra></extra>"
-    return plain_figure([trace], _image_layout(image.shape, title,
-                                               width=mosaic_width(cols, maps.shape[1])))
+    return trace, image.shape, mosaic_width(cols, maps.shape[1])
+
+
+def feature_maps_figure(layers: Sequence[tuple[np.ndarray, str]],
+                        per_channel: bool = False) -> go.Figure:
+    """Every conv/pool layer's output, one (maps (h, w, c), title) each, as ONE figure: each
+    layer's mosaic (``feature_map_trace``) below the previous one, under its title, with its
+    own colour scale and (on a shared scale) its own colour bar.
+
+    One chart for all layers rather than one chart and one caption per layer: a stroke redraws
+    this section, and every element of it is built, hashed and sent by Streamlit on its own,
+    ~0.5 ms each whatever its size (benchmarks/loadtest.py, /digits): five charts and five
+    captions were ~4.5 ms of a stroke's ~23 ms of server CPU.
+    """
+    if not layers:
+        raise ValueError("no layer to draw")
+    traces, boxes = [], []
+    for i, (maps, title) in enumerate(layers, start=1):
+        trace, (rows, cols), width = feature_map_trace(maps, per_channel)
+        suffix = "" if i == 1 else str(i)
+        traces.append({**trace, "xaxis": f"x{suffix}", "yaxis": f"y{suffix}",
+                       "coloraxis": f"coloraxis{suffix}"})
+        boxes.append((title, int(np.clip(width * rows / max(cols, 1), MAP_MIN_PX, MAP_MAX_PX))))
+    plot_px = sum(MAP_TITLE_PX + height for _title, height in boxes)
+    layout = {"height": plot_px + 20, "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
+              "plot_bgcolor": "rgba(0,0,0,0)", "paper_bgcolor": "rgba(0,0,0,0)",
+              "annotations": []}
+    below = 0  # px of the plot area above the current mosaic
+    for i, (title, height) in enumerate(boxes, start=1):
+        suffix = "" if i == 1 else str(i)
+        below += MAP_TITLE_PX
+        top, bottom = 1 - below / plot_px, 1 - (below + height) / plot_px
+        below += height
+        layout[f"xaxis{suffix}"] = {"visible": False, "constrain": "domain",
+                                    "anchor": f"y{suffix}", "domain": [0.0, 1.0]}
+        layout[f"yaxis{suffix}"] = {"visible": False, "autorange": "reversed",
+                                    "scaleanchor": f"x{suffix}", "scaleratio": 1,
+                                    "constrain": "domain", "anchor": f"x{suffix}",
+                                    "domain": [bottom, top]}
+        axis = {"colorscale": colorscale(MAP_COLORSCALE), "showscale": not per_channel,
+                "colorbar": {"thickness": 10, "len": 0.9 * (top - bottom),
+                             "y": (top + bottom) / 2, "yanchor": "middle"}}
+        if per_channel:
+            axis.update(cmin=0, cmax=1)
+        layout[f"coloraxis{suffix}"] = axis
+        layout["annotations"].append({
+            "text": title, "font": {"size": 15}, "showarrow": False, "xref": "paper",
+            "yref": "paper", "x": 0.5, "xanchor": "center", "y": top, "yanchor": "bottom",
+            "yshift": 4})
+    return plain_figure(traces, layout)
 
 
 def filter_figure(kernel: np.ndarray, title: str | None = None) -> go.Figure:

@@ -21,7 +21,7 @@ from streamlit_drawable_canvas import st_canvas
 from nn_core.cnn.digits import preprocess_canvas
 from nn_core.cnn.numpy_forward import LayerOutput, forward_layers
 from nn_core.cnn.presets import TRAINING_OPTIMIZERS
-from nn_core.cnn.specs import ModelSpec, count_params, layer_shapes, trainable_params
+from nn_core.cnn.specs import LayerSpec, ModelSpec, count_params, layer_shapes, trainable_params
 from nn_core.cnn.summary import summary_records, summary_rows, total_params
 from nn_core.training.runs import RunSummary, TrainedModel, list_runs
 from ui.common import charts, lesson, widgets
@@ -378,10 +378,11 @@ def feature_maps_panel(model: TrainedModel, weights: list[np.ndarray],
                        outputs: list[LayerOutput] | None) -> None:
     """Filters of the first conv layer, every conv/pool layer's maps, dense activations.
 
-    Redrawn on every stroke, so each chart carries its own key (the browser tests find
-    .st-key-digit_filters, .st-key-digit_fmap_<layer>) instead of a keyed container around
-    it: every container is one more message to build, hash and send on every stroke (this
-    section's and the prediction's took a stroke from 36 messages to 46).
+    Redrawn on every stroke, and every element is one more message to build, hash and send
+    (~0.5 ms each): so the charts carry their own key (the browser tests find
+    .st-key-digit_filters, .st-key-digit_fmaps) instead of a keyed container around them
+    (46 -> 36 messages a stroke), and all conv/pool layers share one figure and one caption
+    (36 -> 27; ``figs.feature_maps_figure``).
     """
     st.subheader(_("3. Inside the network: what each layer sees"))
     spec = model.spec
@@ -410,18 +411,15 @@ def feature_maps_panel(model: TrainedModel, weights: list[np.ndarray],
     # (conv2d_1) is in the caption, for matching model.summary() and the Keras code.
     titles = {row.name: row.layer for row in summary_rows(spec, catalog())}
     dense_outputs = [out for out in outputs[:-1] if out.kind == "dense"]
-    for layer, out in zip(spec.layers, outputs, strict=True):
-        if out.kind not in ("conv", "maxpool", "avgpool"):
-            continue
-        maps = out.values[0]
-        title = f"{titles[out.name]} → {shape_text(maps.shape)}"
-        charts.show(figs.feature_map_figure(maps, title, per_channel=per_channel),
-                    f"digits-{out.name}", key=f"{P}fmap_{out.name}")
-        st.caption(ngettext("{n} map of {h}×{w}", "{n} maps of {h}×{w}",
-                            maps.shape[-1]).format(n=maps.shape[-1], h=maps.shape[0],
-                                                   w=maps.shape[1]) + ": "
-                   + _(LAYER_HELP[out.kind]).format(k=layer.kernel) + ". "
-                   + _("Keras layer: {name}.").format(name=out.name))
+    layers = [(layer, out) for layer, out in zip(spec.layers, outputs, strict=True)
+              if out.kind in ("conv", "maxpool", "avgpool")]
+    if layers:
+        charts.show(figs.feature_maps_figure(
+            [(out.values[0], f"{titles[out.name]} → {shape_text(out.values[0].shape)}")
+             for _layer, out in layers], per_channel=per_channel),
+            "digits-feature-maps", key=P + "fmaps")
+        st.caption("  \n".join(layer_caption(titles[out.name], layer, out)
+                               for layer, out in layers))
     for out in dense_outputs:
         values = out.values[0]
         active = int((values > 0).sum())
@@ -431,6 +429,17 @@ def feature_maps_panel(model: TrainedModel, weights: list[np.ndarray],
                 values.size).format(n=values.size, active=active)),
             f"digits-{out.name}", key=f"{P}dense_{out.name}")
         st.caption(_("Keras layer: {name}.").format(name=out.name))
+
+
+def layer_caption(title: str, layer: LayerSpec, out: LayerOutput) -> str:
+    """One line of the feature maps' caption: '**Conv 1: 32 filters 3×3** — 32 maps of 26×26:
+    each filter slides a 3×3 window over its input and writes one map. Keras layer: conv2d_1.'"""
+    maps = out.values[0]
+    return (f"**{title}** — " + ngettext("{n} map of {h}×{w}", "{n} maps of {h}×{w}",
+                                        maps.shape[-1]).format(n=maps.shape[-1], h=maps.shape[0],
+                                                               w=maps.shape[1]) + ": "
+            + _(LAYER_HELP[out.kind]).format(k=layer.kernel) + ". "
+            + _("Keras layer: {name}.").format(name=out.name))
 
 
 @st.fragment

@@ -57,36 +57,65 @@ def test_normalize_channels_scales_each_channel_to_unit_range() -> None:
     np.testing.assert_allclose(out[:, :, 2], [[0, 1], [0.5, 0.5]])
 
 
-def test_feature_map_figure_keeps_raw_values_in_the_hover() -> None:
+def test_feature_map_trace_keeps_raw_values_in_the_hover() -> None:
     rng = np.random.default_rng(1)
     maps = rng.random((26, 26, 32)).astype(np.float32) * 5
-    fig = figs.feature_map_figure(maps, "conv2d_1 → 26×26×32", per_channel=True)
-    trace = fig.data[0]
-    z = np.asarray(trace.z, dtype=np.float64)
-    assert z.shape == (2 * 27 - 1, 16 * 27 - 1)  # 32 maps: 2 rows of 16
+    trace, shape, width = figs.feature_map_trace(maps, per_channel=True)
+    z = np.asarray(trace["z"], dtype=np.float64)
+    assert z.shape == shape == (2 * 27 - 1, 16 * 27 - 1)  # 32 maps: 2 rows of 16
+    assert width == figs.mosaic_width(16, 26)
     assert np.nanmax(z) == pytest.approx(1.0) and np.nanmin(z) == pytest.approx(0.0)
-    custom = np.asarray(trace.customdata, dtype=np.float64)
+    custom = np.asarray(trace["customdata"], dtype=np.float64)
     assert custom.shape == (*z.shape, 2)
     assert custom[0, 0, 0] == 0 and custom[0, 27, 0] == 1  # channel index per tile
     assert custom[27, 0, 0] == 16
     assert custom[0, 0, 1] == pytest.approx(maps[0, 0, 0])  # the raw activation
-    assert fig.layout.title.text == "conv2d_1 → 26×26×32"
-    shared_fig = figs.feature_map_figure(maps, "t", per_channel=False)
-    shared = shared_fig.data[0]
-    shared_z = np.asarray(shared.z, dtype=np.float64)
+    shared, _shape, _width = figs.feature_map_trace(maps, per_channel=False)
+    shared_z = np.asarray(shared["z"], dtype=np.float64)
     assert np.nanmax(shared_z) == pytest.approx(maps.max())
     assert shared_z[27, 27] == pytest.approx(maps[0, 0, 17])  # z is the raw value itself
-    assert trace.zmin == 0 and shared.zmin is None and shared.showscale
     # on the shared scale the hover reads the value from z and the channel from a small integer
-    channels = np.asarray(shared.customdata)
+    channels = np.asarray(shared["customdata"])
     assert channels.dtype == np.int8 and channels.shape == shared_z.shape
     assert channels[0, 0] == 0 and channels[0, 27] == 1 and channels[27, 0] == 16
     assert channels[26, 0] == -1  # the gap between tiles
-    assert "%{z:.3f}" in shared.hovertemplate and "%{customdata}" in shared.hovertemplate
-    wide = figs.feature_map_figure(rng.random((3, 3, 200)).astype(np.float32), "t").data[0]
-    assert np.asarray(wide.customdata).dtype == np.int16  # more channels than int8 holds
-    assert_valid_spec(fig)
-    assert_valid_spec(shared_fig)
+    assert "%{z:.3f}" in shared["hovertemplate"] and "%{customdata}" in shared["hovertemplate"]
+    wide, _shape, _width = figs.feature_map_trace(rng.random((3, 3, 200)).astype(np.float32))
+    assert np.asarray(wide["customdata"]).dtype == np.int16  # more channels than int8 holds
+    with pytest.raises(ValueError, match="maps must have shape"):
+        figs.feature_map_trace(np.zeros((26, 26)))
+
+
+def test_feature_maps_figure_stacks_every_layer_under_its_title() -> None:
+    rng = np.random.default_rng(2)
+    layers = [(rng.random((26, 26, 32)).astype(np.float32), "Conv 1 → 26×26×32"),
+              (rng.random((13, 13, 32)).astype(np.float32), "Pool 1 → 13×13×32"),
+              (rng.random((3, 3, 128)).astype(np.float32), "Conv 3 → 3×3×128")]
+    for per_channel in (False, True):
+        fig = figs.feature_maps_figure(layers, per_channel=per_channel)
+        assert_valid_spec(fig)
+        assert len(fig.data) == 3
+        for trace, (maps, _title) in zip(fig.data, layers, strict=True):
+            expected, _shape, _width = figs.feature_map_trace(maps, per_channel)
+            np.testing.assert_array_equal(np.asarray(trace.z), expected["z"])  # NaN gaps too
+        assert [t.xaxis for t in fig.data] == ["x", "x2", "x3"]
+        assert [t.yaxis for t in fig.data] == ["y", "y2", "y3"]
+        assert [t.coloraxis for t in fig.data] == ["coloraxis", "coloraxis2", "coloraxis3"]
+        domains = [fig.layout.yaxis.domain, fig.layout.yaxis2.domain, fig.layout.yaxis3.domain]
+        # top to bottom, in order, without overlapping, inside the plot area
+        assert 1 >= domains[0][1] > domains[0][0] >= domains[1][1] > domains[1][0] \
+            >= domains[2][1] > domains[2][0] >= 0
+        titles = [(a.text, a.y) for a in fig.layout.annotations]
+        assert titles == [(title, domain[1]) for (_maps, title), domain
+                          in zip(layers, domains, strict=True)]  # each right above its maps
+        axes = [fig.layout.coloraxis, fig.layout.coloraxis2, fig.layout.coloraxis3]
+        # its own colour scale per layer; a colour bar beside each only on the shared scale
+        assert all(axis.showscale is (not per_channel) for axis in axes)
+        assert all((axis.cmin, axis.cmax) == ((0, 1) if per_channel else (None, None))
+                   for axis in axes)
+        assert axes[1].colorbar.y == pytest.approx(sum(domains[1]) / 2)
+    with pytest.raises(ValueError, match="no layer"):
+        figs.feature_maps_figure([])
 
 
 def test_mosaic_width_caps_tiles_and_the_page() -> None:
