@@ -181,7 +181,8 @@ def feature_maps_figure(layers: Sequence[tuple[np.ndarray, str]],
                         per_channel: bool = False) -> go.Figure:
     """Every conv/pool layer's output, one (maps (h, w, c), title) each, as ONE figure: each
     layer's mosaic (``feature_map_trace``) below the previous one, under its title, with its
-    own colour scale and (on a shared scale) its own colour bar.
+    own colour scale and (on a shared scale) its own colour bar. On a narrow screen a mosaic
+    shrinks toward its title (``constraintoward``), not to the middle of its band.
 
     One chart for all layers rather than one chart and one caption per layer: a stroke redraws
     this section, and every element of it is built, hashed and sent by Streamlit on its own,
@@ -211,8 +212,8 @@ def feature_maps_figure(layers: Sequence[tuple[np.ndarray, str]],
                                     "anchor": f"y{suffix}", "domain": [0.0, 1.0]}
         layout[f"yaxis{suffix}"] = {"visible": False, "autorange": "reversed",
                                     "scaleanchor": f"x{suffix}", "scaleratio": 1,
-                                    "constrain": "domain", "anchor": f"x{suffix}",
-                                    "domain": [bottom, top]}
+                                    "constrain": "domain", "constraintoward": "top",
+                                    "anchor": f"x{suffix}", "domain": [bottom, top]}
         axis = {"colorscale": colorscale(MAP_COLORSCALE), "showscale": not per_channel,
                 "colorbar": {"thickness": 10, "len": 0.9 * (top - bottom),
                              "y": (top + bottom) / 2, "yanchor": "middle"}}
