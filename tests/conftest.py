@@ -12,6 +12,12 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+# TensorFlow's oneDNN kernels, whatever the CPU. TensorFlow turns them on by itself only on CPUs
+# with AVX-512 VNNI and newer (the Xeons of Colab, where the course's numbers come from). With
+# them a float32 matmul rounds a*b + c*d as fma(c, d, round(a*b)), which is what the core copies
+# (nn_core.basics.network._dot: the course's -8.846). Without them (an AVX2 machine such as an
+# AMD EPYC) TensorFlow rounds each product first, and Keras's own numbers move by one ulp.
+os.environ["TF_ENABLE_ONEDNN_OPTS"] = "1"
 
 ROOT = Path(__file__).resolve().parents[1]  # tests.support.ROOT, before it is importable
 if str(ROOT) not in sys.path:

@@ -136,6 +136,31 @@ def stop_local_head(head: subprocess.Popen, grace_s: float = 5.0) -> None:
             return
 
 
+def ensure_auth_token() -> None:
+    """Make this user's Ray token if there is none yet.
+
+    In token mode, Ray 2.60's ``ray start --head`` reads a token but will not make one; on a
+    machine where no Ray program ran before, the head exits with "no authentication token was
+    found". So the token is made first, by Ray's own ``ray get-auth-token --generate``, which
+    saves a new random token in ~/.ray/auth_token; this then makes the file readable only by
+    this user (Ray leaves it readable by all). A token that is given (RAY_AUTH_TOKEN, or the
+    file at RAY_AUTH_TOKEN_PATH) is used as it is."""
+    if os.environ.get("RAY_AUTH_TOKEN", "").strip():
+        return
+    given = os.environ.get("RAY_AUTH_TOKEN_PATH", "").strip()
+    if Path(given or Path.home() / ".ray" / "auth_token").expanduser().is_file():
+        return
+    if given:
+        raise RuntimeError(f"RAY_AUTH_TOKEN_PATH names no file: {given}")
+    path = Path.home() / ".ray" / "auth_token"
+    made = subprocess.run([_ray_command(), "get-auth-token", "--generate"], capture_output=True,
+                          text=True, timeout=120, check=False, stdin=subprocess.DEVNULL,
+                          env={**os.environ, "RAY_AUTH_MODE": "token"})
+    if made.returncode != 0:
+        raise RuntimeError(f"could not make a Ray token: {made.stderr.strip()[-500:]}")
+    path.chmod(0o600)
+
+
 def start_local_head(port: int, cpus: int, log_path: Path) -> subprocess.Popen:
     """Start ``ray start --head --block`` in its own session (so it outlives this process),
     logging to ``log_path``; returns once its GCS accepts connections. RuntimeError with the
@@ -145,6 +170,7 @@ def start_local_head(port: int, cpus: int, log_path: Path) -> subprocess.Popen:
                f"--num-cpus={cpus}", "--include-dashboard=false", "--disable-usage-stats",
                f"--object-store-memory={OBJECT_STORE_BYTES}", f"--ray-client-server-port={client}",
                f"--dashboard-port={dashboard}", f"--dashboard-agent-listen-port={agent}"]
+    ensure_auth_token()
     env = {**os.environ, "RAY_AUTH_MODE": "token"}  # a token in ~/.ray: only this user joins
     with open(log_path, "ab") as out:
         head = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out, stderr=out,

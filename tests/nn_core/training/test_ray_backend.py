@@ -22,6 +22,7 @@ from nn_core.training.jobs import JobRegistry, NetworkTooLarge, RegistryBusy
 from nn_core.training.ray_backend import (
     RayRegistry,
     backend_name,
+    ensure_auth_token,
     ensure_local_head,
     open_registry,
     stop_local_head,
@@ -66,6 +67,31 @@ def test_the_local_backend_is_todays_registry(monkeypatch: pytest.MonkeyPatch,
         assert type(reg) is JobRegistry and reg.runs_dir == tmp_path / "runs"
     finally:
         reg.shutdown()
+
+
+def test_a_head_on_a_machine_without_ray_history_gets_a_token_of_this_user(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ray's `ray start --head` in token mode will not make a token; ``ensure_auth_token`` has
+    Ray make one once (a fresh CI machine has no ~/.ray), readable only by its user, and
+    leaves a given token alone."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("RAY_AUTH_TOKEN", raising=False)
+    monkeypatch.delenv("RAY_AUTH_TOKEN_PATH", raising=False)
+    token = tmp_path / ".ray" / "auth_token"
+    ensure_auth_token()
+    made = token.read_text().strip()
+    assert len(made) >= 32 and token.stat().st_mode & 0o777 == 0o600
+    ensure_auth_token()
+    assert token.read_text().strip() == made  # kept, not made again
+    other = tmp_path / "other"
+    monkeypatch.setenv("HOME", str(other))
+    monkeypatch.setenv("RAY_AUTH_TOKEN", "given")
+    ensure_auth_token()
+    assert not (other / ".ray").exists()
+    monkeypatch.delenv("RAY_AUTH_TOKEN")
+    monkeypatch.setenv("RAY_AUTH_TOKEN_PATH", str(tmp_path / "missing"))
+    with pytest.raises(RuntimeError, match="names no file"):
+        ensure_auth_token()
 
 
 # ---------------------------------------------------------------------------------------------
