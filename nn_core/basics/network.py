@@ -83,7 +83,9 @@ def _act(name: str, x: np.floating, derivative: bool = False) -> np.floating:
 
 
 def _dot(a1: np.floating, b1: np.floating, a2: np.floating, b2: np.floating) -> np.floating:
-    """a1*b1 + a2*b2 as Keras's CPU matmul rounds it: float32 is fma(a2, b2, round(a1*b1))."""
+    """a1*b1 + a2*b2 as Keras's CPU matmul rounds it with TensorFlow's oneDNN kernels (its
+    default on AVX-512 CPUs, where the course's numbers come from; tests/conftest.py turns them
+    on everywhere): float32 is fma(a2, b2, round(a1*b1))."""
     if isinstance(a1, np.float64):
         return a1 * b1 + a2 * b2
     return type(a1)(float(a2) * float(b2) + float(a1 * b1))  # exact product + one rounding

@@ -148,11 +148,11 @@ def ensure_auth_token() -> None:
     if os.environ.get("RAY_AUTH_TOKEN", "").strip():
         return
     given = os.environ.get("RAY_AUTH_TOKEN_PATH", "").strip()
-    if Path(given or Path.home() / ".ray" / "auth_token").expanduser().is_file():
+    path = Path(given).expanduser() if given else Path.home() / ".ray" / "auth_token"
+    if path.is_file():
         return
     if given:
         raise RuntimeError(f"RAY_AUTH_TOKEN_PATH names no file: {given}")
-    path = Path.home() / ".ray" / "auth_token"
     made = subprocess.run([_ray_command(), "get-auth-token", "--generate"], capture_output=True,
                           text=True, timeout=120, check=False, stdin=subprocess.DEVNULL,
                           env={**os.environ, "RAY_AUTH_MODE": "token"})
