@@ -32,9 +32,9 @@ if model is not None:
 
 st.subheader(_("2. Draw a digit"))
 panels.canvas_controls()
-# 2. The canvas and what the network reads, 3. Inside the network: a fragment, so a stroke
-# reruns only that part.
-panels.drawing_section(model)
+# 2. The canvas and what the network reads, 3. Inside the network: a stroke reruns only the
+# canvas, the prediction and the feature maps (a fragment).
+panels.drawing_and_maps(model)
 
 if model is not None:
     st.subheader(_("4. How good is this network?"))

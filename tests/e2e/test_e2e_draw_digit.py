@@ -3,11 +3,14 @@ and one feature-map grid per convolution and pooling layer."""
 
 from __future__ import annotations
 
+import re
+
+import numpy as np
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from nn_core.cnn.specs import layer_shapes
-from nn_core.training.runs import DEFAULT_MODEL_DIR, load_run
+from nn_core.training.runs import DEFAULT_MODEL_DIR, load_run, load_weights_npz
 from tests.e2e.e2e_support import App
 
 pytestmark = pytest.mark.e2e
@@ -97,3 +100,57 @@ def test_feature_maps_show_one_grid_per_layer(app: App, page: Page) -> None:
     app.assert_no_errors(page)
     chart.scroll_into_view_if_needed()
     app.shot(page, "digits-feature-maps")
+
+
+def test_an_earlier_epoch_redraws_the_filters_and_the_maps_read_in_the_hover(app: App,
+                                                                           page: Page) -> None:
+    """The epoch slider sits in the drawing's fragment but the filters above the maps do not
+    (ui.digits.panels.drawing_and_maps): moving it reruns the page, so the filters, the link
+    and the prediction all follow. The maps' hover, sent as ASCII character references
+    (figures.ascii_text), reads as text."""
+    model = load_run(DEFAULT_MODEL_DIR)
+    first = int(model.checkpoints[0].stem.split("_")[-1])
+    app.open(page, "digits")
+    app.draw(page, "4")
+    expect(prediction(page)).to_have_text("4")
+    app.wait_idle(page)
+    filters = page.locator(".st-key-digit_filters .js-plotly-plot")
+
+    def shown_filters() -> np.ndarray:
+        return np.asarray(filters.evaluate("el => el._fullData[0].z.map(r => Array.from(r))"),
+                          np.float64)
+
+    kernel = model.weights[0]
+    final_z = shown_filters()
+    np.testing.assert_allclose(final_z[:3, :3], kernel[:, :, 0, 0], rtol=1e-6)  # filter 0
+    slider = page.get_by_role("slider", name="Weights after epoch")
+    slider.focus()
+    for _ in model.checkpoints[:-1]:  # to the first checkpoint, as a student can: one a key
+        page.keyboard.press("ArrowLeft")
+    expect(page.get_by_text(f"weights after epoch {first} of")).to_be_visible()
+    app.wait_idle(page)
+    early = load_weights_npz(model.checkpoints[0], model.spec)[0]
+    np.testing.assert_allclose(shown_filters()[:3, :3], early[:, :, 0, 0], rtol=1e-6)
+    assert not np.allclose(early[:, :, 0, 0], kernel[:, :, 0, 0])
+    assert f"epoch={first}" in page.url
+    expect(prediction(page)).to_be_visible()
+    app.assert_no_errors(page)
+
+    def first_map_hover() -> str:  # the hover's two lines, as plotly's tspans: no space between
+        maps = page.locator(".st-key-digit_fmaps .js-plotly-plot")
+        maps.locator(".draglayer .xy .nsewdrag").first.hover(position={"x": 3, "y": 3})
+        label = maps.locator(".hoverlayer .hovertext").first
+        expect(label).to_be_visible()
+        return label.text_content().strip()
+
+    hover = first_map_hover()
+    assert re.fullmatch(r"channel 0\s*value -?\d+\.\d{3}", hover), hover
+    # in Russian the hover and the titles are sent as character references: read as letters
+    page.locator('[data-testid="stSidebar"] [data-testid="stButtonGroup"]').get_by_text(
+        "Русский", exact=True).click()
+    expect(page.get_by_text("3. Внутри сети: что видит каждый слой")).to_be_visible()
+    app.wait_idle(page)
+    hover = first_map_hover()
+    assert re.fullmatch(r"канал 0\s*значение -?\d+\.\d{3}", hover), hover
+    titles = page.locator(".st-key-digit_fmaps .annotation-text")
+    assert "&#" not in titles.first.text_content() and "×" in titles.first.text_content()

@@ -6,6 +6,7 @@ entry ``{"drawing": {"raw": fabric json, "data": PNG data URL}}`` under the canv
 
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 
@@ -137,7 +138,7 @@ def test_feature_maps_one_grid_per_conv_and_pool_layer(mnist_test) -> None:
     kinds = [layer["kind"] for layer in spec["layers"]]
     # all conv/pool layers in one chart: a mosaic per layer, each under its title
     [maps] = [s for s in specs if s["data"] and "coloraxis" in s["data"][0]]
-    grids = [a["text"] for a in maps["layout"]["annotations"]]
+    grids = [html.unescape(a["text"]) for a in maps["layout"]["annotations"]]  # sent as ASCII
     assert len(maps["data"]) == len(grids) == sum(k in ("conv", "maxpool", "avgpool")
                                                   for k in kinds)
     # layers titled for students ('Conv 1: 32 filters 3×3'), never by Keras's generated names

@@ -32,14 +32,13 @@ from typing import Any
 
 import numpy as np
 import streamlit as st
-from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 from ui.classroom.store import MAX_NICKNAME, RoomError, shared_store
 from ui.classroom.watch import stamp_of, watch_room
 from ui.common.format import plain
 from ui.common.i18n import _
 from ui.common.state import PageState, decode_params, encode_params
-from ui.common.widgets import persistent
+from ui.common.widgets import fragment_run, persistent
 
 ROOM = "_room"  # Session State: the session's room (see the module's docstring)
 FOLLOW = "_room_follow"  # a student follows the teacher (True) or explores (False)
@@ -397,13 +396,12 @@ def watch_in_page(page: PageState, drawn: Collection[str] | None) -> None:
     if (room is None or room["role"] != "student" or url_path is None
             or not st.session_state.get(FOLLOW)):
         return
-    ctx = get_script_run_ctx()
-    fragment_run = bool(ctx is not None and ctx.fragment_ids_this_run)
-    if fragment_run and st.session_state.pop(RERUN_APP, False):
+    in_fragment_run = fragment_run()
+    if in_fragment_run and st.session_state.pop(RERUN_APP, False):
         st.rerun(scope="app")
     if drawn is None and in_fragment():
         return  # a part that cannot show the teacher's moves alone: the page's top level does
-    if st.session_state.get(WATCH_MOUNTED) and not fragment_run:
+    if st.session_state.get(WATCH_MOUNTED) and not in_fragment_run:
         return  # a full run draws it once (a page may write its settings twice)
     _mount_follow_watch(room, None if drawn is None else (url_path, frozenset(drawn)))
 

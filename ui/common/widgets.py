@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 from ui.common.i18n import _
 from ui.common.state import is_hidden, is_locked
@@ -101,6 +102,13 @@ def persistent(widget: Callable[..., Any], label: str, key: str, default: Any = 
     then = kwargs.pop("on_change", None)  # the page's own callback runs after the copy-back
     widget(label, key=widget_key, on_change=_copy_back, args=(widget_key, key, then), **kwargs)
     return st.session_state[key]
+
+
+def fragment_run() -> bool:
+    """Whether this script run reruns st.fragment parts only (a stroke on the digit page), not
+    the whole page (Streamlit's run context; False outside a Streamlit run)."""
+    ctx = get_script_run_ctx()
+    return bool(ctx is not None and ctx.fragment_ids_this_run)
 
 
 def lazy_expander(label: str, key: str, **kwargs: Any) -> Any:

@@ -147,6 +147,18 @@ MAP_MIN_PX, MAP_MAX_PX = 70, 850  # the height a layer's mosaic is drawn at, at 
 MAP_TITLE_PX = 34  # room above each layer's mosaic for its title
 
 
+def ascii_text(text: str) -> str:
+    """``text`` in ASCII: every other character as an HTML character reference ('×' ->
+    '&#215;', 'к' -> '&#1082;'), which plotly.js turns back into the character in titles,
+    annotations and hover labels.
+
+    For the feature maps, which a stroke redraws and sends: one '×' in a title or one
+    Cyrillic letter in the hover made the whole 290 KB of JSON a non-ASCII string, and plotly's
+    ``to_json`` (its HTML escaping walks the string five times), Streamlit's hash of the spec
+    and the protobuf's copy of it then cost ~1 ms more per stroke."""
+    return text.encode("ascii", "xmlcharrefreplace").decode("ascii")
+
+
 def feature_map_trace(maps: np.ndarray, per_channel: bool = False,
                       columns: int | None = None) -> tuple[dict, tuple[int, int], int]:
     """One layer's output (h, w, c) as a mosaic heatmap trace, every channel a tile.
@@ -166,12 +178,12 @@ def feature_map_trace(maps: np.ndarray, per_channel: bool = False,
     if per_channel:  # the colours are scaled: the hover needs each raw value beside its channel
         raw, _grid = mosaic(maps, cols)
         trace.update(customdata=np.stack([channel.astype(np.float32), raw], axis=-1),
-                     hovertemplate=_("channel {channel}<br>value {value}").format(
+                     hovertemplate=ascii_text(_("channel {channel}<br>value {value}")).format(
                          channel="%{customdata[0]}", value="%{customdata[1]:.3f}"))
     else:  # z holds the raw values: the hover needs only the channel, one byte a pixel (a
         # stroke sent 750 KB with each channel index and value as float32, 320 KB so)
         trace.update(customdata=channel.astype(np.int8 if maps.shape[2] <= 128 else np.int16),
-                     hovertemplate=_("channel {channel}<br>value {value}").format(
+                     hovertemplate=ascii_text(_("channel {channel}<br>value {value}")).format(
                          channel="%{customdata}", value="%{z:.3f}"))
     trace["hovertemplate"] += "<extra></extra>"
     return trace, image.shape, mosaic_width(cols, maps.shape[1])
@@ -221,7 +233,7 @@ def feature_maps_figure(layers: Sequence[tuple[np.ndarray, str]],
             axis.update(cmin=0, cmax=1)
         layout[f"coloraxis{suffix}"] = axis
         layout["annotations"].append({
-            "text": title, "font": {"size": 15}, "showarrow": False, "xref": "paper",
+            "text": ascii_text(title), "font": {"size": 15}, "showarrow": False, "xref": "paper",
             "yref": "paper", "x": 0.5, "xanchor": "center", "y": top, "yanchor": "bottom",
             "yshift": 4})
     return plain_figure(traces, layout)

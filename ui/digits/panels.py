@@ -55,6 +55,7 @@ from ui.digits.state import (
 )
 
 log = logging.getLogger(__name__)
+READING_PX = 200  # beside the prediction: what it reads; narrower screens wrap it below
 LAYER_HELP = MappingProxyType({
     "conv": N_("each filter slides a {k}×{k} window over its input and writes one map"),
     "maxpool": N_("keeps the largest value of every {k}×{k} block: half the size, same "
@@ -303,8 +304,8 @@ def canvas_panel() -> None:
         state[P + "source"] = "canvas"
 
 
-def epoch_weights(model: TrainedModel) -> tuple[list[np.ndarray], str]:
-    """The weights to read with: final, or after an earlier epoch chosen on a slider."""
+def earlier_epochs(model: TrainedModel) -> dict[int, Path]:
+    """The network's checkpoints before its final epoch, {epoch: path}."""
     final = epochs_run(model)
     earlier = {}
     for path in model.checkpoints:
@@ -314,28 +315,61 @@ def epoch_weights(model: TrainedModel) -> tuple[list[np.ndarray], str]:
             continue
         if epoch < final:
             earlier[epoch] = path
-    if not earlier:
-        return model.weights, ngettext("after its {n} epoch of training",
-                                       "after its {n} epochs of training", final).format(n=final)
+    return earlier
+
+
+def chosen_epoch(model: TrainedModel) -> int:
+    """The epoch whose weights read the drawing: the one on the 'Weights after epoch' slider,
+    or the final one (a new network, no checkpoints, or a value from a link it does not have).
+    Called by the page before the slider is drawn, and by the slider: the same answer."""
+    final = epochs_run(model)
+    earlier = earlier_epochs(model)
+    if not earlier:  # no slider: the setting stays as it is (a link's value does not count)
+        return final
     options = [*sorted(earlier), final]
     state = st.session_state
     if (state.get(P + "epoch_model") not in (None, str(model.run_dir))  # None: from a link
             or state.get(P + "epoch") not in options):
-        st.session_state[P + "epoch"] = final
+        state[P + "epoch"] = final
     state[P + "epoch_model"] = str(model.run_dir)
+    return state[P + "epoch"]
+
+
+def weights_after(model: TrainedModel, epoch: int) -> list[np.ndarray]:
+    """The weights after ``epoch`` (the final ones for the final epoch, or when its checkpoint
+    cannot be read: ``epoch_weights`` says so on the page)."""
+    path = earlier_epochs(model).get(epoch)
+    if path is None:
+        return model.weights
+    try:
+        return checkpoint(str(path))
+    except (ValueError, OSError):
+        return model.weights
+
+
+def epoch_weights(model: TrainedModel) -> tuple[list[np.ndarray], str, int]:
+    """The weights to read with, what they are, and their epoch: final, or after an earlier
+    epoch chosen on a slider (drawn only when the network has checkpoints)."""
+    final = epochs_run(model)
+    earlier = earlier_epochs(model)
+    if not earlier:
+        return model.weights, ngettext("after its {n} epoch of training",
+                                       "after its {n} epochs of training", final).format(
+                                           n=final), final
+    chosen_epoch(model)
     epoch = widgets.persistent(st.select_slider, _("Weights after epoch"), P + "epoch",
-                               default=final, options=options,
+                               default=final, options=[*sorted(earlier), final],
                  help=_("Slide back to see what the network made of this drawing earlier in "
                         "its training: the prediction and every feature map below follow."))
     if epoch == final:
-        return model.weights, _("after epoch {epoch} (final)").format(epoch=final)
+        return model.weights, _("after epoch {epoch} (final)").format(epoch=final), epoch
     try:
         return checkpoint(str(earlier[epoch])), _("after epoch {epoch} of {epochs}").format(
-            epoch=epoch, epochs=final)
+            epoch=epoch, epochs=final), epoch
     except (ValueError, OSError) as exc:
         st.warning(_("Checkpoint of epoch {epoch} could not be read ({reason}); showing the "
                      "final weights.").format(epoch=epoch, reason=exc))
-        return model.weights, _("after epoch {epoch} (final)").format(epoch=final)
+        return model.weights, _("after epoch {epoch} (final)").format(epoch=final), epoch
 
 
 def prediction_panel(model: TrainedModel, weights: list[np.ndarray], when: str,
@@ -358,40 +392,40 @@ def prediction_panel(model: TrainedModel, weights: list[np.ndarray], when: str,
             return None
         probs = outputs[-1].values[0]
         digit = int(np.argmax(probs))
-        cols = st.columns([1, 1, 1.3])
-        cols[0].metric(_("Prediction"), str(digit))
-        cols[1].metric(_("Confidence"), f"{probs[digit]:.1%}")
-        with cols[2]:
-            st.caption(_("Reading {source}, weights {when}.").format(source=source, when=when))
-            if label is not None:
-                if label == digit:
-                    st.success(_("True label: {label}. Correct!").format(label=label))
-                else:
-                    st.error(_("True label: {label}. The network got it wrong.").format(
-                        label=label))
-                st.button(_("Back to my drawing"), key=P + "back", on_click=show_drawing)
+        # One flex row rather than st.columns([1, 1, 1.3]): a row of three columns is four
+        # blocks, three messages more on every stroke (25 -> 22). A narrow screen wraps it.
+        with st.container(horizontal=True, gap="large", vertical_alignment="center"):
+            st.metric(_("Prediction"), str(digit), width="content")
+            st.metric(_("Confidence"), f"{probs[digit]:.1%}", width="content")
+            reading = _("Reading {source}, weights {when}.").format(source=source, when=when)
+            if label is None:
+                st.caption(reading, width=READING_PX)
+            else:  # a test digit: its label and the way back, stacked beside the metrics
+                with st.container(width=READING_PX):
+                    st.caption(reading)
+                    if label == digit:
+                        st.success(_("True label: {label}. Correct!").format(label=label))
+                    else:
+                        st.error(_("True label: {label}. The network got it wrong.").format(
+                            label=label))
+                    st.button(_("Back to my drawing"), key=P + "back", on_click=show_drawing)
         charts.show(figs.probability_figure(probs), "digits-probabilities")
     return outputs
 
 
-def feature_maps_panel(model: TrainedModel, weights: list[np.ndarray],
-                       outputs: list[LayerOutput] | None) -> None:
-    """Filters of the first conv layer, every conv/pool layer's maps, dense activations.
-
-    Redrawn on every stroke, and every element is one more message to build, hash and send
-    (~0.5 ms each): so the charts carry their own key (the browser tests find
-    .st-key-digit_filters, .st-key-digit_fmaps) instead of a keyed container around them
-    (46 -> 36 messages a stroke), and all conv/pool layers share one figure and one caption
-    (36 -> 27; ``figs.feature_maps_figure``).
-    """
+def network_inside(model: TrainedModel, weights: list[np.ndarray]) -> bool:
+    """Section 3's heading, the colour-scale toggle and the first conv layer's filters (of
+    ``weights``); returns the toggle's value. Drawn by the page, not by the drawing's fragment:
+    none of it changes with a stroke, and every element a stroke redraws is one more message
+    to build, hash and send (27 -> 25 messages a stroke: the fragment re-sends the
+    container it writes the maps into). The maps follow (``feature_maps``)."""
     st.subheader(_("3. Inside the network: what each layer sees"))
-    spec = model.spec
     per_channel = widgets.persistent(st.toggle, _("Scale each map on its own"),
                                      P + "per_channel", default=False,
                        help=_("Off: all maps of a layer share one colour scale, so you see which "
                               "channels respond most. On: each map is stretched to its own "
                               "range, so weak patterns show too."))
-    params = [layer.kind for layer in spec.layers if layer.kind in ("conv", "dense")]
+    params = [layer.kind for layer in model.spec.layers if layer.kind in ("conv", "dense")]
     if "conv" in params:
         kernel = weights[2 * params.index("conv")]
         k, f = kernel.shape[0], kernel.shape[-1]
@@ -403,10 +437,24 @@ def feature_maps_panel(model: TrainedModel, weights: list[np.ndarray],
     else:
         st.caption(_("This network has no convolutional layer: it looks at all 784 pixels "
                      "at once, so there are no feature maps, only neuron activations."))
+    return per_channel
+
+
+def feature_maps(model: TrainedModel, outputs: list[LayerOutput] | None,
+                 per_channel: bool) -> None:
+    """Every conv/pool layer's maps and the dense layers' activations of one forward pass.
+
+    Redrawn on every stroke, and every element is one more message to build, hash and send
+    (~0.5 ms each): so the charts carry their own key (the browser tests find
+    .st-key-digit_filters, .st-key-digit_fmaps) instead of a keyed container around them
+    (46 -> 36 messages a stroke), and all conv/pool layers share one figure and one caption
+    (36 -> 27; ``figs.feature_maps_figure``).
+    """
     if outputs is None:
         st.info(_("The feature maps of every layer appear here once the network reads a "
                   "digit."))
         return
+    spec = model.spec
     # Layers are titled for students ('Conv 1: 32 filters 3×3'); Keras's own name
     # (conv2d_1) is in the caption, for matching model.summary() and the Keras code.
     titles = {row.name: row.layer for row in summary_rows(spec, catalog())}
@@ -442,10 +490,31 @@ def layer_caption(title: str, layer: LayerSpec, out: LayerOutput) -> str:
             + _("Keras layer: {name}.").format(name=out.name))
 
 
+def drawing_and_maps(model: TrainedModel | None) -> None:
+    """Sections 2-3 below ``canvas_controls``: canvas | prediction, then what each layer sees.
+
+    The canvas, the prediction and the feature maps are one fragment (``drawing_section``), so
+    a stroke reruns only them; section 3's heading, toggle and filters sit between the
+    prediction and the maps but are drawn here, by the page (``network_inside``), and the
+    fragment writes the maps into a container below them."""
+    drawing_box = st.container()
+    if model is None:
+        with drawing_box:
+            drawing_section(None, None, False, None)
+        return
+    epoch = chosen_epoch(model)
+    per_channel = network_inside(model, weights_after(model, epoch))
+    maps_box = st.container()
+    with drawing_box:
+        drawing_section(model, epoch, per_channel, maps_box)
+
+
 @st.fragment
-def drawing_section(model: TrainedModel | None) -> None:
-    """Sections 2-3 below ``canvas_controls``: canvas | prediction, then the feature maps;
-    reruns alone on every stroke."""
+def drawing_section(model: TrainedModel | None, filters_epoch: int | None, per_channel: bool,
+                    maps_box: Any) -> None:
+    """The canvas | the prediction, and the feature maps in ``maps_box`` (below the filters
+    of ``filters_epoch``); reruns alone on every stroke. A new epoch on the slider reruns the
+    whole page instead, so that the filters above the maps follow it too."""
     left, right = st.columns([1, 1.4], gap="large")
     with left:
         canvas_panel()
@@ -462,12 +531,14 @@ def drawing_section(model: TrainedModel | None) -> None:
             with st.container(key=P + "prediction"):
                 st.warning(_("No network to read the drawing: choose or train one."))
             return
-        weights, when = epoch_weights(model)
+        weights, when, epoch = epoch_weights(model)
+        if epoch != filters_epoch and widgets.fragment_run():  # the slider moved: the page follows
+            st.rerun()
         outputs = prediction_panel(model, weights, when, image, source, label)
         lesson.task_panel(STATE, TASKS, {
             "probabilities": None if outputs is None else outputs[-1].values[0]})
-    STATE.write_url()  # this part reruns alone: the ink, stroke and epoch reach the link here
-    feature_maps_panel(model, weights, outputs)
+    with maps_box:
+        feature_maps(model, outputs, per_channel)
 
 
 # ---------------------------------------------------------------------------------------------

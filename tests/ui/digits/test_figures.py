@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
+import plotly.io as pio
 import pytest
 
 from tests.support import assert_valid_spec
+from ui.common.i18n import translations
 from ui.digits import figures as figs
 
 
@@ -105,7 +109,8 @@ def test_feature_maps_figure_stacks_every_layer_under_its_title() -> None:
         # top to bottom, in order, without overlapping, inside the plot area
         assert 1 >= domains[0][1] > domains[0][0] >= domains[1][1] > domains[1][0] \
             >= domains[2][1] > domains[2][0] >= 0
-        titles = [(a.text, a.y) for a in fig.layout.annotations]
+        # sent as ASCII (plotly.js reads '&#215;' as '×'): see test_feature_maps_are_sent_as_ascii
+        titles = [(html.unescape(a.text), a.y) for a in fig.layout.annotations]
         assert titles == [(title, domain[1]) for (_maps, title), domain
                           in zip(layers, domains, strict=True)]  # each right above its maps
         axes = [fig.layout.coloraxis, fig.layout.coloraxis2, fig.layout.coloraxis3]
@@ -116,6 +121,29 @@ def test_feature_maps_figure_stacks_every_layer_under_its_title() -> None:
         assert axes[1].colorbar.y == pytest.approx(sum(domains[1]) / 2)
     with pytest.raises(ValueError, match="no layer"):
         figs.feature_maps_figure([])
+
+
+def test_feature_maps_are_sent_as_ascii(monkeypatch) -> None:
+    """Titles and hover in Russian or with '×' and '→' still make a JSON of ASCII only, each
+    other character an HTML character reference that reads back as the text."""
+    maps = np.random.default_rng(3).random((5, 5, 4)).astype(np.float32)
+    assert figs.ascii_text("Свёртка 1: 32 фильтра 3×3 → 26×26×32") == (
+        "&#1057;&#1074;&#1105;&#1088;&#1090;&#1082;&#1072; 1: 32 &#1092;&#1080;&#1083;&#1100;"
+        "&#1090;&#1088;&#1072; 3&#215;3 &#8594; 26&#215;26&#215;32")
+    for title in ("Conv 1 → 5×5×4", "Свёртка 1 → 5×5×4"):
+        for per_channel in (False, True):
+            fig = figs.feature_maps_figure([(maps, title)], per_channel=per_channel)
+            sent = pio.to_json(fig.to_dict(), validate=False)
+            assert sent.isascii()
+            assert html.unescape(fig.layout.annotations[0].text) == title
+    russian = translations("ru").gettext
+    monkeypatch.setattr(figs, "_", russian)
+    trace, _shape, _width = figs.feature_map_trace(maps)
+    hover = russian("channel {channel}<br>value {value}")
+    assert not hover.isascii()  # the catalog has it in Cyrillic
+    assert trace["hovertemplate"].isascii()
+    assert html.unescape(trace["hovertemplate"]) == hover.format(
+        channel="%{customdata}", value="%{z:.3f}") + "<extra></extra>"
 
 
 def test_mosaic_width_caps_tiles_and_the_page() -> None:
