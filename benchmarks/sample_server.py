@@ -7,8 +7,9 @@ ui/`` keeps only the rows whose frame contains that text; ``--rows 60`` for more
 inflates functions made of many small calls (Streamlit's Session State, the event loop). This
 one leaves the server as it is: it starts ``streamlit run app.py`` (``benchmarks.loadtest``'s
 ``Server``), drives ``--sessions`` sessions on one page with the load test's scenario for
-``--duration`` seconds, and attaches py-spy (a sampling profiler, pinned in requirements-dev)
-for the middle ``--sample`` seconds at 200 samples a second (``--gil``: only the thread that
+``--duration`` measured seconds (``--think`` between changes), and attaches py-spy (a sampling
+profiler, pinned in requirements-dev) for the middle ``--sample`` seconds of that window, once
+every session has loaded its page, at 200 samples a second (``--gil``: only the thread that
 holds the GIL, so that a thread waiting for it does not count as busy). It prints, for every
 function, the share of samples in which it is on the stack (inclusive), from py-spy's raw "folded"
 output, kept in artifacts/loadtest/sample-<page>.folded. py-spy needs to read the server's
@@ -62,6 +63,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--duration", type=float, default=40.0)
     p.add_argument("--sample", type=float, default=20.0, help="seconds of sampling")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--think", default="0.5,1.5", help="think time range in seconds: LOW,HIGH")
     p.add_argument("--match", default="", help="only rows whose function contains this")
     p.add_argument("--rows", type=int, default=40)
     p.add_argument("--gil", action="store_true",
@@ -78,8 +80,9 @@ def main(argv: list[str] | None = None) -> None:
         try:
             server.wait_healthy()
             delay = max(0.0, (args.duration - args.sample) / 2)
+            think = tuple(float(x) for x in args.think.split(","))
 
-            def sample() -> None:  # while the sessions run, from the middle of the window
+            def sample() -> None:  # from the middle of the measured window: no page loads
                 threading.Event().wait(delay)
                 subprocess.run([py_spy, "record", "--pid", str(server.pid), "--duration",
                                 str(int(args.sample)), "--rate", "200", "--format", "raw",
@@ -88,9 +91,14 @@ def main(argv: list[str] | None = None) -> None:
                                stdout=subprocess.DEVNULL)
 
             sampler = threading.Thread(target=sample)
-            sampler.start()
+
+            def window_opens_or_closes() -> None:  # run_level's probe: called at both ends
+                if sampler.ident is None:
+                    sampler.start()
+
             result = asyncio.run(run_level(server, "sampled", args.page, args.sessions,
-                                           args.duration, (0.5, 1.5), args.seed))
+                                           args.duration, think, args.seed,
+                                           probe=window_opens_or_closes))
             sampler.join()
         finally:
             server.stop()
