@@ -128,6 +128,22 @@ def test_black_ink_on_a_transparent_canvas_is_predicted(mnist_test) -> None:
     assert prediction(at) == str(y_test[1])
 
 
+def test_a_garbled_drawing_says_so_and_keeps_the_last_one(mnist_test) -> None:
+    x_test, y_test = mnist_test
+    at = new_app()
+    draw(at, render_on_canvas(x_test[0]))
+    broken = canvas_state(render_on_canvas(x_test[1]), mark=2)
+    broken["drawing"]["data"] = "data:image/png;base64," + "iVBORw0KGgoAAAANSUhEUgAA" * 3
+    at.session_state[CANVAS] = broken
+    at.run()
+    assert not at.exception
+    assert any(e.value.startswith("The drawing could not be read: ") for e in at.error)
+    assert prediction(at) == str(y_test[0])  # the last good drawing is still read
+    at.session_state[CANVAS] = canvas_state(render_on_canvas(x_test[1]), mark=3)
+    at.run()  # the next good stroke is read again
+    assert not at.error and prediction(at) == str(y_test[1])
+
+
 def test_feature_maps_one_grid_per_conv_and_pool_layer(mnist_test) -> None:
     x_test, _ = mnist_test
     at = new_app()

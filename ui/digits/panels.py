@@ -27,7 +27,7 @@ from nn_core.training.runs import RunSummary, TrainedModel, list_runs
 from ui.common import charts, lesson, widgets
 from ui.common.i18n import N_, _, catalog, ngettext
 from ui.digits import figures as figs
-from ui.digits.canvas import use_fast_canvas
+from ui.digits.canvas import new_drawing, use_fast_canvas
 from ui.digits.state import (
     CANVAS_SIZE,
     INKS,
@@ -288,12 +288,11 @@ def canvas_panel() -> None:
                        drawing_mode="freedraw", initial_drawing=state[P + "seed"],
                        update_streamlit=True, return_image_data=True, key=canvas_key)
     try:
-        rgba = result.image_data  # None until the canvas sends a drawing (on mouse-up)
+        rgba = new_drawing(result.image_bytes, result.json_data, saved)
     except Exception as exc:  # a garbled image must not break the page
         st.error(_("The drawing could not be read: {reason}").format(reason=exc))
         rgba = None
-    if rgba is not None and (saved is None or result.json_data != saved["json"]
-                             or saved.get("rgba_shape") != rgba.shape):
+    if rgba is not None:
         try:
             image = preprocess_canvas(np.ascontiguousarray(rgba, np.uint8))
         except ValueError as exc:
@@ -302,6 +301,7 @@ def canvas_panel() -> None:
         state[P + "drawing"] = {"json": result.json_data, "image": image,
                                   "rgba_shape": rgba.shape}
         state[P + "source"] = "canvas"
+
 
 
 def earlier_epochs(model: TrainedModel) -> dict[int, Path]:
