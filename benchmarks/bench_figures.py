@@ -2,9 +2,10 @@
 
     .venv/bin/python benchmarks/bench_figures.py [--rev b5d1fb4] [--budget 0.4]
 
-For every builder of ui/common, ui/forward, ui/curves and ui/digits, with the inputs a page
-really draws (the forward lesson's example; 4 activations of 401 points; a 5,000-step loss chart
-of 2 paths; the digit page's figures from the shipped model's forward pass on an MNIST test
+For every builder of ui/common, ui/forward, ui/curves and ui/digits, and the descent page's walk,
+with the inputs a page really draws (the forward lesson's example; 4 activations of 401 points; a
+5,000-step loss chart of 2 paths; the course's walk of Adam and SGD, 6,000 steps; the digit
+page's figures from the shipped model's forward pass on an MNIST test
 digit), prints the median milliseconds of
   build    the builder call, arrays in, ``go.Figure`` out
   send     what ``st.plotly_chart`` then does with it: ``plotly.io.to_json(plotly.tools.
@@ -42,19 +43,25 @@ import numpy as np  # noqa: E402
 import plotly.io as pio  # noqa: E402
 import plotly.tools  # noqa: E402
 
+from nn_core import course  # noqa: E402
 from nn_core.basics.activations import activate  # noqa: E402
+from nn_core.basics.descent import error_surface, mse_minimum, trajectories  # noqa: E402
 from nn_core.basics.network import Network, format_keras  # noqa: E402
+from nn_core.basics.optimizers import Run  # noqa: E402
 from nn_core.cnn.digits import load_mnist  # noqa: E402
 from nn_core.cnn.numpy_forward import forward_layers  # noqa: E402
 from nn_core.training.runs import DEFAULT_MODEL_DIR, load_run  # noqa: E402
 from ui.common import figures as common_new  # noqa: E402
 from ui.curves import figures as curves_new  # noqa: E402
+from ui.descent import figures as descent_new  # noqa: E402
 from ui.digits import figures as digits_new  # noqa: E402
 from ui.forward import figures as forward_new  # noqa: E402
 
 PATHS = {"common": "ui/common/figures.py", "forward": "ui/forward/figures.py",
-         "curves": "ui/curves/figures.py", "digits": "ui/digits/figures.py"}
-NEW = {"common": common_new, "forward": forward_new, "curves": curves_new, "digits": digits_new}
+         "curves": "ui/curves/figures.py", "digits": "ui/digits/figures.py",
+         "descent": "ui/descent/figures.py"}
+NEW = {"common": common_new, "forward": forward_new, "curves": curves_new, "digits": digits_new,
+       "descent": descent_new}
 LESSON_W = (0.42, 0.15, -0.56, 0.83, 0.93, 0.02)
 MISTAKES_SHOWN = 24  # as ui/digits/state.py
 
@@ -103,6 +110,17 @@ def cases() -> list[tuple[str, str, str, tuple, dict]]:
     out.append(("common loss_step_figure 2×5001", "common", "loss_step_figure",
                 ({"Adam": adam, "SGD": sgd},),
                 {"step": 2500, "diverged_at": {"Adam": None, "SGD": 4000}, "log_y": True}))
+
+    # the descent page's walk: the course's data, Adam(0.001) and SGD(0.01) for 6,000 steps
+    inputs, targets = np.array(course.DESCENT_INPUTS), np.array(course.DESCENT_TARGETS)
+    w1, w2, z = error_surface(inputs, targets, "mse", course.DESCENT_RANGE, 61)
+    walk = [descent_new.PathTrace(name, p.weights, p.losses, p.diverged_at)
+            for name, p in zip(("Adam", "SGD"), trajectories(
+                [Run("adam", 0.001), Run("sgd", 0.01)], course.DESCENT_START, inputs, targets,
+                "mse", 6000), strict=True)]
+    out.append(("descent walk_figure 2×6000", "descent", "walk_figure", (w1, w2, z, walk),
+                {"steps": 6000, "start": course.DESCENT_START,
+                 "minimum": tuple(mse_minimum(inputs, targets)), "log_y": True}))
 
     model = load_run(DEFAULT_MODEL_DIR)
     (_, _), (x_test, y_test) = load_mnist()

@@ -264,12 +264,14 @@ def walk_figure(
     first_ball = len(data)
     last = [inside - 1 for _, _, inside, _ in shown]
     for i, (path, _, _, _) in enumerate(shown):
-        data += _balls(path, last[i], last[i], color_for(i), log_y)
+        data += _balls(path, last[i], color_for(i), log_y)
     at = frame_steps(steps)
-    frames = [{"name": str(s), "traces": list(range(first_ball, first_ball + 2 * len(shown))),
-               "data": [b for (path, _, _, _), end in zip(shown, last, strict=True)
-                        for b in _balls(path, min(s, end), end, "", log_y)]}
-              for s in at]
+    moves = [_ball_moves(path, np.minimum(at, end), log_y)
+             for (path, _, _, _), end in zip(shown, last, strict=True)]
+    balls = list(range(first_ball, first_ball + 2 * len(shown)))
+    frames = [{"name": str(s), "traces": balls,
+               "data": [ball for path_moves in moves for ball in path_moves[j]]}
+              for j, s in enumerate(at)]
     still = {"mode": "immediate", "frame": {"duration": 0, "redraw": False},
              "transition": {"duration": 0}}
     layout = {
@@ -329,20 +331,27 @@ def decade_ticks(losses: Sequence[np.ndarray], floor: float) -> dict:
                          for k in powers]}
 
 
-def _balls(path: PathTrace, k: int, end: int, color: str, log_y: bool) -> list[dict]:
-    """One path's two balls at step ``k``: on the map and on the loss chart. A frame only needs
-    their positions (``color`` ""), rounded to 6 significant digits."""
-    w = path.weights[k]
-    loss = float(path.losses[k]) if np.isfinite(path.losses[k]) else float("nan")
-    y = max(loss, 1e-16) if log_y else loss
-    x1, x2, y = (float(f"{v:.6g}") for v in (w[0], w[1], y))
-    out = [{"type": "scatter", "x": [x1], "y": [x2]},
-           {"type": "scatter", "x": [k], "y": [y], "xaxis": "x2", "yaxis": "y2"}]
-    if not color:
-        return out
+def _ball_moves(path: PathTrace, ks: np.ndarray, log_y: bool) -> list[list[dict]]:
+    """One path's two balls at each step of ``ks`` (n,): on the map and on the loss chart, only
+    their positions, rounded to 6 significant digits (what an animation frame needs). Built
+    from one fancy index and Python floats: formatting NumPy scalars one by one cost ~10× more,
+    and a walk figure has ~100 frames (1.80 → 1.12 ms a figure of two paths)."""
+    w1, w2 = path.weights[ks, 0].tolist(), path.weights[ks, 1].tolist()
+    loss = _nan_gaps(path.losses[ks])  # JSON has no infinity: a gap
+    y = (np.maximum(loss, 1e-16) if log_y else loss).tolist()  # a log axis has no 0
+    return [[{"type": "scatter", "x": [float(f"{a:.6g}")], "y": [float(f"{b:.6g}")]},
+             {"type": "scatter", "x": [k], "y": [float(f"{c:.6g}")], "xaxis": "x2",
+              "yaxis": "y2"}]
+            for a, b, c, k in zip(w1, w2, y, ks.tolist(), strict=True)]
+
+
+def _balls(path: PathTrace, k: int, color: str, log_y: bool) -> list[dict]:
+    """One path's two balls at step ``k`` as the figure first draws them: markers in
+    ``color``, with the path's label on hover (the frames then only move them)."""
+    on_map, on_loss = _ball_moves(path, np.array([k]), log_y)[0]
     ball = {"color": color, "line": {"color": "white", "width": 2}}
     hover = f"{path.label}<extra></extra>"
-    return [{**out[0], "mode": "markers", "showlegend": False, "legendgroup": path.label,
+    return [{**on_map, "mode": "markers", "showlegend": False, "legendgroup": path.label,
              "marker": {**ball, "size": 13}, "hovertemplate": hover},
-            {**out[1], "mode": "markers", "showlegend": False, "legendgroup": path.label,
+            {**on_loss, "mode": "markers", "showlegend": False, "legendgroup": path.label,
              "marker": {**ball, "size": 9}, "hovertemplate": hover}]

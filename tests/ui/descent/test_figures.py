@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 
 import numpy as np
 import plotly.graph_objects as go
@@ -129,6 +130,34 @@ def test_walk_figure_frames_move_each_ball_along_its_path(setup) -> None:
     inside = figures.inside_count(diverged.weights, course.DESCENT_RANGE)
     assert last == pytest.approx(diverged.weights[inside - 1, 0], rel=1e-5)
     assert any("diverged" in a["text"] for a in spec["layout"]["annotations"])
+
+
+@pytest.mark.parametrize("log_y", [True, False])
+def test_frame_balls_sit_on_the_path_at_each_step(setup, log_y: bool) -> None:
+    # every step of every path, the diverging one too, and a path whose loss hits 0 (drawn at
+    # the log axis's floor), then inf and nan (gaps): each frame's balls are the path's point
+    # and loss at that step, to 6 significant digits
+    _, _, _, traces = setup
+    odd = figures.PathTrace("odd", np.array([[1.0, 1.0], [1.0, -1.0], [3e5, -2e5], [7e5, 9e5]]),
+                            np.array([2.0, 0.0, np.inf, np.nan]), diverged_at=3)
+
+    def six(v: float) -> float:
+        return float(f"{float(v):.6g}")
+
+    for path in [*traces, odd]:
+        ks = np.arange(len(path.losses))
+        expected = []
+        for k in ks:
+            loss = float(path.losses[k]) if np.isfinite(path.losses[k]) else float("nan")
+            y = max(loss, 1e-16) if log_y and loss == loss else loss
+            expected.append([
+                {"type": "scatter", "x": [six(path.weights[k, 0])],
+                 "y": [six(path.weights[k, 1])]},
+                {"type": "scatter", "x": [int(k)], "y": [six(y)], "xaxis": "x2", "yaxis": "y2"}])
+        moves = figures._ball_moves(path, ks, log_y)
+        assert json.dumps(moves) == json.dumps(expected)  # as sent (NaN equals NaN there)
+    assert figures._ball_moves(odd, np.array([1]), True)[0][1]["y"] == [1e-16]
+    assert json.dumps(figures._ball_moves(odd, np.array([2, 3]), True)[0][1]["y"]) == "[NaN]"
 
 
 def test_walk_figure_is_small_enough_for_a_classroom(setup) -> None:
