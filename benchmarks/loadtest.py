@@ -22,7 +22,9 @@ Interactions: /forward moves a weight slider w1..w6 (80%) or changes "Hidden act
 "Conditioning: multiply input 1 by" (20%); /curves changes "x range" or "Activations";
 /digits draws: the canvas component (``nn-playground.drawing_canvas``, found by its name)
 sends another MNIST test digit as its state, the fabric json and the 280×280 PNG, as it does
-on mouse-up (a stroke).
+on mouse-up (a stroke). Each level's latencies are also printed by the control changed ("by
+control": /descent's step slider reruns one fragment, "Steps" the whole page), so a reader can
+see which interactions make the tail.
 
 ``--baseline REF`` also checks REF out into a temporary ``git worktree`` (removed at the end),
 runs the same load against that code's server (same venv), and prints both tables and their
@@ -190,6 +192,7 @@ class LevelResult:
     sessions: int
     duration_s: float
     latencies_s: list[float] = field(default_factory=list)
+    by_control: dict[str, list[float]] = field(default_factory=dict)  # latencies by label
     bytes: list[int] = field(default_factory=list)
     load_latencies_s: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
@@ -273,6 +276,7 @@ async def student(i: int, ws_url: str, page: str, n: int, ramp_step: float, thin
             r: RerunResult = await session.set(label, value, kind, timeout=RERUN_TIMEOUT_S)
             if measured:
                 result.latencies_s.append(r.latency_s)
+                result.by_control.setdefault(label, []).append(r.latency_s)
                 result.bytes.append(r.bytes)
                 if not r.ok:
                     result.errors.append(f"{label}: {r.status} {r.exceptions[:1]}")
@@ -433,6 +437,25 @@ def table(results: list[LevelResult]) -> str:
     return "\n".join(lines)
 
 
+def control_table(results: list[LevelResult]) -> str:
+    """Latency by the control a session changed (a page's scenario mixes a cheap one, such as
+    /descent's step slider that reruns one fragment, with dearer ones): where the tail comes
+    from. A markdown table, one row per level and control, the most changed first."""
+    lines = ["| page | sessions | control | changes | share | p50 ms | p95 ms | max ms |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        for label, xs in sorted(r.by_control.items(), key=lambda kv: -len(kv[1])):
+            xs = sorted(xs)
+
+            def at(q: float, xs: list[float] = xs) -> str:
+                return fmt(1000 * xs[min(len(xs) - 1, int(q * len(xs)))])
+
+            lines.append(f"| /{r.page} | {r.sessions} | {label} | {len(xs)} "
+                         f"| {100 * len(xs) / max(r.reruns, 1):.0f}% | {at(0.5)} | {at(0.95)} "
+                         f"| {at(1.0)} |")
+    return "\n".join(lines)
+
+
 def ratio_table(base: list[LevelResult], new: list[LevelResult], base_name: str) -> str:
     """Baseline / new for p95 latency and CPU per rerun (above 1: the new code is cheaper)."""
     lines = [f"| page | sessions | p95 ratio ({base_name} / new) | CPU ms/rerun ratio "
@@ -532,7 +555,7 @@ def main(argv: list[str] | None = None) -> None:
     for name, rs in results.items():
         where = (str(args.new) if name == "new" or not args.baseline
                  else "a temporary git worktree, same venv")
-        print(f"### {name} ({where})\n\n{table(rs)}\n")
+        print(f"### {name} ({where})\n\n{table(rs)}\n\nby control:\n\n{control_table(rs)}\n")
         errors = error_summary(rs)
         if errors:
             print(errors + "\n")

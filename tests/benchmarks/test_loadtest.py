@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.loadtest import LevelResult, hiding_packages, ratio_table
+from benchmarks.loadtest import LevelResult, control_table, hiding_packages, ratio_table
 from benchmarks.streamlit_client import ROOT
 
 
@@ -49,3 +49,12 @@ def test_ratios_pair_a_page_measured_several_times_in_order() -> None:
     rows = ratio_table(base, new, "old").splitlines()[2:]
     assert rows == ["| /descent | 30 | 2.00 | 2.00 | 1.00 |",
                     "| /descent | 30 | 1.00 | 1.00 | 1.00 |"]
+
+
+def test_latencies_by_control_show_which_changes_make_the_tail() -> None:
+    result = LevelResult("t", "descent", 30, 10.0)
+    result.by_control = {"Steps": [0.2, 0.4, 0.3], "Step": [0.01] * 6 + [0.02]}
+    result.latencies_s = [x for xs in result.by_control.values() for x in xs]
+    rows = control_table([result]).splitlines()[2:]
+    assert rows == ["| /descent | 30 | Step | 7 | 70% | 10 | 20 | 20 |",  # most changed first
+                    "| /descent | 30 | Steps | 3 | 30% | 300 | 400 | 400 |"]
