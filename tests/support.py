@@ -45,6 +45,11 @@ def canvas_state(rgba: Any, stroke: str = "#FFFFFF", mark: int = 1) -> dict:
             "backgroundFit": None}
 
 
+# The smallest network on all of MNIST: still training when a test stops or cancels it (on
+# 1,000 images a fast machine could finish first, and then there was nothing to stop).
+LONG_TRAINING_IMAGES = 60_000
+
+
 def submit_tiny_training(at: Any, kind: str = "custom", images: int = 1_000,
                          lr: float | None = None) -> None:
     """Press Train on the digit page (an AppTest) for a preset, or for the smallest custom CNN

@@ -18,6 +18,7 @@ from nn_core.training.runs import run_dir_name, weight_shapes
 from tests.support import (
     APP_TIMEOUT_S,
     DIGIT_PAGE,
+    LONG_TRAINING_IMAGES,
     submit_tiny_training,
     texts,
     wait_for_training,
@@ -93,7 +94,7 @@ def test_a_full_queue_says_the_server_is_busy(runs, monkeypatch) -> None:
     monkeypatch.setenv("NN_PLAYGROUND_MAX_QUEUE", "1")
     monkeypatch.setenv("NN_PLAYGROUND_MAX_JOBS", "1")
     first, second, third = new_app(), new_app(), new_app()
-    submit_tiny_training(first)  # trains
+    submit_tiny_training(first, images=LONG_TRAINING_IMAGES)  # trains
     assert "**running**" in texts(first.markdown)
     submit_tiny_training(second, "lenet")  # waits
     assert "Waiting in the queue: position 1" in texts(second.info)

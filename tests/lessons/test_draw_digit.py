@@ -25,6 +25,7 @@ from tests.nn_core.training.helpers import TINY, fake_run
 from tests.support import (
     APP_TIMEOUT_S,
     DIGIT_PAGE,
+    LONG_TRAINING_IMAGES,
     ROOT,
     canvas_state,
     open_sections,
@@ -357,7 +358,7 @@ def test_a_second_session_waits_in_the_queue_and_both_can_cancel(runs, monkeypat
     # Two browser sessions share the server's registry (one job trains at a time by default).
     monkeypatch.delenv("NN_PLAYGROUND_MAX_JOBS", raising=False)
     first, second = new_app(), new_app()
-    submit_tiny_training(first, lr=0.005)
+    submit_tiny_training(first, images=LONG_TRAINING_IMAGES, lr=0.005)
     second.selectbox(key="digit_train_kind__w").set_value("lenet")
     second.run()
     second.selectbox(key="digit_train_images__w").set_value(1_000)
@@ -528,12 +529,12 @@ def test_two_students_share_a_job_and_one_leaving_does_not_stop_it(runs, monkeyp
     monkeypatch.setenv("NN_PLAYGROUND_MAX_JOBS", "1")
     first, second = new_app(), new_app()
     assert first.session_state["digit_owner"] != second.session_state["digit_owner"]
-    submit_tiny_training(first, lr=0.005)
+    submit_tiny_training(first, images=LONG_TRAINING_IMAGES, lr=0.005)
     job = first.session_state["digit_job_id"]
     assert "**running**" in texts(first.markdown)
     jobs = digit_state.registry(str(runs))
     jobs.max_concurrent = 0  # the jobs started below wait in the queue: one worker is enough
-    submit_tiny_training(second, lr=0.005)
+    submit_tiny_training(second, images=LONG_TRAINING_IMAGES, lr=0.005)
     assert second.session_state["digit_job_id"] == job  # identical settings: one job
     assert "1 other student started the same training: you share it" in texts(second.info)
     assert "Shared with 1 other student" in texts(second.caption)
@@ -547,7 +548,8 @@ def test_two_students_share_a_job_and_one_leaving_does_not_stop_it(runs, monkeyp
     assert "**running**" in texts(second.markdown)
     assert jobs.status(job).owners == 1
 
-    submit_tiny_training(first, lr=0.005)  # back to it, then other settings: one job per student
+    # back to it, then other settings: one job per student
+    submit_tiny_training(first, images=LONG_TRAINING_IMAGES, lr=0.005)
     assert first.session_state["digit_job_id"] == job
     first.number_input(key="digit_train_epochs_custom__w").set_value(2)
     first.button(key="digit_train_submit").click().run()
