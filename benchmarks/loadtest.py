@@ -183,6 +183,14 @@ SCENARIOS: dict[str, Callable[[Session, random.Random], Change]] = {
 
 
 # ------------------------------------------------------------------------------ one level
+def quantile_ms(latencies_s: Sequence[float], q: float) -> float:
+    """The q-quantile of latencies in seconds, in ms (nan when none)."""
+    if not latencies_s:
+        return float("nan")
+    xs = sorted(latencies_s)
+    return 1000 * xs[min(len(xs) - 1, int(q * len(xs)))]
+
+
 @dataclass
 class LevelResult:
     """What one level (N sessions on one page of one server) measured."""
@@ -211,10 +219,7 @@ class LevelResult:
 
     def pct(self, q: float) -> float:
         """The q-quantile of the rerun latencies, in ms (nan when none)."""
-        if not self.latencies_s:
-            return float("nan")
-        xs = sorted(self.latencies_s)
-        return 1000 * xs[min(len(xs) - 1, int(q * len(xs)))]
+        return quantile_ms(self.latencies_s, q)
 
     @property
     def cpu_ms_per_rerun(self) -> float:
@@ -445,14 +450,9 @@ def control_table(results: list[LevelResult]) -> str:
              "|---|---|---|---|---|---|---|---|"]
     for r in results:
         for label, xs in sorted(r.by_control.items(), key=lambda kv: -len(kv[1])):
-            xs = sorted(xs)
-
-            def at(q: float, xs: list[float] = xs) -> str:
-                return fmt(1000 * xs[min(len(xs) - 1, int(q * len(xs)))])
-
+            p50, p95, top = (fmt(quantile_ms(xs, q)) for q in (0.5, 0.95, 1.0))
             lines.append(f"| /{r.page} | {r.sessions} | {label} | {len(xs)} "
-                         f"| {100 * len(xs) / max(r.reruns, 1):.0f}% | {at(0.5)} | {at(0.95)} "
-                         f"| {at(1.0)} |")
+                         f"| {100 * len(xs) / max(r.reruns, 1):.0f}% | {p50} | {p95} | {top} |")
     return "\n".join(lines)
 
 

@@ -303,7 +303,6 @@ def canvas_panel() -> None:
         state[P + "source"] = "canvas"
 
 
-
 def earlier_epochs(model: TrainedModel) -> dict[int, Path]:
     """The network's checkpoints before its final epoch, {epoch: path}."""
     final = epochs_run(model)
