@@ -99,5 +99,9 @@ if __name__ == "__main__":
     main()
 else:  # the web server, which imports this file to find ``app``
     from ui.classroom.watch import routes
+    from ui.common.server_memory import freeze_imported_code
 
     app = st.App(__file__, routes=routes())
+    # Once, before the first session: the libraries' code out of the garbage collector's walks
+    # (ui/common/server_memory.py: full collections of ~200 ms under a class's load).
+    freeze_imported_code()

@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import logging
 import math
 import os
 import statistics
@@ -56,6 +57,12 @@ from ui.curves import figures as curves_new  # noqa: E402
 from ui.descent import figures as descent_new  # noqa: E402
 from ui.digits import figures as digits_new  # noqa: E402
 from ui.forward import figures as forward_new  # noqa: E402
+
+# The builders translate their texts (ui.common.i18n asks Streamlit for the session's language),
+# and outside a script run Streamlit logs a warning on every such call: ~40,000 lines a run of
+# this benchmark, which has no session and measures the English texts.
+logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(
+    logging.ERROR)
 
 PATHS = {"common": "ui/common/figures.py", "forward": "ui/forward/figures.py",
          "curves": "ui/curves/figures.py", "digits": "ui/digits/figures.py",

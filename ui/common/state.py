@@ -321,11 +321,17 @@ class PageState:
                 for n, s in self.settings.items()}
 
     def init(self, **overrides: Any) -> bool:
-        """Set the settings a session does not have yet; True on its first visit to the page."""
+        """Set the settings a session does not have yet; True on its first visit to the page.
+
+        A default is made only for a setting that is missing: the tables' defaults are new
+        DataFrames, and making them all on every run was ~3% of /descent's server CPU under
+        30 sessions (benchmarks/sample_server.py)."""
         first = False
-        for key, value in self.defaults(**overrides).items():
+        for name, setting in self.settings.items():
+            key = self.key(name)
             if key not in st.session_state:
-                st.session_state[key] = value
+                st.session_state[key] = (overrides[name] if name in overrides
+                                         else setting.fresh_default())
                 first = True
         return first
 

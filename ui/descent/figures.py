@@ -268,9 +268,9 @@ def walk_figure(
     at = frame_steps(steps)
     moves = [_ball_moves(path, np.minimum(at, end), log_y)
              for (path, _, _, _), end in zip(shown, last, strict=True)]
-    balls = list(range(first_ball, first_ball + 2 * len(shown)))
+    balls = tuple(range(first_ball, first_ball + 2 * len(shown)))  # tuples: see _ball_moves
     frames = [{"name": str(s), "traces": balls,
-               "data": [ball for path_moves in moves for ball in path_moves[j]]}
+               "data": tuple(ball for path_moves in moves for ball in path_moves[j])}
               for j, s in enumerate(at)]
     still = {"mode": "immediate", "frame": {"duration": 0, "redraw": False},
              "transition": {"duration": 0}}
@@ -302,7 +302,7 @@ def walk_figure(
             "active": len(at) - 1, "x": 0.3, "len": 0.7, "y": 0.37, "yanchor": "top",
             "pad": {"t": 0, "b": 0},
             "currentvalue": {"prefix": i18n._("step") + " ", "visible": True},
-            "steps": [{"label": str(s), "method": "animate", "args": [[str(s)], still]}
+            "steps": [{"label": str(s), "method": "animate", "args": ((str(s),), still)}
                       for s in at]}],
     }
     if annotations:  # plotly drops an empty list: leave it out so the specs agree
@@ -331,17 +331,21 @@ def decade_ticks(losses: Sequence[np.ndarray], floor: float) -> dict:
                          for k in powers]}
 
 
-def _ball_moves(path: PathTrace, ks: np.ndarray, log_y: bool) -> list[list[dict]]:
+def _ball_moves(path: PathTrace, ks: np.ndarray, log_y: bool) -> list[tuple[dict, dict]]:
     """One path's two balls at each step of ``ks`` (n,): on the map and on the loss chart, only
     their positions, rounded to 6 significant digits (what an animation frame needs). Built
     from one fancy index and Python floats: formatting NumPy scalars one by one cost ~10× more,
-    and a walk figure has ~100 frames (1.80 → 1.12 ms a figure of two paths)."""
+    and a walk figure has ~100 frames (1.80 → 1.12 ms a figure of two paths). Tuples, not
+    lists (the same JSON): the server keeps 32 walk figures (``state.cached_walk``), and
+    Python's garbage collector stops walking a tuple, or a dict, that holds only numbers and
+    strings, where it walks every list on each full collection (~1,200 lists a figure;
+    ui/common/server_memory.py)."""
     w1, w2 = path.weights[ks, 0].tolist(), path.weights[ks, 1].tolist()
     loss = _nan_gaps(path.losses[ks])  # JSON has no infinity: a gap
     y = (np.maximum(loss, 1e-16) if log_y else loss).tolist()  # a log axis has no 0
-    return [[{"type": "scatter", "x": [float(f"{a:.6g}")], "y": [float(f"{b:.6g}")]},
-             {"type": "scatter", "x": [k], "y": [float(f"{c:.6g}")], "xaxis": "x2",
-              "yaxis": "y2"}]
+    return [({"type": "scatter", "x": (float(f"{a:.6g}"),), "y": (float(f"{b:.6g}"),)},
+             {"type": "scatter", "x": (k,), "y": (float(f"{c:.6g}"),), "xaxis": "x2",
+              "yaxis": "y2"})
             for a, b, c, k in zip(w1, w2, y, ks.tolist(), strict=True)]
 
 

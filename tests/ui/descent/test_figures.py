@@ -79,7 +79,7 @@ def test_a_converging_path_that_leaves_the_plot_keeps_its_ball_on_the_path() -> 
                                      np.ones(3))
     walk = _validated(figures.walk_figure(w1, w2, z, [out_and_back], steps=2))
     last = next(f for f in walk["frames"] if f["name"] == "2")
-    assert (last["data"][0]["x"], last["data"][0]["y"]) == ([1.0], [-1.0])
+    assert (list(last["data"][0]["x"]), list(last["data"][0]["y"])) == ([1.0], [-1.0])
 
 
 def test_display_indices_keep_the_ends_and_at_most_the_limit() -> None:
@@ -113,7 +113,7 @@ def test_walk_figure_frames_move_each_ball_along_its_path(setup) -> None:
     frames = spec["frames"]
     assert [f["name"] for f in frames] == [str(s) for s in figures.frame_steps(5000)]
     slider = spec["layout"]["sliders"][0]
-    assert [s["args"][0] for s in slider["steps"]] == [[f["name"]] for f in frames]
+    assert [list(s["args"][0]) for s in slider["steps"]] == [[f["name"]] for f in frames]
     assert {b["label"] for b in spec["layout"]["updatemenus"][0]["buttons"]} == {
         "▶ Play", "⏸ Pause"}
     frame = next(f for f in frames if f["name"] == "2500")
@@ -123,7 +123,7 @@ def test_walk_figure_frames_move_each_ball_along_its_path(setup) -> None:
     adam = traces[0]
     assert frame["data"][0]["x"][0] == pytest.approx(adam.weights[2500, 0], rel=1e-5)
     assert frame["data"][0]["y"][0] == pytest.approx(adam.weights[2500, 1], rel=1e-5)
-    assert frame["data"][1]["x"] == [2500]
+    assert list(frame["data"][1]["x"]) == [2500]
     assert frame["data"][1]["y"][0] == pytest.approx(adam.losses[2500], rel=1e-5)
     diverged = traces[2]  # its balls stop at the last point inside the plot
     last = next(f for f in frames if f["name"] == "5000")["data"][4]["x"][0]
@@ -156,7 +156,7 @@ def test_frame_balls_sit_on_the_path_at_each_step(setup, log_y: bool) -> None:
                 {"type": "scatter", "x": [int(k)], "y": [six(y)], "xaxis": "x2", "yaxis": "y2"}])
         moves = figures._ball_moves(path, ks, log_y)
         assert json.dumps(moves) == json.dumps(expected)  # as sent (NaN equals NaN there)
-    assert figures._ball_moves(odd, np.array([1]), True)[0][1]["y"] == [1e-16]
+    assert list(figures._ball_moves(odd, np.array([1]), True)[0][1]["y"]) == [1e-16]
     assert json.dumps(figures._ball_moves(odd, np.array([2, 3]), True)[0][1]["y"]) == "[NaN]"
 
 
