@@ -202,11 +202,14 @@ class Proxy:
             raise TimeoutError(f"{len(found)} of {count} log entries after {timeout} s:\n{tail}")
         return found
 
-    def get(self, path: str, cookie: str | None = None) -> tuple[int, dict[str, str], bytes]:
-        """An HTTP GET through the proxy (with the route cookie ``cookie`` when given)."""
+    def get(self, path: str, cookie: str | None = None,
+            headers: Mapping[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+        """An HTTP GET through the proxy (with the route cookie ``cookie`` and the request
+        ``headers`` when given); the body as it came (compressed, if the proxy compressed it)."""
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         try:
-            headers = {"Cookie": f"{ROUTE_COOKIE}={cookie}"} if cookie else {}
+            headers = {**(headers or {}), **({"Cookie": f"{ROUTE_COOKIE}={cookie}"} if cookie
+                                             else {})}
             conn.request("GET", path, headers=headers)
             response = conn.getresponse()
             return response.status, dict(response.getheaders()), response.read()

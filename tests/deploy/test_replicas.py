@@ -9,6 +9,7 @@ guessed; a websocket is logged when it closes. Timings are not checked.
 
 from __future__ import annotations
 
+import gzip
 import re
 from collections.abc import Callable, Iterator
 
@@ -69,6 +70,32 @@ def test_first_response_pins_the_browser_with_a_route_cookie(two_replicas: Repli
     # a browser that has the cookie keeps it: no new one
     status, headers, _ = proxy.get("/", cookie=route)
     assert status == 200 and "Set-Cookie" not in headers
+
+
+def test_the_apps_code_reaches_a_browser_compressed(two_replicas: Replicas) -> None:
+    """The page's scripts through the proxy: gzip for a browser that accepts it (the same
+    bytes once unpacked, a fraction on the wire), as they are for one that does not."""
+    proxy = two_replicas.proxy
+    assert proxy is not None
+    status, _, page = proxy.get("/")
+    assert status == 200
+    scripts = sorted(set(re.findall(rb'"\./(static/js/[\w.-]+\.js)"', page)))
+    assert len(scripts) >= 5, page[:2000]  # the entry point and its preloaded modules
+    raw_total = sent_total = 0
+    for script in scripts:
+        path = "/" + script.decode()
+        status, headers, raw = proxy.get(path)
+        assert status == 200 and "Content-Encoding" not in headers
+        status, headers, sent = proxy.get(path, headers={"Accept-Encoding": "gzip"})
+        assert status == 200
+        if len(raw) >= 1024:  # gzip_min_length: a tiny file goes as it is
+            assert headers.get("Content-Encoding") == "gzip", (path, headers)
+            assert "Accept-Encoding" in headers.get("Vary", "")
+            assert gzip.decompress(sent) == raw, path
+        else:
+            assert sent == raw, path
+        raw_total, sent_total = raw_total + len(raw), sent_total + len(sent)
+    assert sent_total < 0.45 * raw_total, (sent_total, raw_total)
 
 
 def test_new_sessions_spread_over_both_replicas(two_replicas: Replicas) -> None:
