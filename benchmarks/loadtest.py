@@ -380,8 +380,11 @@ def hiding_packages(names: Sequence[str], folder: Path) -> dict[str, str]:
     for name in names:
         if not name.isidentifier():
             raise ValueError(f"not a package name: {name!r}")
+        # ModuleNotFoundError, as for a package that is not there: Streamlit's bootstrap
+        # catches only that one when it looks for uvloop (an ImportError stopped its server)
         (folder / f"{name}.py").write_text(
-            f"raise ImportError('{name} is hidden from this benchmark server')\n")
+            f"raise ModuleNotFoundError('{name} is hidden from this benchmark server', "
+            f"name='{name}')\n")
     path = os.pathsep.join(p for p in (str(folder), os.environ.get("PYTHONPATH", "")) if p)
     return {"PYTHONPATH": path}
 

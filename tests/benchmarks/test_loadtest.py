@@ -19,9 +19,12 @@ from benchmarks.streamlit_client import ROOT
 
 def test_a_baseline_server_can_be_kept_from_uvloop(tmp_path: Path) -> None:
     """``--hide-in-baseline uvloop``: with hiding_packages' environment, importing uvloop fails
-    and uvicorn's automatic choice falls back to the asyncio loop; without it, uvloop."""
+    as for a missing package, and both uvicorn's automatic choice and Streamlit's server start
+    (its bootstrap's own look for uvloop) fall back to the asyncio loop; without it, uvloop."""
     code = ("import asyncio; from uvicorn.loops.auto import auto_loop_factory; "
-            "loop = auto_loop_factory()(); print(type(loop).__module__); loop.close()")
+            "from streamlit.web.bootstrap import _get_uvloop_loop_factory; "
+            "factory = _get_uvloop_loop_factory() or auto_loop_factory(); "
+            "loop = factory(); print(type(loop).__module__); loop.close()")
     env = {**os.environ, **hiding_packages(["uvloop"], tmp_path / "hidden")}
     hidden = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                             text=True, check=True, cwd=ROOT)
