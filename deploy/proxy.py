@@ -208,9 +208,10 @@ class Proxy:
         ``headers`` when given); the body as it came (compressed, if the proxy compressed it)."""
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         try:
-            headers = {**(headers or {}), **({"Cookie": f"{ROUTE_COOKIE}={cookie}"} if cookie
-                                             else {})}
-            conn.request("GET", path, headers=headers)
+            sent = dict(headers or {})
+            if cookie:
+                sent["Cookie"] = f"{ROUTE_COOKIE}={cookie}"
+            conn.request("GET", path, headers=sent)
             response = conn.getresponse()
             return response.status, dict(response.getheaders()), response.read()
         finally:

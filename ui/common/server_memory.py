@@ -26,7 +26,6 @@ from __future__ import annotations
 import gc
 import importlib
 import pkgutil
-import time
 
 import nn_core
 import ui
@@ -44,16 +43,10 @@ def page_modules() -> list[str]:
     return sorted(names)
 
 
-def freeze_imported_code() -> dict[str, float]:
-    """Import the pages' modules (but ``NEEDS_A_SCRIPT_RUN``), collect, then ``gc.freeze()``.
-
-    Returns what it did, for the server log: the modules imported, the seconds it took and how
-    many objects are now frozen."""
-    start = time.perf_counter()
-    modules = [name for name in page_modules() if name not in NEEDS_A_SCRIPT_RUN]
-    for name in modules:
-        importlib.import_module(name)
+def freeze_imported_code() -> None:
+    """Import the pages' modules (but ``NEEDS_A_SCRIPT_RUN``), collect, then ``gc.freeze()``."""
+    for name in page_modules():
+        if name not in NEEDS_A_SCRIPT_RUN:
+            importlib.import_module(name)
     gc.collect()
     gc.freeze()
-    return {"modules": len(modules), "seconds": time.perf_counter() - start,
-            "frozen": gc.get_freeze_count()}

@@ -317,8 +317,11 @@ class PageState:
 
     def defaults(self, **overrides: Any) -> dict[str, Any]:
         """Every setting's default (or override) under its full key."""
-        return {self.key(n): overrides[n] if n in overrides else s.fresh_default()
-                for n, s in self.settings.items()}
+        return {self.key(n): self._default(n, overrides) for n in self.settings}
+
+    def _default(self, name: str, overrides: Mapping[str, Any]) -> Any:
+        """The setting ``name``'s override if given, else a fresh default."""
+        return overrides[name] if name in overrides else self.settings[name].fresh_default()
 
     def init(self, **overrides: Any) -> bool:
         """Set the settings a session does not have yet; True on its first visit to the page.
@@ -327,11 +330,10 @@ class PageState:
         DataFrames, and making them all on every run was ~3% of /descent's server CPU under
         30 sessions (benchmarks/sample_server.py)."""
         first = False
-        for name, setting in self.settings.items():
+        for name in self.settings:
             key = self.key(name)
             if key not in st.session_state:
-                st.session_state[key] = (overrides[name] if name in overrides
-                                         else setting.fresh_default())
+                st.session_state[key] = self._default(name, overrides)
                 first = True
         return first
 

@@ -337,8 +337,8 @@ def _ball_moves(path: PathTrace, ks: np.ndarray, log_y: bool) -> list[tuple[dict
     from one fancy index and Python floats: formatting NumPy scalars one by one cost ~10× more,
     and a walk figure has ~100 frames (1.80 → 1.12 ms a figure of two paths). Tuples, not
     lists (the same JSON): the server keeps 32 walk figures (``state.cached_walk``), and
-    Python's garbage collector stops walking a tuple, or a dict, that holds only numbers and
-    strings, where it walks every list on each full collection (~1,200 lists a figure;
+    Python's garbage collector stops tracking a tuple or dict of numbers and strings (these
+    balls), where it walks every list on each full collection (~1,200 lists a figure before;
     ui/common/server_memory.py)."""
     w1, w2 = path.weights[ks, 0].tolist(), path.weights[ks, 1].tolist()
     loss = _nan_gaps(path.losses[ks])  # JSON has no infinity: a gap
