@@ -8,16 +8,27 @@ drives Debian's Chromium with Playwright and prints medians and maxima. A benchm
 figures and asserts nothing about time. Goals (issue 9): every page settled within 2 s of
 navigation; slider -> new forward-pass numbers <= 150 ms; mouse-up -> prediction <= 250 ms
 (the canvas sends 30 ms after mouse-up: ui/digits/canvas.py); a step of the walk animation
-<= 100 ms. `--parts stroke` (or settled, slider, walk, comma-separated) times only those.
+<= 100 ms. `--parts stroke` (or settled, slider, walk, comma-separated) times only those,
+`--pages descent,curves` the settling of only those pages.
+
+    .venv/bin/python benchmarks/bench_browser.py --parts settled --pages descent --visits 6 \
+        --baseline HEAD
+
+also measures a git ref (a temporary worktree, the same venv) on a second server, alternating
+visit by visit (and in three rounds of presses or strokes) so that a change in the host's speed
+falls on both alike, and prints its figures and the ratio of the medians.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,7 +36,9 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 
-from tests.e2e.e2e_support import PAGE_CHARTS, PAGES, App, launch_chromium, serve_app  # noqa: E402
+from benchmarks.loadtest import baseline_tree  # noqa: E402
+from benchmarks.streamlit_client import Server  # noqa: E402
+from tests.e2e.e2e_support import PAGE_CHARTS, PAGES, App, launch_chromium  # noqa: E402
 
 # "Settled" waits for all the charts a page draws (PAGE_CHARTS): a check for
 # "every chart on the page is drawn" holds at once while none is mounted yet (the script's
@@ -142,11 +155,39 @@ def walk_step_ms(app: App, page: Page) -> list[float]:
         return performance.now() - t0; }""", name) for name in names[::5]]
 
 
-def show(name: str, values: list[float], goal: str) -> None:
+def show(name: str, values: list[float], goal: str, baseline: list[float] | None = None) -> None:
+    """One line of figures; with a baseline measured alternately in the same run, its line and
+    the ratio of the medians (baseline / new: above 1 is faster now)."""
     print(f"{name:<42} median {statistics.median(values):7.0f} ms   max {max(values):7.0f} ms"
           f"   n={len(values):<3} goal {goal}")
-    if len(values) <= 5:  # the page visits, in order (the first is the server's first)
+    if len(values) <= 8:  # the page visits, in order (the first is the server's first)
         print(f"{'':<42} each: {', '.join(f'{v:.0f}' for v in values)} ms")
+    if baseline:
+        ratio = statistics.median(baseline) / statistics.median(values)
+        print(f"{'  baseline':<42} median {statistics.median(baseline):7.0f} ms   max "
+              f"{max(baseline):7.0f} ms   n={len(baseline):<3} ratio x{ratio:.2f}")
+        if len(baseline) <= 8:
+            print(f"{'':<42} each: {', '.join(f'{v:.0f}' for v in baseline)} ms")
+
+
+@dataclass
+class Target:
+    """One server under test (this tree, or the baseline's worktree) and its browser tab."""
+
+    name: str
+    app: App
+    page: Page
+
+
+def alternate(targets: list[Target], measure: Callable[[Target], list[float]],
+              rounds: int) -> list[list[float]]:
+    """``measure`` on each target in turn, ``rounds`` times (so that a change in the host's
+    speed falls on both alike): every target's values, in the order of ``targets``."""
+    values: list[list[float]] = [[] for _ in targets]
+    for _ in range(rounds):
+        for target, got in zip(targets, values, strict=True):
+            got.extend(measure(target))
+    return values
 
 
 def main() -> None:
@@ -154,35 +195,64 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--parts", default="settled,slider,stroke,walk",
                         help="comma-separated: settled, slider, stroke, walk")
+    parser.add_argument("--visits", type=int, default=3,
+                        help="visits of each page for its settling, each way")
+    parser.add_argument("--pages", default=",".join(p for p in PAGES if p),
+                        help="the pages whose settling is timed (comma-separated)")
+    parser.add_argument("--baseline", metavar="REF",
+                        help="also measure this git ref (a temporary worktree, the same venv), "
+                             "alternating with this tree, and print the ratios")
     args = parser.parse_args()
     parts = set(args.parts.split(","))
     if not parts <= {"settled", "slider", "stroke", "walk"}:
         parser.error(f"unknown parts: {sorted(parts - {'settled', 'slider', 'stroke', 'walk'})}")
-    with tempfile.TemporaryDirectory() as runs, serve_app(
-            Path(runs), ROOT / "artifacts" / "bench-browser-server.log") as url, \
-            sync_playwright() as playwright:
+    pages = [p for p in args.pages.split(",") if p]
+    if not set(pages) <= set(PAGES):
+        parser.error(f"unknown pages: {sorted(set(pages) - set(PAGES))}")
+    with sync_playwright() as playwright, contextlib.ExitStack() as stack:
+        trees = [("new", ROOT)]
+        if args.baseline:
+            trees.append((f"baseline {args.baseline}",
+                          stack.enter_context(baseline_tree(args.baseline))))
         browser = launch_chromium(playwright)
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        page = context.new_page()
-        app = App(url, None)
-        app.open(page, "")  # the server's first session warms its caches
+        stack.callback(browser.close)
+        targets = []
+        for name, tree in trees:
+            runs = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+            log = ROOT / "artifacts" / f"bench-browser-server{'' if name == 'new' else '-base'}.log"
+            server = Server(tree, runs, log)
+            stack.callback(server.stop, timeout=15)
+            server.wait_healthy()
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            target = Target(name, App(server.url, None), context.new_page())
+            target.app.open(target.page, "")  # the server's first session warms its caches
+            targets.append(target)
         load = Path("/proc/loadavg").read_text().split()[0]
-        print(f"Chromium against {url}, one idle session (load average {load})")
-        for path in [p for p in PAGES if p and "settled" in parts]:
-            show(f"/{path}: opened (new document) -> settled",
-                 [settled_ms(app, page, path, reload=True) for _ in range(3)], "<= 2000 ms")
-            show(f"/{path}: sidebar click -> settled",
-                 [settled_ms(app, page, path, reload=False) for _ in range(3)], "<= 2000 ms")
+        print(f"Chromium against {', '.join(f'{t.name} {t.app.url}' for t in targets)}, one "
+              f"idle session each (load average {load})")
+        rounds = 3 if args.baseline else 1  # repeated presses and strokes: in rounds
+
+        def report(name: str, values: list[list[float]], goal: str) -> None:
+            show(name, values[0], goal, values[1] if len(values) > 1 else None)
+
+        for path in [p for p in pages if "settled" in parts]:
+            report(f"/{path}: opened (new document) -> settled",
+                   alternate(targets, lambda t, path=path: [
+                       settled_ms(t.app, t.page, path, reload=True)], args.visits), "<= 2000 ms")
+            report(f"/{path}: sidebar click -> settled",
+                   alternate(targets, lambda t, path=path: [
+                       settled_ms(t.app, t.page, path, reload=False)], args.visits),
+                   "<= 2000 ms")
+        per_round = max(1, args.repeats // rounds)
         if "slider" in parts:
-            show("/forward: slider -> new numbers", slider_ms(app, page, args.repeats),
-                 "<= 150 ms")
+            report("/forward: slider -> new numbers", alternate(
+                targets, lambda t: slider_ms(t.app, t.page, per_round), rounds), "<= 150 ms")
         if "stroke" in parts:
-            show("/digits: mouse-up -> prediction", stroke_ms(app, page, args.repeats),
-                 "<= 250 ms")
+            report("/digits: mouse-up -> prediction", alternate(
+                targets, lambda t: stroke_ms(t.app, t.page, per_round), rounds), "<= 250 ms")
         if "walk" in parts:
-            show("/descent: one step of the walk animation", walk_step_ms(app, page),
-                 "<= 100 ms")
-        browser.close()
+            report("/descent: one step of the walk animation", alternate(
+                targets, lambda t: walk_step_ms(t.app, t.page), 1), "<= 100 ms")
 
 
 if __name__ == "__main__":

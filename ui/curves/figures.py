@@ -19,6 +19,12 @@ from ui.common.style import (
     color_for,
 )
 
+# Margins that already hold what plotly places around a chart (the y ticks and title, the last x
+# tick, the x title and one legend row per curve below): plotly grows a margin that is too small
+# and then draws the chart a second time (~35% of a chart's drawing in Chromium here;
+# tests/e2e/test_e2e_pages.py checks that the drawn margins are these).
+LEGEND_BELOW, LEGEND_ROW = 72, 16  # px: the x axis and its title, then each legend row
+
 
 @dataclass(frozen=True)
 class CurveMarker:
@@ -89,7 +95,9 @@ def curves_figure(
     layout = {
         "template": TEMPLATE_SPEC, "height": height,
         "title": {"text": title, "x": 0.0, "xanchor": "left"},
-        "margin": {"l": 10, "r": 10, "t": 80 if title else 50, "b": 10}, "hovermode": "closest",
+        "margin": {"l": 76, "r": 20, "t": 80 if title else 50,
+                   "b": LEGEND_BELOW + LEGEND_ROW * len(curves)},
+        "hovermode": "closest",
         "legend": {"orientation": "h", "y": -0.18, "x": 0.0},
         "xaxis": {"title": {"text": x_title}, "range": [float(np.min(x)), float(np.max(x))],
                   "zeroline": True, "zerolinecolor": "#adb5bd"},

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import numpy as np
 import plotly.graph_objects as go
@@ -200,6 +201,15 @@ class SurfaceScene:
                                          for index, path, inside, color in self._balls})
 
 
+# Room for what plotly places around the walk's plots (the axes' ticks and titles, the legend
+# above), as it measures them in Chromium on a laptop and on a phone, in either language. Plotly
+# grows a margin too small for them and then draws the whole figure a second time: with 10 px
+# all round the walk took ~270 ms to draw in Chromium here, ~100 ms with these
+# (tests/e2e/test_e2e_pages.py checks that the drawn margins are these). A legend wrapped onto a
+# third row (a narrower column) still grows the top one.
+WALK_MARGIN = MappingProxyType({"l": 80, "r": 25, "t": 85, "b": 70})
+
+
 def walk_figure(
     w1: np.ndarray,
     w2: np.ndarray,
@@ -276,7 +286,7 @@ def walk_figure(
              "transition": {"duration": 0}}
     layout = {
         "template": TEMPLATE_SPEC, "height": height, "uirevision": "walk",
-        "margin": {"l": 10, "r": 10, "t": 10, "b": 10}, "hovermode": "closest",
+        "margin": dict(WALK_MARGIN), "hovermode": "closest",
         "legend": {"orientation": "h", "y": 1.02, "x": 0.0, "yanchor": "bottom"},
         "xaxis": {"domain": [0.0, 1.0], "anchor": "y", "range": list(w_range),
                   "title": {"text": "w1"}, "constrain": "domain"},
@@ -285,11 +295,13 @@ def walk_figure(
                   "constrain": "domain"},
         "xaxis2": {"domain": [0.0, 1.0], "anchor": "y2", "title": {"text": i18n._("step")},
                    "range": [0, max(steps, 1)]},
-        "yaxis2": {"domain": [0.0, 0.26], "anchor": "x2", "title": {"text": i18n._("loss")},
+        "yaxis2": {"domain": [0.0, 0.24], "anchor": "x2", "title": {"text": i18n._("loss")},
                    "type": "log" if log_y else "linear", "exponentformat": "power",
                    **(decade_ticks([p.losses for p in paths], floor) if log_y else {})},
         "updatemenus": [{
-            "type": "buttons", "direction": "left", "showactive": False, "x": 0.0, "y": 0.37,
+            # one above the other, so that the slider beside them keeps its label in sight
+            # on a phone too (side by side they covered it)
+            "type": "buttons", "direction": "down", "showactive": False, "x": 0.0, "y": 0.385,
             "xanchor": "left", "yanchor": "top", "pad": {"t": 0, "r": 10},
             "buttons": [
                 {"label": "▶ " + i18n._("Play"), "method": "animate",
@@ -299,7 +311,7 @@ def walk_figure(
                  "args": [[None], still]},
             ]}],
         "sliders": [{
-            "active": len(at) - 1, "x": 0.3, "len": 0.7, "y": 0.37, "yanchor": "top",
+            "active": len(at) - 1, "x": 0.36, "len": 0.64, "y": 0.37, "yanchor": "top",
             "pad": {"t": 0, "b": 0},
             "currentvalue": {"prefix": i18n._("step") + " ", "visible": True},
             "steps": [{"label": str(s), "method": "animate", "args": ((str(s),), still)}
