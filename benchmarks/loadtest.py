@@ -201,6 +201,7 @@ class LevelResult:
     duration_s: float
     latencies_s: list[float] = field(default_factory=list)
     by_control: dict[str, list[float]] = field(default_factory=dict)  # latencies by label
+    bytes_by_control: dict[str, list[int]] = field(default_factory=dict)  # bytes by label
     bytes: list[int] = field(default_factory=list)
     load_latencies_s: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
@@ -282,6 +283,7 @@ async def student(i: int, ws_url: str, page: str, n: int, ramp_step: float, thin
             if measured:
                 result.latencies_s.append(r.latency_s)
                 result.by_control.setdefault(label, []).append(r.latency_s)
+                result.bytes_by_control.setdefault(label, []).append(r.bytes)
                 result.bytes.append(r.bytes)
                 if not r.ok:
                     result.errors.append(f"{label}: {r.status} {r.exceptions[:1]}")
@@ -446,16 +448,20 @@ def table(results: list[LevelResult]) -> str:
 
 
 def control_table(results: list[LevelResult]) -> str:
-    """Latency by the control a session changed (a page's scenario mixes a cheap one, such as
-    /descent's step slider that reruns one fragment, with dearer ones): where the tail comes
-    from. A markdown table, one row per level and control, the most changed first."""
-    lines = ["| page | sessions | control | changes | share | p50 ms | p95 ms | max ms |",
-             "|---|---|---|---|---|---|---|---|"]
+    """Latency and bytes by the control a session changed (a page's scenario mixes a cheap one,
+    such as /descent's step slider that reruns one fragment, with dearer ones): where the tail
+    comes from, and what a full rerun sends (issue 9: /descent <= 150 KB a rerun). A markdown
+    table, one row per level and control, the most changed first."""
+    lines = ["| page | sessions | control | changes | share | p50 ms | p95 ms | max ms "
+             "| KB median | KB max |", "|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         for label, xs in sorted(r.by_control.items(), key=lambda kv: -len(kv[1])):
             p50, p95, top = (fmt(quantile_ms(xs, q)) for q in (0.5, 0.95, 1.0))
+            sent = r.bytes_by_control.get(label) or [float("nan")]
             lines.append(f"| /{r.page} | {r.sessions} | {label} | {len(xs)} "
-                         f"| {100 * len(xs) / max(r.reruns, 1):.0f}% | {p50} | {p95} | {top} |")
+                         f"| {100 * len(xs) / max(r.reruns, 1):.0f}% | {p50} | {p95} | {top} "
+                         f"| {fmt(statistics.median(sent) / 1024, 1)} "
+                         f"| {fmt(max(sent) / 1024, 1)} |")
     return "\n".join(lines)
 
 

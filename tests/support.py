@@ -86,8 +86,20 @@ def assert_valid_spec(fig: go.Figure) -> None:
     spec = fig.to_dict()  # what Streamlit sends (a plain figure's own fast path)
     validated = go.Figure(spec)  # raises on an invalid property or value
     sent = json.loads(pio.to_json(validated))
-    assert sent == json.loads(pio.to_json(spec, validate=False))
-    assert sent == json.loads(pio.to_json(fig))  # plotly's own path, on the built figure
+    assert sent == _frames_typed(pio.to_json(spec, validate=False))
+    assert sent == _frames_typed(pio.to_json(fig))  # plotly's own path, on the built figure
+
+
+def _frames_typed(spec_json: str) -> dict:
+    """A spec as JSON, each animation frame's untyped trace made a scatter, as plotly's Python
+    classes make it. A frame's trace may leave out its type (the walk's frames only move its
+    balls): plotly.js merges it into the trace it moves, which keeps its own type (the walk's
+    balls are scatters)."""
+    spec = json.loads(spec_json)
+    for frame in spec.get("frames", []):
+        for trace in frame.get("data", []):
+            trace.setdefault("type", "scatter")
+    return spec
 
 
 def run_script(code: str) -> str:

@@ -57,7 +57,10 @@ def test_ratios_pair_a_page_measured_several_times_in_order() -> None:
 def test_latencies_by_control_show_which_changes_make_the_tail() -> None:
     result = LevelResult("t", "descent", 30, 10.0)
     result.by_control = {"Steps": [0.2, 0.4, 0.3], "Step": [0.01] * 6 + [0.02]}
+    result.bytes_by_control = {"Steps": [150 * 1024, 140 * 1024, 152 * 1024],
+                               "Step": [51 * 1024] * 7}
     result.latencies_s = [x for xs in result.by_control.values() for x in xs]
     rows = control_table([result]).splitlines()[2:]
-    assert rows == ["| /descent | 30 | Step | 7 | 70% | 10 | 20 | 20 |",  # most changed first
-                    "| /descent | 30 | Steps | 3 | 30% | 300 | 400 | 400 |"]
+    assert rows == [  # most changed first
+        "| /descent | 30 | Step | 7 | 70% | 10 | 20 | 20 | 51.0 | 51.0 |",
+        "| /descent | 30 | Steps | 3 | 30% | 300 | 400 | 400 | 150.0 | 152.0 |"]

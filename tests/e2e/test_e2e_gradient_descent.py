@@ -94,7 +94,7 @@ WALK_STATE = """el => ({
     active: el._fullLayout.sliders[0].active,
     frames: el._transitionData._frames.map(f => f.name),
     balls: el._fullData.filter(t => t.mode === "markers" && t.showlegend === false)
-        .map(t => [Array.from(t.x), Array.from(t.y)]),
+        .map(t => [Array.from(t.x), Array.from(t.y), t.xaxis + t.yaxis, t.type]),
 })"""
 
 STEP_TO = """async (el, name) => {
@@ -138,8 +138,12 @@ def test_play_and_scrub_walk_the_balls_in_the_browser(app: App, page: Page) -> N
     step = int(paused["frames"][paused["active"]])
     page.wait_for_timeout(500)
     assert walk.evaluate(WALK_STATE)["active"] == paused["active"]  # paused stays put
-    ball = paused["balls"][0]
-    assert ball[0][0] == pytest.approx(adam.weights[step, 0], abs=2e-3)  # Adam's ball, map
+    on_map, on_loss = paused["balls"][:2]  # Adam's two balls
+    assert on_map[0][0] == pytest.approx(adam.weights[step, 0], abs=2e-3)
+    assert on_map[2:] == ["xy", "scatter"]
+    # The frames move only x and y: the loss chart's ball keeps its own axes and type.
+    assert on_loss[0] == [step] and on_loss[2:] == ["x2y2", "scatter"]
+    assert on_loss[1][0] == pytest.approx(adam.losses[step], rel=1e-4)
 
     # A step of the animation, timed in this machine's Chromium (printed, not asserted).
     times = [walk.evaluate(STEP_TO, name) for name in paused["frames"][::10]]

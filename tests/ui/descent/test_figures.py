@@ -151,9 +151,8 @@ def test_frame_balls_sit_on_the_path_at_each_step(setup, log_y: bool) -> None:
             loss = float(path.losses[k]) if np.isfinite(path.losses[k]) else float("nan")
             y = max(loss, 1e-16) if log_y and loss == loss else loss
             expected.append([
-                {"type": "scatter", "x": [six(path.weights[k, 0])],
-                 "y": [six(path.weights[k, 1])]},
-                {"type": "scatter", "x": [int(k)], "y": [six(y)], "xaxis": "x2", "yaxis": "y2"}])
+                {"x": [six(path.weights[k, 0])], "y": [six(path.weights[k, 1])]},
+                {"x": [int(k)], "y": [six(y)]}])
         moves = figures._ball_moves(path, ks, log_y)
         assert json.dumps(moves) == json.dumps(expected)  # as sent (NaN equals NaN there)
     assert list(figures._ball_moves(odd, np.array([1]), True)[0][1]["y"]) == [1e-16]
