@@ -56,9 +56,9 @@ def test_deep_link_on_a_freshly_started_server(
         expect(dialog).to_have_count(0, timeout=5_000)  # the run is over: no waiting needed
 
 
-# The charts whose margins are set to hold their ticks, titles and legends
-# (ui/descent/figures.WALK_MARGIN, ui/curves/figures.curves_figure): page, chart indices.
-PRESET_MARGINS = {"descent": [1], "curves": list(range(PAGE_CHARTS["curves"]))}
+# The charts whose margins are set to hold their ticks, titles and legends (the 3D surface and
+# ui/descent/figures.WALK_MARGIN, ui/curves/figures.curves_figure): page, chart indices.
+PRESET_MARGINS = {"descent": [0, 1], "curves": list(range(PAGE_CHARTS["curves"]))}
 
 
 @pytest.mark.parametrize("path", list(PRESET_MARGINS))

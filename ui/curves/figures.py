@@ -21,7 +21,7 @@ from ui.common.style import (
 
 # Margins that already hold what plotly places around a chart (the y ticks and title, the last x
 # tick, the x title and one legend row per curve below): plotly grows a margin that is too small
-# and then draws the chart a second time (~35% of a chart's drawing in Chromium here;
+# and then draws the chart a second time (up to a third of a chart's drawing in Chromium here;
 # tests/e2e/test_e2e_pages.py checks that the drawn margins are these).
 LEGEND_BELOW, LEGEND_ROW = 72, 16  # px: the x axis and its title, then each legend row
 

@@ -170,7 +170,9 @@ class SurfaceScene:
         axis = {"range": list(w_range), "backgroundcolor": THEME_BACKGROUND}
         layout = {
             "template": TEMPLATE_SPEC, "height": height,
-            "margin": {"l": 0, "r": 0, "t": 10, "b": 0},
+            # the legend below the scene takes 18 px: room for it from the start, or plotly
+            # grows the margin and draws the scene again (tests/e2e/test_e2e_pages.py)
+            "margin": {"l": 0, "r": 0, "t": 10, "b": 20},
             "uirevision": "surface", "legend": {"orientation": "h", "y": 0.02, "x": 0.0},
             "scene": {
                 "xaxis": {**axis, "title": {"text": "w1"}},
@@ -347,7 +349,7 @@ def _ball_moves(path: PathTrace, ks: np.ndarray, log_y: bool) -> list[tuple[dict
     """One path's two balls at each step of ``ks`` (n,): on the map and on the loss chart, only
     their positions, rounded to 6 significant digits (what an animation frame needs: plotly
     merges a frame's trace into the one it moves, which already has its type and axes; they
-    were 12 of a 92 KB figure's bytes, sent with every full rerun of the page). Built
+    were 12 KB of a 92 KB figure, sent with every full rerun of the page). Built
     from one fancy index and Python floats: formatting NumPy scalars one by one cost ~10× more,
     and a walk figure has ~100 frames (1.80 → 1.12 ms a figure of two paths). Tuples, not
     lists (the same JSON): the server keeps 32 walk figures (``state.cached_walk``), and
