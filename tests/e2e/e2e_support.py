@@ -199,6 +199,22 @@ class App:
 
     # -- the digit page's canvas
     @staticmethod
+    def margins_grown(page: Page) -> list[tuple[int, dict, dict]]:
+        """The page's charts whose drawn margins differ from their declared ones: (index,
+        declared, drawn). Plotly grows a margin too small for what it places there (ticks,
+        titles, a legend, a colour bar) and then draws the whole chart a second time; the
+        playground's charts declare margins that already hold it (one drawing pass)."""
+        grown = []
+        charts = page.locator('[data-testid="stPlotlyChart"] .js-plotly-plot')
+        for index, chart in enumerate(charts.all()):
+            expect(chart.locator(".main-svg").first).to_be_attached()
+            declared, size = chart.evaluate("el => [el.layout.margin, el._fullLayout._size]")
+            drawn = {side: size[side] for side in "lrtb"}
+            if drawn != declared:
+                grown.append((index, declared, drawn))
+        return grown
+
+    @staticmethod
     def canvas(page: Page) -> Locator:
         """The drawing surface of streamlit-drawable-canvas (inside its shadow root)."""
         return page.locator(CANVAS)

@@ -40,6 +40,8 @@ def test_drawn_digits_are_read_and_clear_asks_for_a_new_drawing(app: App, page: 
         app.assert_no_errors(page)
         assert app.ink_pixels(page) > 1000
         expect(page.locator(".st-key-digit_input_image .js-plotly-plot")).to_be_visible()
+        # the charts a stroke redraws (probabilities, feature maps) in one pass too
+        assert app.margins_grown(page) == []
         app.shot(page, f"digits-{digit}")
         if clear == "toolbar":  # the canvas's own toolbar
             page.get_by_role("button", name="Reset canvas & history").click()

@@ -56,3 +56,17 @@ def test_typing_weights_updates_y_as_nn_core_computes(app: App, page: Page) -> N
         expect(page.get_by_role("slider", name=name)).to_have_value(str(value))
     app.assert_no_errors(page)
     app.shot(page, "forward-edited")
+
+
+def test_training_steps_draw_the_loss_history(app: App, page: Page) -> None:
+    """Each step of training adds a point to the loss history, a chart drawn in one pass."""
+    app.open(page, "forward")
+    charts = page.locator('[data-testid="stPlotlyChart"] .js-plotly-plot')
+    expect(charts).to_have_count(1)  # the network's diagram
+    for _ in range(3):
+        page.get_by_role("button", name="One training step").click()
+        app.wait_idle(page)
+    expect(charts).to_have_count(2)
+    expect(page.get_by_text("3 training steps")).to_be_visible()
+    assert app.margins_grown(page) == []  # (index, declared, drawn) of each that grew
+    app.assert_no_errors(page)

@@ -203,6 +203,21 @@ def _colorscale(name: str) -> tuple[tuple[float, str], ...]:
     return tuple((float(v), str(c)) for v, c in scale)
 
 
+# The right margin a heatmap's colour bar (thickness 10) and its tick labels take, as plotly
+# measures them in Chromium (57-74 px on the playground's pages). Plotly grows a margin too
+# small for what it places there and then draws the whole chart a second time; a chart that
+# shows a colour bar reserves this from the start (tests/e2e/test_e2e_pages.py).
+COLORBAR_ROOM = 76
+
+
+def shows_colorbar(data: list[dict]) -> bool:
+    """Whether a trace of ``data`` draws a colour bar: a heatmap or contour whose
+    ``showscale`` is not off (plotly's default is on), or a shared colour axis (not checked
+    here: its figure says so itself)."""
+    return any(trace.get("type") in ("heatmap", "contour") and trace.get("showscale", True)
+               for trace in data)
+
+
 def colorscale(name: str) -> list[list[float | str]]:
     """A named plotly colorscale ('Viridis', 'gray_r') as the [[value, colour], ...] list that
     validation would send: plotly.js does not know Python's names (and its 'RdBu' differs)."""
@@ -285,7 +300,10 @@ def loss_step_figure(
     layout = {
         "template": TEMPLATE_SPEC, "height": height,
         "title": {"text": title, "x": 0.0, "xanchor": "left"},
-        "margin": {"l": 10, "r": 10, "t": 50 if title else 30, "b": 10},
+        # room for the loss's ticks and title, the steps' title and a legend row per series
+        # below, from the start: plotly grows a margin too small for them and then draws the
+        # chart a second time (tests/e2e)
+        "margin": {"l": 72, "r": 16, "t": 50 if title else 30, "b": 52 + 16 * len(series)},
         "legend": {"orientation": "h", "y": -0.25, "x": 0.0}, "hovermode": "x unified",
         "xaxis": {"title": {"text": _("step")}},
         "yaxis": {"title": {"text": _("loss")}, "type": "log" if log_y else "linear"},

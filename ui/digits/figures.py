@@ -16,7 +16,7 @@ from types import MappingProxyType
 import numpy as np
 import plotly.graph_objects as go
 
-from ui.common.figures import colorscale, plain_figure
+from ui.common.figures import COLORBAR_ROOM, colorscale, plain_figure
 from ui.common.i18n import N_, _
 
 PAGE_WIDTH = 900  # px: the width the page's figures are laid out for (height follows from it)
@@ -86,6 +86,12 @@ def _channel_grid(h: int, w: int, c: int, cols: int, gap: int) -> np.ndarray:
     return grid
 
 
+# The right margin of the feature maps' colour bars on a shared scale (one per layer: the
+# widest tick labels decide; plotly grew the margin to 96-107 px for a drawn digit, then drew
+# the whole chart again on every stroke).
+MAPS_COLORBAR_ROOM = 110
+
+
 def normalize_channels(maps: np.ndarray) -> np.ndarray:
     """Scale every channel of (h, w, c) to [0, 1] on its own (a constant channel becomes 0)."""
     maps = np.asarray(maps, np.float32)
@@ -137,7 +143,9 @@ def probability_figure(probs: Sequence[float] | np.ndarray) -> go.Figure:
           "cliponaxis": False, "hovertemplate": _("digit {digit}: {p}").format(
               digit="%{x}", p="%{y:.4f}") + "<extra></extra>"}],
         {"title": {"text": _("Probability of each digit"), "font": {"size": 15}}, "height": 280,
-         "margin": {"l": 40, "r": 10, "t": 40, "b": 40},
+         # room for the percentages and the axes' titles from the start (plotly grew 40/40 to
+         # 81/65, then drew the chart again: a second pass on every stroke)
+         "margin": {"l": 84, "r": 10, "t": 40, "b": 68},
          "xaxis": {"title": {"text": _("digit")}, "type": "category"},
          "yaxis": {"title": {"text": _("probability")}, "range": [0, 1.12],
                    "tickformat": ".0%"}})
@@ -211,7 +219,9 @@ def feature_maps_figure(layers: Sequence[tuple[np.ndarray, str]],
                        "coloraxis": f"coloraxis{suffix}"})
         boxes.append((title, int(np.clip(width * rows / max(cols, 1), MAP_MIN_PX, MAP_MAX_PX))))
     plot_px = sum(MAP_TITLE_PX + height for _title, height in boxes)
-    layout = {"height": plot_px + 20, "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
+    layout = {"height": plot_px + 20,
+              "margin": {"l": 10, "r": 10 if per_channel else MAPS_COLORBAR_ROOM, "t": 10,
+                         "b": 10},
               "plot_bgcolor": "rgba(0,0,0,0)", "paper_bgcolor": "rgba(0,0,0,0)",
               "annotations": []}
     below = 0  # px of the plot area above the current mosaic
@@ -250,14 +260,16 @@ def filter_figure(kernel: np.ndarray, title: str | None = None) -> go.Figure:
     image, channel = mosaic(maps, cols)
     limit = float(np.nanmax(np.abs(image))) or 1.0
     width = min(mosaic_width(cols, maps.shape[1]), 50 * cols)  # 3×3 filters: ~45 px tiles
+    layout = _image_layout(image.shape, _("First layer's learned filters") if title is None
+                           else title, width=max(width, 300), max_height=500)
+    layout["margin"]["r"] = COLORBAR_ROOM  # its colour bar: room from the start, one pass
     return plain_figure(
         [{"type": "heatmap", "z": image, "customdata": channel,
           "colorscale": colorscale(WEIGHT_COLORSCALE), "reversescale": True, "zmin": -limit,
           "zmax": limit, "hoverongaps": False, "colorbar": {"thickness": 10, "len": 0.8},
           "hovertemplate": _("filter {filter}<br>weight {weight}").format(
               filter="%{customdata}", weight="%{z:.3f}") + "<extra></extra>"}],
-        _image_layout(image.shape, _("First layer's learned filters") if title is None
-                      else title, width=max(width, 300), max_height=500))
+        layout)
 
 
 def dense_figure(values: np.ndarray, title: str) -> go.Figure:
@@ -325,7 +337,8 @@ def training_curves_figure(history: Mapping[str, Sequence[float]],
         "yaxis2": {"anchor": "x2", "domain": [0.0, 1.0], "tickformat": ".1%"},
         "annotations": [{**subtitle, "text": _("Loss"), "x": 0.225},
                         {**subtitle, "text": _("Accuracy"), "x": 0.775}],
-        "height": 300, "margin": {"l": 50, "r": 10, "t": 40, "b": 40},
+        # the legend below the epochs takes 85 px: room for it from the start, one pass
+        "height": 300, "margin": {"l": 50, "r": 10, "t": 40, "b": 85},
         "legend": {"orientation": "h", "y": -0.25},
     })
 
@@ -344,7 +357,8 @@ def confusion_figure(matrix: np.ndarray | Sequence[Sequence[int]]) -> go.Figure:
           "hovertemplate": _("true {true}, predicted {predicted}: {count}").format(
               true="%{y}", predicted="%{x}", count="%{text}") + "<extra></extra>"}],
         {"title": {"text": _("Confusion matrix (test set)"), "font": {"size": 15}},
-         "height": 460, "margin": {"l": 60, "r": 10, "t": 40, "b": 50},
+         # room for the axes' titles and digits from the start (plotly grew 60/50 to 66/72)
+         "height": 460, "margin": {"l": 70, "r": 10, "t": 40, "b": 75},
          "xaxis": {"title": {"text": _("predicted digit")}, "type": "category",
                    "side": "bottom"},
          "yaxis": {"title": {"text": _("true digit")}, "type": "category",
