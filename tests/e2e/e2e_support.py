@@ -190,15 +190,6 @@ class App:
                 page.keyboard.press("Escape")
 
     @staticmethod
-    def plotly_traces(chart: Locator) -> list[dict]:
-        """Type, name and coordinates of every trace plotly drew in this chart (its _fullData)."""
-        return chart.evaluate(
-            """el => (el._fullData || []).map(t => ({type: t.type, name: t.name,
-                 x: t.x ? Array.from(t.x) : null, y: t.y ? Array.from(t.y) : null}))"""
-        )
-
-    # -- the digit page's canvas
-    @staticmethod
     def margins_grown(page: Page) -> list[tuple[int, dict, dict]]:
         """The page's charts whose drawn margins differ from their declared ones: (index,
         declared, drawn). Plotly grows a margin too small for what it places there (ticks,
@@ -214,6 +205,15 @@ class App:
                 grown.append((index, declared, drawn))
         return grown
 
+    @staticmethod
+    def plotly_traces(chart: Locator) -> list[dict]:
+        """Type, name and coordinates of every trace plotly drew in this chart (its _fullData)."""
+        return chart.evaluate(
+            """el => (el._fullData || []).map(t => ({type: t.type, name: t.name,
+                 x: t.x ? Array.from(t.x) : null, y: t.y ? Array.from(t.y) : null}))"""
+        )
+
+    # -- the digit page's canvas
     @staticmethod
     def canvas(page: Page) -> Locator:
         """The drawing surface of streamlit-drawable-canvas (inside its shadow root)."""

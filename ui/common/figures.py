@@ -42,7 +42,13 @@ def plain_figure(data: list[dict], layout: dict, frames: list[dict] | None = Non
 
     The tests validate every builder's spec instead: ``go.Figure(fig.to_dict())`` must accept
     it and send the same JSON.
+
+    A heatmap's colour bar gets its room on the right here (``COLORBAR_ROOM``), for every
+    builder: given less, plotly grows the margin and then draws the whole chart a second time.
     """
+    margin = layout.get("margin")
+    if margin is not None and margin.get("r", 0) < COLORBAR_ROOM and _shows_colorbar(data):
+        layout = {**layout, "margin": {**margin, "r": COLORBAR_ROOM}}
     return PlainFigure(data, layout, frames)
 
 
@@ -204,16 +210,15 @@ def _colorscale(name: str) -> tuple[tuple[float, str], ...]:
 
 
 # The right margin a heatmap's colour bar (thickness 10) and its tick labels take, as plotly
-# measures them in Chromium (57-74 px on the playground's pages). Plotly grows a margin too
-# small for what it places there and then draws the whole chart a second time; a chart that
-# shows a colour bar reserves this from the start (tests/e2e/test_e2e_pages.py).
+# measures them in Chromium (57-74 px on the playground's pages): ``plain_figure`` gives it to
+# every figure that shows one (tests/e2e/test_e2e_pages.py checks every chart's margins).
 COLORBAR_ROOM = 76
 
 
-def shows_colorbar(data: list[dict]) -> bool:
-    """Whether a trace of ``data`` draws a colour bar: a heatmap or contour whose
-    ``showscale`` is not off (plotly's default is on), or a shared colour axis (not checked
-    here: its figure says so itself)."""
+def _shows_colorbar(data: list[dict]) -> bool:
+    """Whether a trace of ``data`` draws its own colour bar: a heatmap or contour whose
+    ``showscale`` is not off (plotly's default is on). A shared colour axis's bars are the
+    layout's; its figure makes room for them itself (``ui.digits.figures``)."""
     return any(trace.get("type") in ("heatmap", "contour") and trace.get("showscale", True)
                for trace in data)
 

@@ -21,7 +21,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ui.common.figures import COLORBAR_ROOM, colorscale, plain_figure, shows_colorbar
+from ui.common.figures import colorscale, plain_figure
 from ui.common.format import short
 from ui.common.i18n import N_, _
 from ui.common.style import NEGATIVE, POSITIVE, TEMPLATE_SPEC, THEME_TEXT
@@ -82,11 +82,8 @@ def _square(data: list[dict], title: str, height: int, layout: dict | None = Non
             axis["autorange"] = "reversed"
         axis.update(visible=False, scaleanchor="x" + name[len("yaxis"):], scaleratio=1,
                     constrain="domain")
-    margin = dict(margin or _MARGIN)
-    if shows_colorbar(data):  # room for it from the start: one drawing pass
-        margin["r"] = max(margin["r"], COLORBAR_ROOM)
     layout.update(template=TEMPLATE_SPEC, title={"text": title, "font": {"size": 14}},
-                  height=height, margin=margin, plot_bgcolor="rgba(0,0,0,0)",
+                  height=height, margin=dict(margin or _MARGIN), plot_bgcolor="rgba(0,0,0,0)",
                   paper_bgcolor="rgba(0,0,0,0)")
     return plain_figure(data, layout)
 

@@ -16,7 +16,7 @@ from types import MappingProxyType
 import numpy as np
 import plotly.graph_objects as go
 
-from ui.common.figures import COLORBAR_ROOM, colorscale, plain_figure
+from ui.common.figures import colorscale, plain_figure
 from ui.common.i18n import N_, _
 
 PAGE_WIDTH = 900  # px: the width the page's figures are laid out for (height follows from it)
@@ -260,16 +260,14 @@ def filter_figure(kernel: np.ndarray, title: str | None = None) -> go.Figure:
     image, channel = mosaic(maps, cols)
     limit = float(np.nanmax(np.abs(image))) or 1.0
     width = min(mosaic_width(cols, maps.shape[1]), 50 * cols)  # 3×3 filters: ~45 px tiles
-    layout = _image_layout(image.shape, _("First layer's learned filters") if title is None
-                           else title, width=max(width, 300), max_height=500)
-    layout["margin"]["r"] = COLORBAR_ROOM  # its colour bar: room from the start, one pass
     return plain_figure(
         [{"type": "heatmap", "z": image, "customdata": channel,
           "colorscale": colorscale(WEIGHT_COLORSCALE), "reversescale": True, "zmin": -limit,
           "zmax": limit, "hoverongaps": False, "colorbar": {"thickness": 10, "len": 0.8},
           "hovertemplate": _("filter {filter}<br>weight {weight}").format(
               filter="%{customdata}", weight="%{z:.3f}") + "<extra></extra>"}],
-        layout)
+        _image_layout(image.shape, _("First layer's learned filters") if title is None
+                      else title, width=max(width, 300), max_height=500))
 
 
 def dense_figure(values: np.ndarray, title: str) -> go.Figure:
