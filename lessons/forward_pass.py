@@ -76,12 +76,10 @@ def lesson_page() -> None:
         "gradient is positive, up where it is negative."
     ))
     panels.step_panel(s)
-    st.space("small")  # the table's toolbar floats above it: keep it off the Reset button
-    if charts.on_touch_device():  # a phone: a plain table that wraps to the screen, no toolbar
-        st.table(panels.gradient_table(s, grads, stepped), hide_index=True)
-    else:
-        st.dataframe(panels.gradient_table(s, grads, stepped), hide_index=True, width="stretch",
-                     key=state.P + "gradients")
+    # A plain table on every screen: six rows of text that wrap to a phone, and cheaper to
+    # draw than st.dataframe's canvas grid, which was ~20 ms of every slider move in Chromium
+    # (benchmarks/bench_browser.py --parts slider)
+    st.table(panels.gradient_table(s, grads, stepped), hide_index=True)
     st.markdown(_("**The chain rule, for w5 and w1** (every factor computed as Keras does, the "
                   "result from backpropagation)"))
     st.latex(panels.latex_chain(s, f, grads))

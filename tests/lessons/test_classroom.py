@@ -36,7 +36,7 @@ def page_text(at: AppTest) -> str:
     parts += [e.value for kind in ("markdown", "caption", "info", "warning", "error", "success")
               for e in getattr(at.sidebar, kind)]
     parts += [f"{m.label} {m.value}" for m in at.metric]
-    parts += [d.value.to_string() for d in at.dataframe]
+    parts += [d.value.to_string() for d in [*at.dataframe, *at.table]]
     return "\n".join(str(p) for p in parts)
 
 

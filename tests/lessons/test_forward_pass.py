@@ -29,7 +29,7 @@ def page_text(at: AppTest) -> str:
     parts = [e.value for kind in ("title", "markdown", "caption", "latex", "info", "warning",
                                   "error", "code") for e in getattr(at, kind)]
     parts += [f"{m.label} {m.value}" for m in at.metric]
-    parts += [d.value.to_string() for d in at.dataframe]
+    parts += [d.value.to_string() for d in [*at.dataframe, *at.table]]
     return "\n".join(str(p) for p in parts)
 
 
@@ -198,7 +198,7 @@ def test_keras_code_is_nn_cores_script_for_the_shown_settings(at: AppTest) -> No
     code = at.code[0].value
     script = forward_script(Network(**args)) + training_step_script("mse", LESSON["target"], lr)
     assert code.strip() == script.strip()  # st.code drops the final newline
-    table = at.dataframe[0].value
+    table = at.table[0].value  # the gradient table, a plain table on every screen
     assert all(w in code for w in table["value"])
     column = next(c for c in table.columns if c.startswith("after one step"))
     assert list(table[column]) == [shown(v) for v in Network(**args).training_step(lr)]

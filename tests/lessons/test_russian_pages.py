@@ -101,11 +101,11 @@ def page_texts(at: AppTest) -> list[str]:
             walk(child)
 
     walk(at._tree)
-    for frame in at.dataframe:
+    for frame in [*at.dataframe, *at.table]:  # st.table: /forward's gradient table
         df = frame.value
         # A column's header is its column_config label when it has one (editable tables keep
         # stable English column names and show translated labels).
-        config = json.loads(frame.proto.columns or "{}")
+        config = json.loads(getattr(frame.proto, "columns", "") or "{}")  # st.table has none
         texts += [config.get(f"name:{c}", config.get(str(c), {})).get("label") or str(c)
                   for c in df.columns]
         texts += [v for col in df.columns for v in df[col].tolist() if isinstance(v, str)]

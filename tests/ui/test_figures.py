@@ -66,8 +66,11 @@ def test_network_diagram_edges_follow_sign_and_size() -> None:
     fig = forward_figures.network_diagram(LESSON_W, (7.2, -5.8), (2.154, -8.846, 1.8263),
                                   (2.154, -8.846, 1.8263), hidden="linear", output="linear",
                                   target=0.34, loss=2.2090877, loss_name="mse")
-    edges = [t for t in fig.data if t.mode == "lines"]
-    assert len(edges) == 6
+    edges = fig.layout.shapes
+    assert len(edges) == 6 and all(e.type == "line" and e.layer == "below" for e in edges)
+    ends = [((e.x0, e.y0), (e.x1, e.y1)) for e in edges]
+    # w1 from x1 to N1, w6 from N2 to Y
+    assert ends[0] == ((0.0, 1.0), (1.0, 1.0)) and ends[5] == ((1.0, 0.0), (2.0, 0.5))
     colors = [e.line.color for e in edges]
     assert colors == [style.POSITIVE if w >= 0 else style.NEGATIVE for w in LESSON_W]
     widths = [e.line.width for e in edges]
