@@ -165,6 +165,9 @@ def test_a_live_class(classroom_app: App, new_context: Callable[[], BrowserConte
     expect(gallery).to_contain_text("**Vera**: read")  # typed Markdown shown as typed
     expect(teacher.get_by_text("The class's drawings: meant vs read").first).to_be_attached()
     app.assert_no_errors(teacher)
+    # the attempts' histogram and the confusion matrix drawn in one pass, like every page's
+    grown = app.margins_grown(teacher)
+    assert grown == [], str(grown)  # (index, declared, drawn) of each that grew
     app.shot(teacher, "classroom-dashboard", readme=True)
     teacher.locator(".st-key-room_confusion").scroll_into_view_if_needed()
     app.shot(teacher, "classroom-gallery", readme=True)

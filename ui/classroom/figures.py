@@ -27,7 +27,9 @@ def attempts_figure(name: str, solved: Sequence[float], other: Sequence[float]) 
              "marker": {"color": "#9e9e9e"}, "nbinsx": 20}]
     title = _("{name} in the students' attempts").format(name=name)
     return plain_figure(data, {
-        "barmode": "stack", "height": 260, "margin": {"l": 50, "r": 10, "t": 40, "b": 45},
+        # margins that hold the ticks, titles and legend (drawn in Chromium: plotly grew 50/45
+        # to 68/65 and drew the chart a second time)
+        "barmode": "stack", "height": 260, "margin": {"l": 70, "r": 10, "t": 40, "b": 68},
         "title": {"text": title, "font": {"size": 14}},
         "xaxis": {"title": {"text": f"log10({name})" if log else name}},
         "yaxis": {"title": {"text": _("attempts")}}, "legend": {"orientation": "h", "y": -0.3}})
@@ -48,7 +50,8 @@ def class_confusion_figure(matrix: np.ndarray) -> go.Figure:
           "texttemplate": "%{text}", "colorscale": colorscale("Reds"), "showscale": False,
           "hovertemplate": hover + "<extra></extra>"}],
         {"title": {"text": _("The class's drawings: meant vs read"), "font": {"size": 14}},
-         "height": 420, "margin": {"l": 60, "r": 10, "t": 40, "b": 50},
+         # holds the ticks and axis titles (plotly grew 60/50 to 66/72: a second drawing pass)
+         "height": 420, "margin": {"l": 70, "r": 10, "t": 40, "b": 75},
          "xaxis": {"title": {"text": _("digit the network read")}, "type": "category"},
          "yaxis": {"title": {"text": _("digit the student meant")}, "type": "category",
                    "autorange": "reversed", "scaleanchor": "x"}})
