@@ -62,8 +62,9 @@ panels.path_warnings(labels, paths, two, loss_name)
 if not runs:
     st.info(_("Tick at least one optimizer in the table to draw its path."))
 log_y = widgets.persistent(st.toggle, _("Logarithmic loss axis"), state.P + "log_y")
-scene = figures.SurfaceScene(w1_axis, w2_axis, surface, traces, start=(*start, start_loss),
-                             minimum=(*minimum, min_loss))  # the step slider moves its balls
+scene = figures.SurfaceScene(  # the step slider moves its balls
+    w1_axis, w2_axis, surface, traces, start=(*start, start_loss), minimum=(*minimum, min_loss),
+    legend_rows=2 if charts.on_touch_device() else 1)  # a phone's narrow legend wraps
 
 
 @st.fragment

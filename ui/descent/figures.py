@@ -120,6 +120,9 @@ def surface_figure(
     return SurfaceScene(w1, w2, z, paths, start=start, minimum=minimum, height=height).at(step)
 
 
+LEGEND_ROW = 28  # px a wrapped row of the surface's legend adds (measured at 390 px wide)
+
+
 class SurfaceScene:
     """The 3D surface with its paths, built once, and its balls at any step (``at``).
 
@@ -130,7 +133,12 @@ class SurfaceScene:
     def __init__(self, w1: np.ndarray, w2: np.ndarray, z: np.ndarray,
                  paths: Sequence[PathTrace] = (), *,
                  start: tuple[float, float, float] | None = None,
-                 minimum: tuple[float, float, float] | None = None, height: int = 560) -> None:
+                 minimum: tuple[float, float, float] | None = None, height: int = 560,
+                 legend_rows: int = 1) -> None:
+        """``legend_rows``: the rows the legend below the scene takes (2 on a phone, where
+        "start", "minimum" and the course's two paths wrap), so that its margin holds it."""
+        if legend_rows < 1:
+            raise ValueError(f"legend_rows must be at least 1, got {legend_rows}")
         w_range = (float(np.min(w1)), float(np.max(w1)))
         zmin, zmax = float(np.nanmin(z)), float(np.nanmax(z))
         self._lift = lift = 0.01 * (zmax - zmin or 1.0)  # paths float just above the surface
@@ -170,9 +178,10 @@ class SurfaceScene:
         axis = {"range": list(w_range), "backgroundcolor": THEME_BACKGROUND}
         layout = {
             "template": TEMPLATE_SPEC, "height": height,
-            # the legend below the scene takes 18 px: room for it from the start, or plotly
-            # grows the margin and draws the scene again (tests/e2e/test_e2e_pages.py)
-            "margin": {"l": 0, "r": 0, "t": 10, "b": 20},
+            # the legend below the scene takes 18 px a row: room for it from the start, or
+            # plotly grows the margin and draws the scene again (tests/e2e/test_e2e_pages.py;
+            # on a phone 20 -> 48 px, tests/e2e/test_e2e_phone.py)
+            "margin": {"l": 0, "r": 0, "t": 10, "b": 20 + LEGEND_ROW * (legend_rows - 1)},
             "uirevision": "surface", "legend": {"orientation": "h", "y": 0.02, "x": 0.0},
             "scene": {
                 "xaxis": {**axis, "title": {"text": "w1"}},

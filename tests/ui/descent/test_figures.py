@@ -173,3 +173,12 @@ def test_a_scene_moved_to_a_step_sends_what_a_new_figure_at_that_step_sends(setu
     for step in (None, 0, 10, 4999, 10**6):
         fresh = figures.surface_figure(w1, w2, z, traces, step=step, **ends).to_dict()
         assert repr(scene.at(step).to_dict()) == repr(fresh)
+
+
+def test_a_scene_holds_its_legend_rows_in_its_bottom_margin(setup) -> None:
+    w1, w2, z, traces = setup
+    one = figures.SurfaceScene(w1, w2, z, traces).at(None).to_dict()["layout"]["margin"]
+    two = figures.SurfaceScene(w1, w2, z, traces, legend_rows=2).at(None).to_dict()
+    assert two["layout"]["margin"]["b"] == one["b"] + figures.LEGEND_ROW  # a phone's legend
+    with pytest.raises(ValueError, match="legend_rows"):
+        figures.SurfaceScene(w1, w2, z, traces, legend_rows=0)
