@@ -9,8 +9,8 @@ module dicts), which live as long as the process; a full collection took 150-220
 object: memory-bound) and came every 4-5 s under load, stopping every session's rerun while it
 ran, and a second-generation one ~4 ms, ~2 a second. ``gc.freeze()`` moves every object alive
 at the moment into a permanent generation that collections skip; done once after the imports,
-it leaves the collector the sessions' own objects (the README's performance section has the
-figures before and after).
+it leaves the collector the sessions' own objects (docs/performance.md has the figures before
+and after).
 
 ``freeze_imported_code()`` runs when the server imports app.py (``app.py``'s ``else``), before
 the first session: it imports every module of ``ui`` and ``nn_core`` that imports outside a
